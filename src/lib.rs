@@ -1,0 +1,12 @@
+//! packdesk: a terminal packing bench for e-commerce warehouses.
+//!
+//! The map of this crate is `DESIGN.md` (kept beside the project as `../shared/DESIGN.md`):
+//! pure `domain`, `scan`, `flow` and `app::update`; I/O only in `effects`, `store`,
+//! `docs`, `shop`, `carrier` and `sim`.
+
+pub mod app;
+pub mod carrier;
+pub mod domain;
+pub mod scan;
+pub mod shop;
+pub mod sim;
