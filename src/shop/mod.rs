@@ -100,7 +100,7 @@ pub enum ShopError {
         code: String,
         message: String,
     },
-    #[error("{shop}: unexpected answer: {0}", shop = .shop)]
+    #[error("{shop}: unexpected answer: {detail}")]
     Decode { shop: &'static str, detail: String },
 }
 
