@@ -7,6 +7,7 @@
 pub mod app;
 pub mod carrier;
 pub mod domain;
+pub mod flow;
 pub mod scan;
 pub mod shop;
 pub mod sim;
