@@ -11,3 +11,4 @@ pub mod flow;
 pub mod scan;
 pub mod shop;
 pub mod sim;
+pub mod store;

@@ -1,12 +1,17 @@
 //! Pure domain types shared by every part of packdesk. No I/O lives here.
 
 pub mod gtin;
+pub mod shipment;
+pub mod summary;
 pub mod text;
 
 use std::fmt;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+
+pub use shipment::{Shipment, ShipmentState};
+pub use summary::{Flag, OrderSummary};
 
 /// The state of an order at the bench, as the queue tabs and `orders list --state` name it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]

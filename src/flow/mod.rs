@@ -74,6 +74,9 @@ pub enum LedgerKind {
     },
     Undone {
         of_seq: u64,
+        /// The serial number released by the undo, if the unit had one.
+        #[serde(default)]
+        serial: Option<String>,
     },
     NoteAcknowledged,
     NextParcel {
@@ -721,8 +724,8 @@ fn undo(s: &mut PackSession, ctx: &FlowCtx, ledger: &mut Vec<LedgerEntry>) -> Ou
     let prog = &mut s.lines[line];
     prog.scanned = prog.scanned.saturating_sub(qty);
     prog.manual = prog.manual.min(prog.scanned);
-    if let Some(sn) = serial {
-        prog.serials.retain(|x| *x != sn);
+    if let Some(sn) = &serial {
+        prog.serials.retain(|x| x != sn);
     }
     // Take the units out of the last parcel that holds them.
     if let Some(p) = s
@@ -739,7 +742,13 @@ fn undo(s: &mut PackSession, ctx: &FlowCtx, ledger: &mut Vec<LedgerEntry>) -> Ou
         p.items.retain(|(_, q)| *q > Qty::ZERO);
     }
     s.state = SessionState::Scanning;
-    let e = s.entry(ctx, LedgerKind::Undone { of_seq: seq });
+    let e = s.entry(
+        ctx,
+        LedgerKind::Undone {
+            of_seq: seq,
+            serial: serial.clone(),
+        },
+    );
     ledger.push(e);
     Outcome::Undone { line, qty }
 }

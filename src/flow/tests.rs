@@ -305,7 +305,7 @@ fn undo_takes_back_last_count_and_reopens_picked() {
     );
     assert!(matches!(
         st.ledger[0].kind,
-        LedgerKind::Undone { of_seq: 3 }
+        LedgerKind::Undone { of_seq: 3, .. }
     ));
     assert_eq!(s.state, SessionState::Scanning);
     assert_eq!(s.lines[1].scanned, Qty::ZERO);

@@ -1,0 +1,102 @@
+//! What the queue needs to know about an order, kept small so 100 000 of them fit in memory.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::{Money, Order, OrderState, Qty};
+
+/// One row of the queue.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrderSummary {
+    pub key: String,
+    pub number: String,
+    pub state: OrderState,
+    pub created_at: DateTime<Utc>,
+    pub priority: u8,
+    pub cutoff_min: Option<u16>,
+    pub carrier: String,
+    pub service: String,
+    pub items: Qty,
+    pub cod: Option<Money>,
+    pub country: String,
+    pub flags: Vec<Flag>,
+    pub customer: String,
+    /// Number, customer, SKUs and EANs in one string: what `/` filters on.
+    pub haystack: String,
+}
+
+/// Marks shown in the queue's flags column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Flag {
+    Express,
+    Note,
+    PickupPoint,
+    Serial,
+    NoBarcode,
+    Cancelled,
+}
+
+impl Flag {
+    /// A one-letter mark for narrow terminals.
+    pub fn mark(self) -> char {
+        match self {
+            Flag::Express => '!',
+            Flag::Note => 'N',
+            Flag::PickupPoint => 'P',
+            Flag::Serial => 'S',
+            Flag::NoBarcode => 'M',
+            Flag::Cancelled => 'X',
+        }
+    }
+}
+
+impl OrderSummary {
+    /// The summary of a freshly imported order in `state`.
+    pub fn of(order: &Order, state: OrderState) -> OrderSummary {
+        let mut flags = Vec::new();
+        if order.priority > 0 {
+            flags.push(Flag::Express);
+        }
+        if order.note.is_some() {
+            flags.push(Flag::Note);
+        }
+        if order.shipping.pickup_point.is_some() {
+            flags.push(Flag::PickupPoint);
+        }
+        if order.lines.iter().any(|l| l.needs_serial) {
+            flags.push(Flag::Serial);
+        }
+        if order.lines.iter().any(|l| l.ean.is_none()) {
+            flags.push(Flag::NoBarcode);
+        }
+        if order.cancelled {
+            flags.push(Flag::Cancelled);
+        }
+        let mut haystack = format!("{} {}", order.number, order.customer.name);
+        for l in &order.lines {
+            haystack.push(' ');
+            haystack.push_str(&l.sku);
+            if let Some(e) = &l.ean {
+                haystack.push(' ');
+                haystack.push_str(e);
+            }
+        }
+        OrderSummary {
+            key: order.key(),
+            number: order.number.clone(),
+            state,
+            created_at: order.created_at,
+            priority: order.priority,
+            cutoff_min: order.shipping.cutoff_min,
+            carrier: order.shipping.carrier.clone(),
+            service: order.shipping.service.clone(),
+            items: order.item_count(),
+            cod: order.cod.clone(),
+            country: order.customer.country.clone(),
+            flags,
+            customer: order.customer.name.clone(),
+            haystack: super::text::sanitize(&haystack),
+        }
+    }
+}

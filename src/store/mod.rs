@@ -1,0 +1,543 @@
+//! The sled store: trees, key layout, codecs and the schema version (DESIGN.md §5).
+//!
+//! Values are one version byte followed by JSON, so old data keeps loading after an
+//! upgrade. Writes that belong together (a session, its ledger entries and its queue row)
+//! go in one transaction, and a pack step is flushed to disk before the bench shows it.
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use sled::Transactional;
+use sled::transaction::{ConflictableTransactionError, TransactionError};
+
+use crate::domain::{Order, OrderState, OrderSummary, Shipment, gtin};
+use crate::flow::{LedgerEntry, LedgerKind, PackSession};
+
+/// The schema this build writes and reads.
+pub const SCHEMA_VERSION: u32 = 1;
+const VALUE_VERSION: u8 = 1;
+
+/// What went wrong with the store. Messages name the data directory and the tree.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error(
+        "another packdesk holds the data directory {dir}: stop it first, or use another --data-dir"
+    )]
+    Locked { dir: PathBuf },
+    #[error("cannot open the data directory {dir}: {source}")]
+    Open {
+        dir: PathBuf,
+        #[source]
+        source: sled::Error,
+    },
+    #[error("storage error in {dir}: {source}")]
+    Io {
+        dir: PathBuf,
+        #[source]
+        source: sled::Error,
+    },
+    #[error("damaged record in tree `{tree}` at key `{key}`: {detail}")]
+    Corrupt {
+        tree: &'static str,
+        key: String,
+        detail: String,
+    },
+    #[error(
+        "the data directory {dir} has schema {found}, newer than this packdesk ({supported}): upgrade packdesk"
+    )]
+    SchemaTooNew {
+        dir: PathBuf,
+        found: u32,
+        supported: u32,
+    },
+}
+
+/// An entry of the audit log: who did what, where and when.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditEvent {
+    pub at: DateTime<Utc>,
+    pub station: String,
+    pub packer: Option<String>,
+    pub order_key: Option<String>,
+    /// `opened`, `packed`, `short_packed`, `aborted`, `shipment_ready`, `shipment_failed`,
+    /// `packer_set`, `double_fire` …
+    pub what: String,
+    #[serde(default)]
+    pub detail: String,
+}
+
+/// The packdesk database of one data directory. Cheap to clone; thread-safe.
+#[derive(Clone)]
+pub struct Store {
+    dir: PathBuf,
+    db: sled::Db,
+    meta: sled::Tree,
+    orders: sled::Tree,
+    summaries: sled::Tree,
+    sessions: sled::Tree,
+    scans: sled::Tree,
+    shipments: sled::Tree,
+    events: sled::Tree,
+    idx_code: sled::Tree,
+    idx_open: sled::Tree,
+    idx_serial: sled::Tree,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("dir", &self.dir).finish()
+    }
+}
+
+fn encode<T: Serialize>(v: &T) -> Vec<u8> {
+    let mut out = vec![VALUE_VERSION];
+    // Serialising our own plain data types to JSON cannot fail (no maps with non-string
+    // keys, no failing Serialize impls); an empty record would be caught on read.
+    if let Err(e) = serde_json::to_writer(&mut out, v) {
+        tracing::error!(error = %e, "encoding a record failed");
+    }
+    out
+}
+
+fn decode<T: DeserializeOwned>(
+    tree: &'static str,
+    key: &[u8],
+    bytes: &[u8],
+) -> Result<T, StoreError> {
+    let corrupt = |detail: String| StoreError::Corrupt {
+        tree,
+        key: String::from_utf8_lossy(key).into_owned(),
+        detail,
+    };
+    match bytes.split_first() {
+        Some((&VALUE_VERSION, body)) => {
+            serde_json::from_slice(body).map_err(|e| corrupt(e.to_string()))
+        }
+        Some((v, _)) => Err(corrupt(format!("unknown value version {v}"))),
+        None => Err(corrupt("empty value".into())),
+    }
+}
+
+/// `order key` + NUL + big-endian sequence: ledger entries of one order sort together.
+fn seq_key(order_key: &str, seq: u64) -> Vec<u8> {
+    let mut k = Vec::with_capacity(order_key.len() + 9);
+    k.extend_from_slice(order_key.as_bytes());
+    k.push(0);
+    k.extend_from_slice(&seq.to_be_bytes());
+    k
+}
+
+fn prefix(order_key: &str) -> Vec<u8> {
+    let mut k = order_key.as_bytes().to_vec();
+    k.push(0);
+    k
+}
+
+/// Normal form of a code for the lookup index: GTIN-14 for valid GTINs, upper case else.
+pub fn code_index_form(code: &str) -> String {
+    gtin::to_gtin14(code).unwrap_or_else(|| code.trim().to_uppercase())
+}
+
+impl Store {
+    /// Opens (or creates) the store in `dir`. Fails at once with [`StoreError::Locked`]
+    /// when another process holds it.
+    pub fn open(dir: &Path) -> Result<Store, StoreError> {
+        std::fs::create_dir_all(dir).map_err(|e| StoreError::Open {
+            dir: dir.to_path_buf(),
+            source: sled::Error::Io(e),
+        })?;
+        let db = sled::Config::new()
+            .path(dir.join("db"))
+            .flush_every_ms(Some(200))
+            .open()
+            .map_err(|e| {
+                let text = e.to_string();
+                if text.contains("could not acquire lock") || text.contains("WouldBlock") {
+                    StoreError::Locked {
+                        dir: dir.to_path_buf(),
+                    }
+                } else {
+                    StoreError::Open {
+                        dir: dir.to_path_buf(),
+                        source: e,
+                    }
+                }
+            })?;
+        let io = |e| StoreError::Io {
+            dir: dir.to_path_buf(),
+            source: e,
+        };
+        let store = Store {
+            dir: dir.to_path_buf(),
+            meta: db.open_tree("meta").map_err(io)?,
+            orders: db.open_tree("orders").map_err(io)?,
+            summaries: db.open_tree("summaries").map_err(io)?,
+            sessions: db.open_tree("sessions").map_err(io)?,
+            scans: db.open_tree("scans").map_err(io)?,
+            shipments: db.open_tree("shipments").map_err(io)?,
+            events: db.open_tree("events").map_err(io)?,
+            idx_code: db.open_tree("idx_code").map_err(io)?,
+            idx_open: db.open_tree("idx_open").map_err(io)?,
+            idx_serial: db.open_tree("idx_serial").map_err(io)?,
+            db,
+        };
+        store.check_schema()?;
+        Ok(store)
+    }
+
+    fn io(&self, e: sled::Error) -> StoreError {
+        StoreError::Io {
+            dir: self.dir.clone(),
+            source: e,
+        }
+    }
+
+    fn check_schema(&self) -> Result<(), StoreError> {
+        match self.meta.get("schema_version").map_err(|e| self.io(e))? {
+            None => {
+                self.meta
+                    .insert("schema_version", &SCHEMA_VERSION.to_be_bytes())
+                    .map_err(|e| self.io(e))?;
+                Ok(())
+            }
+            Some(v) => {
+                let found = <[u8; 4]>::try_from(v.as_ref())
+                    .map(u32::from_be_bytes)
+                    .map_err(|_| StoreError::Corrupt {
+                        tree: "meta",
+                        key: "schema_version".into(),
+                        detail: format!("{} bytes instead of 4", v.len()),
+                    })?;
+                if found > SCHEMA_VERSION {
+                    Err(StoreError::SchemaTooNew {
+                        dir: self.dir.clone(),
+                        found,
+                        supported: SCHEMA_VERSION,
+                    })
+                } else {
+                    Ok(())
+                }
+            }
+        }
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// True when no order was ever imported.
+    pub fn is_empty(&self) -> bool {
+        self.orders.is_empty()
+    }
+
+    pub fn order_count(&self) -> usize {
+        self.orders.len()
+    }
+
+    /// Imports (or replaces) orders with their queue rows and code indexes. An order
+    /// whose upstream content changed gets its revision bumped, so an open session on it
+    /// becomes outdated.
+    pub fn import_orders(&self, orders: &[Order]) -> Result<(), StoreError> {
+        let mut o_batch = sled::Batch::default();
+        let mut s_batch = sled::Batch::default();
+        let mut c_batch = sled::Batch::default();
+        let mut i_batch = sled::Batch::default();
+        for order in orders {
+            let key = order.key();
+            let mut order = order.clone();
+            let existing: Option<Order> = self.order(&key)?;
+            let state = match &existing {
+                Some(old) => {
+                    let mut old_cmp = old.clone();
+                    old_cmp.revision = order.revision;
+                    if old_cmp != order {
+                        order.revision = old.revision + 1;
+                    } else {
+                        order.revision = old.revision;
+                    }
+                    self.summary(&key)?.map_or(OrderState::ToPack, |s| s.state)
+                }
+                None => OrderState::ToPack,
+            };
+            let state = if order.cancelled && state == OrderState::ToPack {
+                OrderState::Cancelled
+            } else {
+                state
+            };
+            o_batch.insert(key.as_bytes(), encode(&order));
+            s_batch.insert(key.as_bytes(), encode(&OrderSummary::of(&order, state)));
+            i_batch.insert(code_index_form(&order.number).as_bytes(), key.as_bytes());
+            if let Some(id) = &order.shop_id {
+                i_batch.insert(code_index_form(id).as_bytes(), key.as_bytes());
+            }
+            for l in &order.lines {
+                let mut codes = vec![code_index_form(&l.sku)];
+                codes.extend(l.ean.as_deref().map(code_index_form));
+                codes.extend(l.aliases.iter().map(|a| code_index_form(&a.code)));
+                for c in codes {
+                    c_batch.insert(c.as_bytes(), &[]);
+                }
+            }
+        }
+        self.orders.apply_batch(o_batch).map_err(|e| self.io(e))?;
+        self.summaries
+            .apply_batch(s_batch)
+            .map_err(|e| self.io(e))?;
+        self.idx_code.apply_batch(c_batch).map_err(|e| self.io(e))?;
+        self.idx_open.apply_batch(i_batch).map_err(|e| self.io(e))?;
+        self.db.flush().map_err(|e| self.io(e))?;
+        Ok(())
+    }
+
+    pub fn order(&self, key: &str) -> Result<Option<Order>, StoreError> {
+        self.get(&self.orders, "orders", key.as_bytes())
+    }
+
+    pub fn summary(&self, key: &str) -> Result<Option<OrderSummary>, StoreError> {
+        self.get(&self.summaries, "summaries", key.as_bytes())
+    }
+
+    fn get<T: DeserializeOwned>(
+        &self,
+        tree: &sled::Tree,
+        name: &'static str,
+        key: &[u8],
+    ) -> Result<Option<T>, StoreError> {
+        match tree.get(key).map_err(|e| self.io(e))? {
+            Some(v) => decode(name, key, &v).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// Every queue row. Damaged rows are skipped and reported, never fatal.
+    pub fn summaries(&self) -> Result<(Vec<OrderSummary>, Vec<StoreError>), StoreError> {
+        let mut out = Vec::with_capacity(self.summaries.len());
+        let mut bad = Vec::new();
+        for kv in self.summaries.iter() {
+            let (k, v) = kv.map_err(|e| self.io(e))?;
+            match decode("summaries", &k, &v) {
+                Ok(s) => out.push(s),
+                Err(e) => bad.push(e),
+            }
+        }
+        Ok((out, bad))
+    }
+
+    /// The order key a scanned code opens: order number, shop id or tracking number.
+    pub fn find_order_key(&self, code: &str) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .idx_open
+            .get(code_index_form(code).as_bytes())
+            .map_err(|e| self.io(e))?
+            .map(|v| String::from_utf8_lossy(&v).into_owned()))
+    }
+
+    /// Whether any product known to the store has this code (SKU, EAN or alias).
+    pub fn code_known(&self, code: &str) -> Result<bool, StoreError> {
+        self.idx_code
+            .contains_key(code_index_form(code).as_bytes())
+            .map_err(|e| self.io(e))
+    }
+
+    /// The order that holds this serial number, if any.
+    pub fn serial_owner(&self, serial: &str) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .idx_serial
+            .get(serial.as_bytes())
+            .map_err(|e| self.io(e))?
+            .map(|v| String::from_utf8_lossy(&v).into_owned()))
+    }
+
+    pub fn session(&self, key: &str) -> Result<Option<PackSession>, StoreError> {
+        self.get(&self.sessions, "sessions", key.as_bytes())
+    }
+
+    /// Persists one pack step durably: the session snapshot, its new ledger entries, its
+    /// queue row and the serial index, in one transaction, then flushed to disk.
+    pub fn save_step(
+        &self,
+        session: &PackSession,
+        ledger: &[LedgerEntry],
+        summary: &OrderSummary,
+    ) -> Result<(), StoreError> {
+        let key = session.order_key.as_bytes();
+        let s_val = encode(session);
+        let q_val = encode(summary);
+        let entries: Vec<(Vec<u8>, Vec<u8>)> = ledger
+            .iter()
+            .map(|e| (seq_key(&session.order_key, e.seq), encode(e)))
+            .collect();
+        let res: Result<(), TransactionError<()>> = (
+            &self.sessions,
+            &self.scans,
+            &self.summaries,
+            &self.idx_serial,
+        )
+            .transaction(|(sessions, scans, summaries, serials)| {
+                sessions.insert(key, s_val.as_slice())?;
+                summaries.insert(key, q_val.as_slice())?;
+                for (k, v) in &entries {
+                    scans.insert(k.as_slice(), v.as_slice())?;
+                }
+                for e in ledger {
+                    match &e.kind {
+                        LedgerKind::Counted {
+                            serial: Some(sn), ..
+                        } => {
+                            serials.insert(sn.as_bytes(), key)?;
+                        }
+                        LedgerKind::Undone {
+                            serial: Some(sn), ..
+                        } => {
+                            serials.remove(sn.as_bytes())?;
+                        }
+                        _ => {}
+                    }
+                }
+                Ok::<(), ConflictableTransactionError<()>>(())
+            });
+        match res {
+            Ok(()) => {}
+            Err(TransactionError::Storage(e)) => return Err(self.io(e)),
+            Err(TransactionError::Abort(())) => {
+                return Err(StoreError::Corrupt {
+                    tree: "sessions",
+                    key: session.order_key.clone(),
+                    detail: "transaction aborted".into(),
+                });
+            }
+        }
+        self.db.flush().map_err(|e| self.io(e))?;
+        Ok(())
+    }
+
+    /// Replaces an order's queue row (state changes outside a pack step).
+    pub fn save_summary(&self, summary: &OrderSummary) -> Result<(), StoreError> {
+        self.summaries
+            .insert(summary.key.as_bytes(), encode(summary))
+            .map_err(|e| self.io(e))?;
+        self.db.flush().map_err(|e| self.io(e))?;
+        Ok(())
+    }
+
+    /// The pack ledger of one order, in order.
+    pub fn ledger(&self, key: &str) -> Result<Vec<LedgerEntry>, StoreError> {
+        self.scans
+            .scan_prefix(prefix(key))
+            .map(|kv| {
+                let (k, v) = kv.map_err(|e| self.io(e))?;
+                decode("scans", &k, &v)
+            })
+            .collect()
+    }
+
+    /// Remembers which order is open on the bench (restored after a restart).
+    pub fn set_open_order(&self, key: Option<&str>) -> Result<(), StoreError> {
+        match key {
+            Some(k) => self.meta.insert("open_order", k.as_bytes()),
+            None => self.meta.remove("open_order"),
+        }
+        .map_err(|e| self.io(e))?;
+        self.db.flush().map_err(|e| self.io(e))?;
+        Ok(())
+    }
+
+    pub fn open_order(&self) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .meta
+            .get("open_order")
+            .map_err(|e| self.io(e))?
+            .map(|v| String::from_utf8_lossy(&v).into_owned()))
+    }
+
+    /// The current packer of this station (restored after a restart).
+    pub fn set_packer(&self, packer: Option<&str>) -> Result<(), StoreError> {
+        match packer {
+            Some(p) => self.meta.insert("packer", p.as_bytes()),
+            None => self.meta.remove("packer"),
+        }
+        .map_err(|e| self.io(e))?;
+        Ok(())
+    }
+
+    pub fn packer(&self) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .meta
+            .get("packer")
+            .map_err(|e| self.io(e))?
+            .map(|v| String::from_utf8_lossy(&v).into_owned()))
+    }
+
+    /// The next number of a named sequence (own-label tracking numbers …), durable.
+    pub fn next_sequence(&self, name: &str) -> Result<u64, StoreError> {
+        let key = format!("seq:{name}");
+        let new = self
+            .meta
+            .update_and_fetch(key.as_bytes(), |old| {
+                let n = old
+                    .and_then(|b| <[u8; 8]>::try_from(b).ok())
+                    .map_or(0, u64::from_be_bytes);
+                Some((n + 1).to_be_bytes().to_vec())
+            })
+            .map_err(|e| self.io(e))?;
+        self.db.flush().map_err(|e| self.io(e))?;
+        Ok(new
+            .and_then(|b| <[u8; 8]>::try_from(b.as_ref()).ok())
+            .map_or(1, u64::from_be_bytes))
+    }
+
+    /// Stores a parcel's shipment and indexes its tracking number for scan-to-open.
+    pub fn save_shipment(&self, s: &Shipment) -> Result<(), StoreError> {
+        let key = seq_key(&s.order_key, u64::from(s.parcel_no));
+        self.shipments
+            .insert(key, encode(s))
+            .map_err(|e| self.io(e))?;
+        if let Some(t) = &s.tracking_number {
+            self.idx_open
+                .insert(code_index_form(t).as_bytes(), s.order_key.as_bytes())
+                .map_err(|e| self.io(e))?;
+        }
+        self.db.flush().map_err(|e| self.io(e))?;
+        Ok(())
+    }
+
+    pub fn shipments(&self, order_key: &str) -> Result<Vec<Shipment>, StoreError> {
+        self.shipments
+            .scan_prefix(prefix(order_key))
+            .map(|kv| {
+                let (k, v) = kv.map_err(|e| self.io(e))?;
+                decode("shipments", &k, &v)
+            })
+            .collect()
+    }
+
+    /// Appends to the audit log.
+    pub fn append_event(&self, ev: &AuditEvent) -> Result<(), StoreError> {
+        let id = self.db.generate_id().map_err(|e| self.io(e))?;
+        self.events
+            .insert(id.to_be_bytes(), encode(ev))
+            .map_err(|e| self.io(e))?;
+        Ok(())
+    }
+
+    /// The audit log, oldest first.
+    pub fn events(&self) -> Result<Vec<AuditEvent>, StoreError> {
+        self.events
+            .iter()
+            .map(|kv| {
+                let (k, v) = kv.map_err(|e| self.io(e))?;
+                decode("events", &k, &v)
+            })
+            .collect()
+    }
+
+    /// Flushes everything written so far to disk.
+    pub fn flush(&self) -> Result<(), StoreError> {
+        self.db.flush().map(|_| ()).map_err(|e| self.io(e))
+    }
+}
+
+#[cfg(test)]
+mod tests;
