@@ -1,5 +1,343 @@
 //! The application core: state, messages, actions, the reducer and its effects.
+//!
+//! `update(&mut AppState, Msg) -> Vec<Effect>` is synchronous and does no I/O. Time comes
+//! in through `AppState::now` / `now_ms`, set by the event loop before each message.
 
 pub mod action;
+pub mod queue;
+pub mod update;
+
+use std::collections::VecDeque;
+
+use chrono::{DateTime, Utc};
 
 pub use action::Action;
+pub use queue::{Queue, TABS};
+pub use update::update;
+
+use crate::domain::{Order, OrderSummary, Shipment};
+use crate::flow::{LedgerEntry, PackSession, Refusal, Reject};
+use crate::scan::{Assembler, KeyIn};
+use crate::store::AuditEvent;
+
+/// Which screen is up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Screen {
+    Queue,
+    Pack,
+}
+
+/// What a text prompt asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PromptKind {
+    Quantity,
+    Weight,
+    ShortReason,
+    Packer,
+    Filter,
+}
+
+/// An open text prompt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Prompt {
+    pub kind: PromptKind,
+    pub input: String,
+}
+
+/// The colour of a banner.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tone {
+    Ok,
+    Error,
+    Warn,
+    Info,
+}
+
+/// What the banner says; turned into words by the view through the message catalog.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Notice {
+    Accepted {
+        name: String,
+        scanned: String,
+        quantity: String,
+    },
+    Picked,
+    NeedSerial {
+        name: String,
+    },
+    Rejected {
+        reject: Reject,
+        /// The line's product name where the reason names a line.
+        name: Option<String>,
+    },
+    Refused(Refusal),
+    Undone {
+        name: String,
+    },
+    SerialCancelled,
+    NoteAcknowledged,
+    NoteMustBeAcknowledged,
+    QuantitySet(u32),
+    NextParcel(u32),
+    Packed,
+    ShortPacked,
+    LabelQueued {
+        number: String,
+    },
+    LabelReady {
+        number: String,
+        path: String,
+    },
+    LabelFailed {
+        number: String,
+        error: String,
+    },
+    AlreadyShipped {
+        number: String,
+    },
+    DoubleFire {
+        code: String,
+    },
+    ScanTooShort {
+        raw: String,
+    },
+    ScanInvalid {
+        raw: String,
+        detail: String,
+    },
+    OrderNotFound {
+        code: String,
+    },
+    NoOrderOpen,
+    NotSaved {
+        error: String,
+    },
+    PackerSet(String),
+    BadNumber {
+        input: String,
+    },
+    Aborted {
+        number: String,
+    },
+    UnknownCommand {
+        word: String,
+    },
+    ChangedUpstreamReset,
+}
+
+impl Notice {
+    /// The banner colour for this notice.
+    pub fn tone(&self) -> Tone {
+        match self {
+            Notice::Accepted { .. }
+            | Notice::Picked
+            | Notice::Packed
+            | Notice::LabelReady { .. }
+            | Notice::NoteAcknowledged
+            | Notice::PackerSet(_) => Tone::Ok,
+            Notice::NeedSerial { .. }
+            | Notice::QuantitySet(_)
+            | Notice::NextParcel(_)
+            | Notice::LabelQueued { .. }
+            | Notice::Undone { .. }
+            | Notice::SerialCancelled
+            | Notice::Aborted { .. } => Tone::Info,
+            Notice::DoubleFire { .. }
+            | Notice::ShortPacked
+            | Notice::AlreadyShipped { .. }
+            | Notice::ChangedUpstreamReset => Tone::Warn,
+            _ => Tone::Error,
+        }
+    }
+}
+
+/// One line of the "last scans" list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScanLog {
+    pub code: String,
+    pub ok: bool,
+}
+
+/// The open order at the bench.
+#[derive(Debug, Clone)]
+pub struct PackView {
+    pub order: Order,
+    pub session: PackSession,
+    pub shipments: Vec<Shipment>,
+    pub last_scans: VecDeque<ScanLog>,
+    pub selected_line: usize,
+}
+
+/// Station settings the reducer needs (from the config).
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub station: String,
+    pub bell: bool,
+    pub ship_on_pack: bool,
+    pub require_weight: bool,
+    pub allow_manual_confirm: bool,
+    pub default_weight_kg: f64,
+}
+
+impl Default for Settings {
+    fn default() -> Settings {
+        Settings {
+            station: "bench-1".into(),
+            bell: true,
+            ship_on_pack: false,
+            require_weight: false,
+            allow_manual_confirm: true,
+            default_weight_kg: 0.5,
+        }
+    }
+}
+
+/// The whole state of the bench.
+#[derive(Debug)]
+pub struct AppState {
+    pub settings: Settings,
+    pub packer: Option<String>,
+    pub screen: Screen,
+    pub queue: Queue,
+    pub pack: Option<PackView>,
+    pub banner: Option<Notice>,
+    pub prompt: Option<Prompt>,
+    pub help: bool,
+    pub assembler: Assembler,
+    /// Background jobs in flight (shown in the status bar).
+    pub jobs: usize,
+    pub should_quit: bool,
+    /// Wall clock, set by the event loop before each message.
+    pub now: DateTime<Utc>,
+    /// Monotonic milliseconds, set by the event loop (scanner timing).
+    pub now_ms: u64,
+}
+
+impl AppState {
+    pub fn new(settings: Settings, assembler: Assembler, rows: Vec<OrderSummary>) -> AppState {
+        AppState {
+            settings,
+            packer: None,
+            screen: Screen::Queue,
+            queue: Queue::new(rows),
+            pack: None,
+            banner: None,
+            prompt: None,
+            help: false,
+            assembler,
+            jobs: 0,
+            should_quit: false,
+            now: DateTime::<Utc>::UNIX_EPOCH,
+            now_ms: 0,
+        }
+    }
+}
+
+/// Text editing inside a prompt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Edit {
+    Char(char),
+    Backspace,
+    Submit,
+    Cancel,
+}
+
+/// What a store lookup answered.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Looked {
+    /// A scanned code: the order it opens (if any) and whether any product has it.
+    Code {
+        scan: crate::scan::Scan,
+        order_key: Option<String>,
+        known: bool,
+    },
+    /// A serial number and the order that already holds it.
+    Serial {
+        serial: String,
+        owner: Option<String>,
+    },
+}
+
+/// Everything that reaches the reducer.
+#[derive(Debug, Clone)]
+pub enum Msg {
+    /// A named action (key or command barcode).
+    Action(Action),
+    /// A key for the scan buffer.
+    ScanKey(KeyIn),
+    /// A key for the open prompt.
+    Edit(Edit),
+    /// Bracketed paste.
+    Paste(String),
+    /// Answer to [`Effect::Lookup`].
+    Looked(Looked),
+    /// Answer to [`Effect::LoadOrder`].
+    OrderLoaded {
+        order: Box<Order>,
+        session: Option<Box<PackSession>>,
+        shipments: Vec<Shipment>,
+        /// The code that opened it (a scan) or None (from the queue / a restart).
+        via: Option<String>,
+    },
+    /// Answer to [`Effect::LoadOrder`] when the order is gone.
+    LoadFailed { key: String, error: String },
+    /// A pack step could not be written: undo it on screen.
+    PersistFailed {
+        error: String,
+        previous: Option<Box<PackSession>>,
+    },
+    /// A background shipment changed.
+    Shipment(Box<Shipment>),
+    /// A background job finished (successfully or not: the shipment says which).
+    JobDone,
+    /// Timer tick.
+    Tick,
+}
+
+/// A store lookup to run before the reducer can decide.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Lookup {
+    Code(crate::scan::Scan),
+    Serial(String),
+}
+
+/// A durable write.
+#[derive(Debug, Clone)]
+pub enum Persist {
+    /// A pack step: session, ledger entries and queue row together, flushed.
+    Step {
+        session: Box<PackSession>,
+        ledger: Vec<LedgerEntry>,
+        summary: Box<OrderSummary>,
+        /// The session before the step (None for a new session), restored on failure.
+        previous: Option<Box<PackSession>>,
+    },
+    OpenOrder(Option<String>),
+    Packer(Option<String>),
+    Event(Box<AuditEvent>),
+    Summary(Box<OrderSummary>),
+}
+
+/// What the reducer asks the outside world to do.
+#[derive(Debug, Clone)]
+pub enum Effect {
+    /// Store reads that a decision waits for (answered at once with [`Msg::Looked`]).
+    Lookup(Lookup),
+    /// Load an order and its session (answered with [`Msg::OrderLoaded`]).
+    LoadOrder { key: String, via: Option<String> },
+    /// A durable write; completes before the next frame is drawn.
+    Persist(Persist),
+    /// Create shipments and labels for a packed order, in the background.
+    Ship {
+        order: Box<Order>,
+        session: Box<PackSession>,
+    },
+    /// Write the labels of an order's ready shipments again.
+    Reprint {
+        order: Box<Order>,
+        shipments: Vec<Shipment>,
+    },
+    /// Ring the terminal bell.
+    Bell,
+    Quit,
+}

@@ -1,0 +1,294 @@
+//! The queue: every order's row, the tabs, sorting and the fuzzy filter.
+
+use std::collections::HashMap;
+
+use nucleo_matcher::pattern::{CaseMatching, Normalization, Pattern};
+use nucleo_matcher::{Config, Matcher, Utf32Str};
+
+use crate::domain::{OrderState, OrderSummary};
+
+/// The queue tabs, in order.
+pub const TABS: [OrderState; 6] = [
+    OrderState::ToPack,
+    OrderState::InProgress,
+    OrderState::Packed,
+    OrderState::Ready,
+    OrderState::Dispatched,
+    OrderState::Exception,
+];
+
+/// All rows, sorted by priority (desc), carrier cut-off (earliest first), then age
+/// (oldest first); plus the visible selection for the current tab and filter.
+pub struct Queue {
+    rows: Vec<OrderSummary>,
+    by_key: HashMap<String, usize>,
+    counts: [usize; TABS.len()],
+    tab: usize,
+    visible: Vec<u32>,
+    selected: usize,
+    filter: String,
+    matcher: Matcher,
+    utf32_buf: Vec<char>,
+}
+
+impl std::fmt::Debug for Queue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Queue")
+            .field("rows", &self.rows.len())
+            .field("tab", &self.tab)
+            .field("visible", &self.visible.len())
+            .field("filter", &self.filter)
+            .finish()
+    }
+}
+
+fn sort_key(r: &OrderSummary) -> (std::cmp::Reverse<u8>, u16, i64, &str) {
+    (
+        std::cmp::Reverse(r.priority),
+        r.cutoff_min.unwrap_or(u16::MAX),
+        r.created_at.timestamp(),
+        r.number.as_str(),
+    )
+}
+
+fn tab_of(state: OrderState) -> Option<usize> {
+    TABS.iter().position(|t| *t == state)
+}
+
+impl Default for Queue {
+    fn default() -> Queue {
+        Queue::new(Vec::new())
+    }
+}
+
+impl Queue {
+    pub fn new(mut rows: Vec<OrderSummary>) -> Queue {
+        rows.sort_by(|a, b| sort_key(a).cmp(&sort_key(b)));
+        let by_key = rows
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.key.clone(), i))
+            .collect();
+        let mut counts = [0; TABS.len()];
+        for r in &rows {
+            if let Some(t) = tab_of(r.state) {
+                counts[t] += 1;
+            }
+        }
+        let mut q = Queue {
+            rows,
+            by_key,
+            counts,
+            tab: 0,
+            visible: Vec::new(),
+            selected: 0,
+            filter: String::new(),
+            matcher: Matcher::new(Config::DEFAULT),
+            utf32_buf: Vec::new(),
+        };
+        q.refresh();
+        q
+    }
+
+    /// Recomputes the visible rows for the tab and filter.
+    fn refresh(&mut self) {
+        let state = TABS[self.tab];
+        self.visible.clear();
+        if self.filter.trim().is_empty() {
+            self.visible.extend(
+                self.rows
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, r)| r.state == state)
+                    .map(|(i, _)| i as u32),
+            );
+        } else {
+            let pattern = Pattern::parse(&self.filter, CaseMatching::Ignore, Normalization::Smart);
+            for (i, r) in self.rows.iter().enumerate() {
+                if r.state != state {
+                    continue;
+                }
+                let hay = Utf32Str::new(&r.haystack, &mut self.utf32_buf);
+                if pattern.score(hay, &mut self.matcher).is_some() {
+                    self.visible.push(i as u32);
+                }
+            }
+        }
+        if self.selected >= self.visible.len() {
+            self.selected = self.visible.len().saturating_sub(1);
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    pub fn tab(&self) -> usize {
+        self.tab
+    }
+
+    pub fn tab_state(&self) -> OrderState {
+        TABS[self.tab]
+    }
+
+    pub fn count(&self, tab: usize) -> usize {
+        self.counts.get(tab).copied().unwrap_or(0)
+    }
+
+    pub fn filter(&self) -> &str {
+        &self.filter
+    }
+
+    pub fn set_filter(&mut self, filter: &str) {
+        if self.filter != filter {
+            self.filter = filter.to_string();
+            self.selected = 0;
+            self.refresh();
+        }
+    }
+
+    pub fn set_tab(&mut self, tab: usize) {
+        self.tab = tab % TABS.len();
+        self.selected = 0;
+        self.refresh();
+    }
+
+    pub fn next_tab(&mut self) {
+        self.set_tab(self.tab + 1);
+    }
+
+    pub fn prev_tab(&mut self) {
+        self.set_tab(self.tab + TABS.len() - 1);
+    }
+
+    /// Rows of the current tab and filter.
+    pub fn visible_len(&self) -> usize {
+        self.visible.len()
+    }
+
+    pub fn visible_row(&self, i: usize) -> Option<&OrderSummary> {
+        self.visible
+            .get(i)
+            .and_then(|&r| self.rows.get(r as usize))
+    }
+
+    pub fn selected(&self) -> usize {
+        self.selected
+    }
+
+    pub fn selected_row(&self) -> Option<&OrderSummary> {
+        self.visible_row(self.selected)
+    }
+
+    /// Moves the selection by `delta` rows, clamped.
+    pub fn move_by(&mut self, delta: isize) {
+        if self.visible.is_empty() {
+            return;
+        }
+        let max = self.visible.len() as isize - 1;
+        self.selected = (self.selected as isize + delta).clamp(0, max) as usize;
+    }
+
+    pub fn row(&self, key: &str) -> Option<&OrderSummary> {
+        self.by_key.get(key).and_then(|&i| self.rows.get(i))
+    }
+
+    /// Replaces one row (after a state change), keeping counts and the view right.
+    pub fn upsert(&mut self, row: OrderSummary) {
+        match self.by_key.get(&row.key).copied() {
+            Some(i) => {
+                let old = self.rows[i].state;
+                if let Some(t) = tab_of(old) {
+                    self.counts[t] -= 1;
+                }
+                if let Some(t) = tab_of(row.state) {
+                    self.counts[t] += 1;
+                }
+                let changed_tab = old != row.state;
+                self.rows[i] = row;
+                if changed_tab {
+                    self.refresh();
+                }
+            }
+            None => {
+                // A new order: rebuild (rare; imports come in batches).
+                let mut rows = std::mem::take(&mut self.rows);
+                rows.push(row);
+                let (tab, filter) = (self.tab, std::mem::take(&mut self.filter));
+                *self = Queue::new(rows);
+                self.tab = tab;
+                self.filter = filter;
+                self.refresh();
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Money, Qty};
+    use chrono::DateTime;
+
+    fn row(n: &str, prio: u8, cutoff: Option<u16>, age_s: i64, state: OrderState) -> OrderSummary {
+        OrderSummary {
+            key: format!("demo:{n}"),
+            number: n.into(),
+            state,
+            created_at: DateTime::from_timestamp(1_700_000_000 - age_s, 0).unwrap_or_default(),
+            priority: prio,
+            cutoff_min: cutoff,
+            carrier: "cp".into(),
+            service: "DR".into(),
+            items: Qty::units(1),
+            cod: Some(Money::new(100, "CZK")),
+            country: "CZ".into(),
+            flags: vec![],
+            customer: format!("Customer {n}"),
+            haystack: format!("{n} Customer {n} SKU-{n}"),
+        }
+    }
+
+    #[test]
+    fn sorted_by_priority_cutoff_age() {
+        let q = Queue::new(vec![
+            row("A", 0, None, 100, OrderState::ToPack),
+            row("B", 0, Some(600), 10, OrderState::ToPack),
+            row("C", 1, None, 5, OrderState::ToPack),
+            row("D", 0, None, 500, OrderState::ToPack),
+            row("E", 0, None, 1, OrderState::Packed),
+        ]);
+        let order: Vec<_> = (0..q.visible_len())
+            .filter_map(|i| q.visible_row(i).map(|r| r.number.clone()))
+            .collect();
+        assert_eq!(order, vec!["C", "B", "D", "A"]);
+        assert_eq!(q.count(0), 4);
+        assert_eq!(q.count(2), 1);
+    }
+
+    #[test]
+    fn filter_and_state_changes_move_rows_between_tabs() {
+        let mut q = Queue::new(vec![
+            row("CZ100", 0, None, 1, OrderState::ToPack),
+            row("PL200", 0, None, 2, OrderState::ToPack),
+        ]);
+        q.set_filter("pl2");
+        assert_eq!(q.visible_len(), 1);
+        assert_eq!(q.selected_row().map(|r| r.number.as_str()), Some("PL200"));
+        q.set_filter("");
+        let mut r = q.row("demo:CZ100").cloned().expect("row");
+        r.state = OrderState::InProgress;
+        q.upsert(r);
+        assert_eq!((q.count(0), q.count(1)), (1, 1));
+        assert_eq!(q.visible_len(), 1);
+        q.next_tab();
+        assert_eq!(q.selected_row().map(|r| r.number.as_str()), Some("CZ100"));
+        q.prev_tab();
+        q.prev_tab();
+        assert_eq!(q.tab_state(), OrderState::Exception);
+    }
+}
