@@ -7,6 +7,8 @@
 pub mod app;
 pub mod carrier;
 pub mod domain;
+pub mod i18n;
 pub mod scan;
 pub mod shop;
 pub mod sim;
+pub mod tui;
