@@ -1,0 +1,4 @@
+//! The terminal user interface.
+
+pub mod keymap;
+pub mod theme;
