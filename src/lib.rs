@@ -6,7 +6,9 @@
 
 pub mod app;
 pub mod carrier;
+pub mod docs;
 pub mod domain;
+pub mod effects;
 pub mod flow;
 pub mod i18n;
 pub mod scan;

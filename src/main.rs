@@ -1,1 +1,314 @@
-fn main() {}
+//! The packdesk binary: command line → logging → config → the chosen command.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Parser, Subcommand};
+
+use packdesk::app::{Action, AppState, Msg, Settings};
+use packdesk::docs::SheetEntry;
+use packdesk::carrier::own::OwnLabel;
+use packdesk::config::{Config, Paths};
+use packdesk::domain::OrderState;
+use packdesk::effects::{Runner, dispatch};
+use packdesk::i18n::{Catalog, Lang};
+use packdesk::scan::Assembler;
+use packdesk::store::Store;
+use packdesk::tui::keymap::Keymap;
+use packdesk::tui::theme::Theme;
+use packdesk::tui::{self, Ui};
+
+/// packdesk: the packing bench for e-commerce warehouses.
+#[derive(Parser, Debug)]
+#[command(version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    dirs: Dirs,
+}
+
+#[derive(Args, Debug, Clone, Default)]
+struct Dirs {
+    /// The station configuration file (default: station.toml in the XDG config dir).
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// The data directory holding the store (default: the XDG data dir).
+    #[arg(long, global = true, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run the bench on a configured station (the default command).
+    Run,
+    /// Run the bench on deterministic demo data.
+    Demo(DemoArgs),
+    /// List or show orders in the store.
+    #[command(subcommand)]
+    Orders(OrdersCmd),
+    /// Print barcode sheets as PDF.
+    #[command(subcommand)]
+    Sheet(SheetCmd),
+}
+
+#[derive(Args, Debug)]
+struct DemoArgs {
+    /// Where labels are written.
+    #[arg(long, value_name = "DIR", default_value = "./packdesk-out")]
+    out: PathBuf,
+    /// How many demo orders to generate (only when the store is new).
+    #[arg(long, default_value_t = 40)]
+    orders: usize,
+    /// Seed of the demo data (same seed → same orders).
+    #[arg(long, default_value_t = 2026)]
+    seed: u64,
+}
+
+#[derive(Subcommand, Debug)]
+enum OrdersCmd {
+    /// List orders, optionally of one state.
+    List {
+        /// to_pack, in_progress, packed, ready, dispatched, exception, cancelled
+        #[arg(long)]
+        state: Option<String>,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one order with its lines and parcels.
+    Show {
+        /// The order number.
+        number: String,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum SheetCmd {
+    /// The command barcodes (PD:PACK, PD:SHIP …) as Code128.
+    Commands {
+        #[arg(long, value_name = "FILE.pdf")]
+        out: PathBuf,
+    },
+    /// A scanner self-test sheet: digits, letters, symbols, EAN-13 and GS1.
+    ScannerTest {
+        #[arg(long, value_name = "FILE.pdf")]
+        out: PathBuf,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match real_main(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tui::restore();
+            eprintln!("packdesk: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn real_main(cli: Cli) -> Result<()> {
+    // rustls needs one crypto provider for the whole process (ring: no C toolchain needs).
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    match cli.command.unwrap_or(Command::Run) {
+        Command::Run => {
+            let paths = Paths::resolve(cli.dirs.config.as_deref(), cli.dirs.data_dir.as_deref())?;
+            let config = paths.load_config()?;
+            let _log = init_logging(&paths.state_dir)?;
+            bench(&paths, config, None)
+        }
+        Command::Demo(args) => {
+            let temp;
+            let data_dir = match &cli.dirs.data_dir {
+                Some(d) => d.clone(),
+                None => {
+                    temp = std::env::temp_dir().join(format!(
+                        "packdesk-demo-{}",
+                        chrono::Utc::now().format("%Y%m%d-%H%M%S")
+                    ));
+                    eprintln!("packdesk demo: using the fresh data directory {}", temp.display());
+                    temp
+                }
+            };
+            let paths = Paths::resolve(cli.dirs.config.as_deref(), Some(&data_dir))?;
+            let mut config = if cli.dirs.config.is_some() { paths.load_config()? } else { Config::default() };
+            config.ship_on_pack = true;
+            config.out_dir = args.out.clone();
+            if config.station == Config::default().station {
+                config.station = "demo-bench".into();
+            }
+            let _log = init_logging(&paths.state_dir)?;
+            bench(&paths, config, Some(&args))
+        }
+        Command::Orders(cmd) => {
+            let paths = Paths::resolve(cli.dirs.config.as_deref(), cli.dirs.data_dir.as_deref())?;
+            let store = Store::open(&paths.data_dir)?;
+            orders(&store, cmd)
+        }
+        Command::Sheet(cmd) => sheet(cmd),
+    }
+}
+
+/// Logs go to a file, never to the terminal the bench draws on.
+fn init_logging(dir: &Path) -> Result<tracing_appender::non_blocking::WorkerGuard> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create the log directory {}", dir.display()))?;
+    let appender = tracing_appender::rolling::daily(dir, "packdesk.log");
+    let (writer, guard) = tracing_appender::non_blocking(appender);
+    let filter = tracing_subscriber::EnvFilter::try_from_env("PACKDESK_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt().with_writer(writer).with_ansi(false).with_env_filter(filter).try_init();
+    Ok(guard)
+}
+
+fn settings(config: &Config) -> Settings {
+    Settings {
+        station: config.station.clone(),
+        bell: config.bell,
+        ship_on_pack: config.ship_on_pack,
+        require_weight: config.packing.require_weight,
+        allow_manual_confirm: config.packing.allow_manual_confirm,
+        default_weight_kg: config.packing.default_weight_kg,
+    }
+}
+
+fn bench(paths: &Paths, config: Config, demo: Option<&DemoArgs>) -> Result<()> {
+    let start = Instant::now();
+    let store = Store::open(&paths.data_dir)?;
+    if let Some(d) = demo {
+        if store.is_empty() {
+            let orders = packdesk::demo::generate(d.seed, d.orders, chrono::Utc::now());
+            store.import_orders(&orders)?;
+            tracing::info!(count = orders.len(), "demo orders generated");
+        } else {
+            tracing::info!(dir = %paths.data_dir.display(), "reusing the demo store as it is");
+        }
+    }
+    let lang = Lang::detect(config.language.as_deref(), std::env::var("LANG").ok().as_deref());
+    let no_color = Theme::no_color(std::env::var_os("NO_COLOR").as_deref());
+    let ui = Ui {
+        theme: Theme::load(&config.theme, Some(&paths.config_dir), no_color)?,
+        keymap: Keymap::load(&config.keymap, Some(&paths.config_dir.join("keymap.toml")))?,
+        catalog: Catalog::new(lang),
+    };
+    let scan = config.scanner.to_scan_config()?;
+    let (rows, bad) = store.summaries()?;
+    for e in bad {
+        tracing::error!(error = %e, "queue row skipped");
+    }
+    let mut state = AppState::new(settings(&config), Assembler::new(scan), rows);
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    let carrier = Arc::new(OwnLabel::new(store.clone(), &config.out_dir, &config.station));
+    let _enter = rt.enter();
+    let runner = Runner::new(store.clone(), carrier, tx);
+    state.packer = store.packer()?;
+    // Resume where the bench was: the open order comes back on screen.
+    if let Some(key) = store.open_order()? {
+        dispatch(&mut state, &runner, Msg::Action(packdesk::app::Action::Back), start);
+        for m in runner.run(packdesk::app::Effect::LoadOrder { key, via: None }) {
+            dispatch(&mut state, &runner, m, start);
+        }
+    }
+    let mut guard = tui::TerminalGuard::enter()?;
+    let res = rt.block_on(tui::run(&mut guard.terminal, &mut state, &ui, &runner, &mut rx, start));
+    drop(guard);
+    store.flush()?;
+    res?;
+    Ok(())
+}
+
+fn parse_state(s: &str) -> Result<OrderState> {
+    OrderState::parse(s).with_context(|| {
+        let all: Vec<&str> = OrderState::ALL.iter().map(|s| s.as_str()).collect();
+        format!("unknown state `{s}`; use one of {}", all.join(", "))
+    })
+}
+
+fn orders(store: &Store, cmd: OrdersCmd) -> Result<()> {
+    match cmd {
+        OrdersCmd::List { state, json } => {
+            let filter = state.as_deref().map(parse_state).transpose()?;
+            let (mut rows, _) = store.summaries()?;
+            rows.retain(|r| filter.is_none_or(|f| r.state == f));
+            rows.sort_by(|a, b| a.number.cmp(&b.number));
+            if json {
+                let list: Vec<_> = rows
+                    .iter()
+                    .map(|r| {
+                        serde_json::json!({
+                            "number": r.number, "state": r.state, "carrier": r.carrier,
+                            "service": r.service, "items": r.items, "cod": r.cod.as_ref().map(|m| m.as_decimal()),
+                            "currency": r.cod.as_ref().map(|m| m.currency.clone()), "country": r.country,
+                            "created_at": r.created_at,
+                        })
+                    })
+                    .collect();
+                println!("{}", serde_json::to_string_pretty(&list)?);
+            } else {
+                for r in rows {
+                    println!(
+                        "{:<12} {:<12} {:<14} {:>5}  {}",
+                        r.number,
+                        r.state.as_str(),
+                        format!("{}/{}", r.carrier, r.service),
+                        r.items.to_string(),
+                        packdesk::domain::text::sanitize(&r.customer)
+                    );
+                }
+            }
+            Ok(())
+        }
+        OrdersCmd::Show { number, json } => {
+            let Some(key) = store.find_order_key(&number)? else {
+                bail!("no order {number} in {}", store.dir().display());
+            };
+            let Some(order) = store.order(&key)? else {
+                bail!("order {number} is indexed but missing in {}", store.dir().display());
+            };
+            let session = store.session(&key)?;
+            let shipments = store.shipments(&key)?;
+            let state = store.summary(&key)?.map_or(OrderState::ToPack, |r| r.state);
+            let v = packdesk::app::report::order_json(&order, state, session.as_ref(), &shipments);
+            if json {
+                println!("{}", serde_json::to_string_pretty(&v)?);
+            } else {
+                print!("{}", packdesk::app::report::order_text(&order, state, session.as_ref(), &shipments));
+            }
+            Ok(())
+        }
+    }
+}
+
+fn cat(lang: Lang) -> Catalog {
+    Catalog::new(lang)
+}
+
+fn sheet(cmd: SheetCmd) -> Result<()> {
+    let (pdf, out) = match cmd {
+        SheetCmd::Commands { out } => {
+            let mut entries: Vec<SheetEntry> = Action::ALL
+                .iter()
+                .filter_map(|a| {
+                    a.barcode().map(|word| SheetEntry {
+                        code: format!("PD:{word}"),
+                        caption: format!("{} / {} / {}", cat(Lang::En).action(*a), cat(Lang::Cs).action(*a), cat(Lang::Pl).action(*a)),
+                    })
+                })
+                .collect();
+            entries.push(SheetEntry { code: "PD:PACKER:1".into(), caption: "Packer 1 / Balič 1 / Pakowacz 1".into() });
+            (packdesk::docs::barcode_sheet_pdf("packdesk command barcodes", &entries)?, out)
+        }
+        SheetCmd::ScannerTest { out } => (packdesk::docs::scanner_test_sheet_pdf()?, out),
+    };
+    std::fs::write(&out, pdf).with_context(|| format!("cannot write {}", out.display()))?;
+    eprintln!("packdesk: wrote {}", out.display());
+    Ok(())
+}

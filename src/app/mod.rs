@@ -5,6 +5,7 @@
 
 pub mod action;
 pub mod queue;
+pub mod report;
 pub mod update;
 
 use std::collections::VecDeque;

@@ -129,7 +129,9 @@ fn assembled(state: &mut AppState, out: Assembled, fx: &mut Vec<Effect>) {
                 },
                 fx,
             ),
-            RejectReason::BadGs1(detail) => notice(state, Notice::ScanInvalid { raw, detail }, fx),
+            RejectReason::BadGs1(detail) | RejectReason::BadCommand(detail) => {
+                notice(state, Notice::ScanInvalid { raw, detail }, fx)
+            }
         },
     }
 }
@@ -177,7 +179,7 @@ fn looked(state: &mut AppState, l: Looked, fx: &mut Vec<Effect>) {
                         via: Some(scan.code),
                     });
                 }
-                (Some(_), Some(_)) => {
+                (Some(_), _) => {
                     // The open order's own slip scanned again: nothing to do.
                 }
                 (None, Some(_)) => {
@@ -295,7 +297,6 @@ fn apply_flow(state: &mut AppState, ev: FlowEvent, code: Option<String>, fx: &mu
     };
     let previous = pv.session.clone();
     let step = flow::handle(&mut pv.session, &pv.order, &c, ev);
-    let is_scan = code.is_some();
     if let Some(code) = code {
         let ok = !matches!(step.outcome, Outcome::Rejected(_) | Outcome::Refused(_));
         pv.last_scans.push_front(ScanLog { code, ok });
@@ -367,7 +368,6 @@ fn apply_flow(state: &mut AppState, ev: FlowEvent, code: Option<String>, fx: &mu
             Notice::ShortPacked
         }
     };
-    let _ = is_scan;
     notice(state, n, fx);
 }
 

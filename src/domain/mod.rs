@@ -92,7 +92,7 @@ impl fmt::Display for Money {
         let digits = whole.to_string();
         let mut grouped = String::new();
         for (i, ch) in digits.chars().enumerate() {
-            if i > 0 && (digits.len() - i) % 3 == 0 {
+            if i > 0 && (digits.len() - i).is_multiple_of(3) {
                 grouped.push('\u{a0}');
             }
             grouped.push(ch);
@@ -129,7 +129,7 @@ impl Qty {
     }
 
     pub fn is_whole(self) -> bool {
-        self.0 % 1000 == 0
+        self.0.is_multiple_of(1000)
     }
 
     pub fn saturating_sub(self, other: Qty) -> Qty {

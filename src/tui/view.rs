@@ -1,0 +1,568 @@
+//! Rendering: a pure function of the state. Every outside string passes `sanitize`.
+
+use chrono::{DateTime, Utc};
+use ratatui::Frame;
+use ratatui::layout::{Alignment, Constraint, Layout, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Row, Table, Tabs, Wrap};
+
+use super::keymap::{KeyContext, Keymap};
+use super::theme::Theme;
+use crate::app::{AppState, Notice, PackView, PromptKind, Screen, TABS, Tone};
+use crate::domain::text::sanitize;
+use crate::domain::{OrderState, Qty, ShipmentState};
+use crate::flow::{NotPackable, Refusal, Reject, SessionState};
+use crate::i18n::Catalog;
+
+/// What the view needs besides the state.
+pub struct Ui {
+    pub theme: Theme,
+    pub keymap: Keymap,
+    pub catalog: Catalog,
+}
+
+/// Draws the whole screen.
+pub fn view(state: &AppState, ui: &Ui, f: &mut Frame) {
+    let area = f.area();
+    f.render_widget(Block::default().style(ui.theme.text), area);
+    match (state.screen, state.pack.as_ref()) {
+        (Screen::Pack, Some(pv)) => pack_screen(state, pv, ui, f, area),
+        _ => queue_screen(state, ui, f, area),
+    }
+    if let Some(p) = &state.prompt
+        && p.kind != PromptKind::Filter
+    {
+        prompt(state, ui, f, area);
+    }
+    if state.help {
+        help(state, ui, f, area);
+    }
+}
+
+fn context(state: &AppState) -> KeyContext {
+    if state.help {
+        KeyContext::Help
+    } else if state.prompt.as_ref().is_some_and(|p| p.kind == PromptKind::Filter) {
+        KeyContext::Filter
+    } else if state.prompt.is_some() {
+        KeyContext::Prompt
+    } else if state.screen == Screen::Pack && state.pack.is_some() {
+        KeyContext::Pack
+    } else {
+        KeyContext::Queue
+    }
+}
+
+fn tab_key(s: OrderState) -> &'static str {
+    match s {
+        OrderState::ToPack => "tab.to_pack",
+        OrderState::InProgress => "tab.in_progress",
+        OrderState::Packed => "tab.packed",
+        OrderState::Ready => "tab.ready",
+        OrderState::Dispatched => "tab.dispatched",
+        _ => "tab.exceptions",
+    }
+}
+
+/// `12m`, `3h`, `2d`: how long the order has waited.
+pub fn age(now: DateTime<Utc>, created: DateTime<Utc>) -> String {
+    let mins = (now - created).num_minutes().max(0);
+    if mins < 60 {
+        format!("{mins}m")
+    } else if mins < 48 * 60 {
+        format!("{}h", mins / 60)
+    } else {
+        format!("{}d", mins / (24 * 60))
+    }
+}
+
+fn status_line(state: &AppState, ui: &Ui) -> Line<'static> {
+    let c = &ui.catalog;
+    let packer = match &state.packer {
+        Some(p) => c.tf("status.packer", &[("packer", &sanitize(p))]),
+        None => c.t("status.no_packer").to_string(),
+    };
+    let mut spans = vec![
+        Span::styled(" packdesk ", ui.theme.title),
+        Span::styled(
+            format!(
+                " {} · {} · {} ",
+                c.tf("status.station", &[("station", &sanitize(&state.settings.station))]),
+                packer,
+                c.tf("status.orders", &[("count", &state.queue.len())]),
+            ),
+            ui.theme.status_bar,
+        ),
+    ];
+    if state.jobs > 0 {
+        spans.push(Span::styled(
+            format!(" {} ", c.tf("status.jobs", &[("count", &state.jobs)])),
+            ui.theme.banner_info,
+        ));
+    }
+    Line::from(spans)
+}
+
+fn hints(state: &AppState, ui: &Ui, actions: &[crate::app::Action]) -> Line<'static> {
+    let ctx = context(state);
+    let mut spans = Vec::new();
+    for a in actions {
+        let key = ui
+            .keymap
+            .key_for(ctx, *a)
+            .or_else(|| ui.keymap.key_for(KeyContext::Global, *a));
+        if let Some(k) = key {
+            spans.push(Span::styled(format!("{k}"), ui.theme.key_hint));
+            spans.push(Span::styled(format!(" {}  ", ui.catalog.action(*a)), ui.theme.muted));
+        }
+    }
+    Line::from(spans)
+}
+
+fn scan_buffer(state: &AppState, ui: &Ui) -> Line<'static> {
+    Line::from(vec![
+        Span::styled("▶ ", ui.theme.muted),
+        Span::styled(sanitize(state.assembler.buffer()), ui.theme.scan_buffer),
+        Span::styled("▏", ui.theme.scan_buffer.add_modifier(Modifier::SLOW_BLINK)),
+    ])
+}
+
+fn queue_screen(state: &AppState, ui: &Ui, f: &mut Frame, area: Rect) {
+    use crate::app::Action as A;
+    let c = &ui.catalog;
+    let filter_shown = !state.queue.filter().is_empty() || state.prompt.as_ref().is_some_and(|p| p.kind == PromptKind::Filter);
+    let [top, tabs_area, filter_area, table_area, banner_area, buf_area, hint_area] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(1),
+        Constraint::Length(u16::from(filter_shown)),
+        Constraint::Min(3),
+        Constraint::Length(u16::from(state.banner.is_some())),
+        Constraint::Length(1),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    f.render_widget(Paragraph::new(status_line(state, ui)).style(ui.theme.status_bar), top);
+
+    let titles: Vec<Line> = TABS
+        .iter()
+        .enumerate()
+        .map(|(i, s)| Line::from(format!("{} ({})", c.t(tab_key(*s)), state.queue.count(i))))
+        .collect();
+    f.render_widget(
+        Tabs::new(titles)
+            .select(state.queue.tab())
+            .style(ui.theme.tab)
+            .highlight_style(ui.theme.tab_active)
+            .divider("│"),
+        tabs_area,
+    );
+    if filter_shown {
+        let editing = state.prompt.as_ref().filter(|p| p.kind == PromptKind::Filter);
+        let text = editing.map_or(state.queue.filter(), |p| p.input.as_str());
+        f.render_widget(
+            Paragraph::new(Line::from(vec![
+                Span::styled(format!("/ {}: ", c.t("prompt.filter")), ui.theme.key_hint),
+                Span::styled(sanitize(text), ui.theme.scan_buffer),
+                Span::styled(
+                    format!("  ({})", state.queue.visible_len()),
+                    ui.theme.muted,
+                ),
+            ])),
+            filter_area,
+        );
+    }
+
+    let header = Row::new(
+        ["col.number", "col.age", "col.carrier", "col.items", "col.cod", "col.country", "col.flags"]
+            .map(|k| Cell::from(c.t(k).to_string())),
+    )
+    .style(ui.theme.header);
+    let body_rows = table_area.height.saturating_sub(1) as usize;
+    let sel = state.queue.selected();
+    let first = sel.saturating_sub(body_rows.saturating_sub(1));
+    let rows: Vec<Row> = (first..(first + body_rows).min(state.queue.visible_len()))
+        .filter_map(|i| state.queue.visible_row(i).map(|r| (i, r)))
+        .map(|(i, r)| {
+            let carrier = if r.service.is_empty() {
+                r.carrier.clone()
+            } else {
+                format!("{}/{}", r.carrier, r.service)
+            };
+            let flags: String = r.flags.iter().map(|f| f.mark()).collect();
+            let row = Row::new(vec![
+                Cell::from(sanitize(&r.number)),
+                Cell::from(age(state.now, r.created_at)),
+                Cell::from(sanitize(&carrier)),
+                Cell::from(r.items.to_string()),
+                Cell::from(r.cod.as_ref().map(|m| m.to_string()).unwrap_or_default()).style(ui.theme.cod),
+                Cell::from(sanitize(&r.country)),
+                Cell::from(flags).style(ui.theme.flag),
+            ]);
+            if i == sel { row.style(ui.theme.selected) } else { row }
+        })
+        .collect();
+    let widths = [
+        Constraint::Length(12),
+        Constraint::Length(4),
+        Constraint::Min(10),
+        Constraint::Length(5),
+        Constraint::Length(15),
+        Constraint::Length(3),
+        Constraint::Length(6),
+    ];
+    if state.queue.visible_len() == 0 {
+        f.render_widget(
+            Paragraph::new(c.t("queue.empty")).style(ui.theme.muted).alignment(Alignment::Center),
+            table_area,
+        );
+    } else {
+        f.render_widget(Table::new(rows, widths).header(header).column_spacing(1), table_area);
+    }
+    if let Some(n) = &state.banner {
+        banner(n, ui, f, banner_area);
+    }
+    f.render_widget(Paragraph::new(scan_buffer(state, ui)), buf_area);
+    f.render_widget(
+        Paragraph::new(hints(state, ui, &[A::Help, A::Open, A::Filter, A::NextTab, A::SetPacker, A::Quit])),
+        hint_area,
+    );
+}
+
+fn tone_style(t: Tone, theme: &Theme) -> Style {
+    match t {
+        Tone::Ok => theme.banner_ok,
+        Tone::Error => theme.banner_error,
+        Tone::Warn => theme.banner_warn,
+        Tone::Info => theme.banner_info,
+    }
+}
+
+fn banner(n: &Notice, ui: &Ui, f: &mut Frame, area: Rect) {
+    if area.height == 0 {
+        return;
+    }
+    let style = tone_style(n.tone(), &ui.theme);
+    let text = notice_text(n, &ui.catalog);
+    // Full width, text vertically centred in the banner area.
+    let pad = area.height.saturating_sub(1) / 2;
+    let mut lines: Vec<Line> = (0..pad).map(|_| Line::from("")).collect();
+    lines.push(Line::from(Span::styled(format!(" {text} "), style.add_modifier(Modifier::BOLD))));
+    f.render_widget(
+        Paragraph::new(lines).style(style).alignment(Alignment::Center).wrap(Wrap { trim: true }),
+        area,
+    );
+}
+
+fn not_packable_reason(why: &NotPackable, c: &Catalog) -> String {
+    match why {
+        NotPackable::Cancelled => c.t("reason.cancelled").to_string(),
+        NotPackable::ClaimedElsewhere { station } => {
+            format!("{} ({})", c.t("reason.claimed_elsewhere"), sanitize(station))
+        }
+        NotPackable::ChangedUpstream => c.t("reason.changed_upstream").to_string(),
+        NotPackable::AlreadyPacked => c.t("reason.already_packed").to_string(),
+    }
+}
+
+/// The words of a banner, in the station's language.
+pub fn notice_text(n: &Notice, c: &Catalog) -> String {
+    match n {
+        Notice::Accepted { name, scanned, quantity } => c.tf(
+            "banner.accepted",
+            &[("name", name), ("scanned", scanned), ("quantity", quantity)],
+        ),
+        Notice::Picked => c.t("banner.picked").into(),
+        Notice::NeedSerial { name } => c.tf("banner.serial_needed", &[("name", name)]),
+        Notice::Rejected { reject, name } => match reject {
+            Reject::NotInOrder { code } => c.tf("reject.not_in_order", &[("code", code)]),
+            Reject::LineComplete { .. } => c.tf(
+                "reject.line_complete",
+                &[("name", &name.clone().unwrap_or_default())],
+            ),
+            Reject::NotPackable(why) => c.tf(
+                "reject.not_packable",
+                &[("reason", &not_packable_reason(why, c))],
+            ),
+            Reject::UnknownCode { code } => c.tf("reject.unknown_code", &[("code", code)]),
+        },
+        Notice::Refused(r) => match r {
+            Refusal::NoteNotAcknowledged => c.t("banner.note_ack").into(),
+            Refusal::NotAllScanned { missing } => c.tf("refuse.not_all_scanned", &[("missing", missing)]),
+            Refusal::NothingToUndo => c.t("refuse.nothing_to_undo").into(),
+            Refusal::SerialEmpty => c.t("reject.serial_empty").into(),
+            Refusal::SerialUsed { serial } => c.tf("reject.serial_used", &[("serial", serial)]),
+            Refusal::ManualNotAllowed { .. } => c.t("refuse.manual_not_allowed").into(),
+            Refusal::EmptyParcel => c.t("refuse.empty_parcel").into(),
+            Refusal::BadQuantity => c.t("refuse.bad_quantity").into(),
+            Refusal::EmptyReason => c.t("refuse.empty_reason").into(),
+            Refusal::NoSerialExpected => c.t("refuse.no_serial_expected").into(),
+        },
+        Notice::Undone { name } => c.tf("banner.undone", &[("name", name)]),
+        Notice::SerialCancelled => c.t("banner.serial_cancelled").into(),
+        Notice::NoteAcknowledged => c.t("banner.note_acknowledged").into(),
+        Notice::NoteMustBeAcknowledged => c.t("banner.note_ack").into(),
+        Notice::QuantitySet(q) => c.tf("banner.quantity_set", &[("qty", q)]),
+        Notice::NextParcel(no) => c.tf("banner.next_parcel", &[("parcel", no)]),
+        Notice::Packed => c.t("banner.packed").into(),
+        Notice::ShortPacked => c.t("banner.short_packed").into(),
+        Notice::LabelQueued { number } => c.tf("banner.label_queued", &[("number", number)]),
+        Notice::LabelReady { number, path } => {
+            c.tf("banner.label_ready_at", &[("number", number), ("path", path)])
+        }
+        Notice::LabelFailed { number, error } => {
+            c.tf("banner.label_failed_for", &[("number", number), ("error", error)])
+        }
+        Notice::AlreadyShipped { number } => c.tf("banner.already_shipped", &[("number", number)]),
+        Notice::DoubleFire { .. } => c.t("banner.double_fire").into(),
+        Notice::ScanTooShort { raw } => c.tf("banner.scan_too_short", &[("raw", raw)]),
+        Notice::ScanInvalid { raw, detail } => {
+            c.tf("banner.scan_invalid", &[("raw", raw), ("detail", detail)])
+        }
+        Notice::OrderNotFound { code } => c.tf("banner.order_not_found", &[("code", code)]),
+        Notice::NoOrderOpen => c.t("banner.no_order").into(),
+        Notice::NotSaved { error } => c.tf("banner.not_saved", &[("error", error)]),
+        Notice::PackerSet(p) => c.tf("banner.packer_set", &[("packer", p)]),
+        Notice::BadNumber { input } => c.tf("banner.bad_number", &[("input", input)]),
+        Notice::Aborted { number } => c.tf("banner.aborted", &[("number", number)]),
+        Notice::UnknownCommand { word } => c.tf("banner.unknown_command", &[("word", word)]),
+        Notice::ChangedUpstreamReset => c.t("banner.changed_upstream_reset").into(),
+    }
+}
+
+fn pack_screen(state: &AppState, pv: &PackView, ui: &Ui, f: &mut Frame, area: Rect) {
+    use crate::app::Action as A;
+    let c = &ui.catalog;
+    let o = &pv.order;
+    let s = &pv.session;
+    let note_rows = u16::from(o.note.is_some());
+    let banner_rows = if area.height >= 30 { 3 } else { 1 };
+    let wide = area.width >= 100;
+    let [top, head, note_area, banner_area, body, buf_area, hint_area] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(2),
+        Constraint::Length(note_rows),
+        Constraint::Length(banner_rows),
+        Constraint::Min(4),
+        Constraint::Length(1),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    f.render_widget(Paragraph::new(status_line(state, ui)).style(ui.theme.status_bar), top);
+
+    // Header: the order number and the progress figure are always visible.
+    let total = o.item_count();
+    let done = s.scanned_total();
+    let progress = format!(" {done}/{total} ");
+    let state_word = match s.state {
+        SessionState::Scanning => c.t("pack.state.scanning"),
+        SessionState::Picked => c.t("pack.state.picked"),
+        SessionState::Packed => c.t("pack.state.packed"),
+        SessionState::Short => c.t("pack.state.short"),
+    };
+    let [head_l, head_r] =
+        Layout::horizontal([Constraint::Min(20), Constraint::Length(progress.len() as u16 + 2)]).areas(head);
+    let mut carrier = sanitize(&o.shipping.carrier);
+    if !o.shipping.service.is_empty() {
+        carrier.push('/');
+        carrier.push_str(&sanitize(&o.shipping.service));
+    }
+    if let Some(pp) = &o.shipping.pickup_point {
+        carrier.push_str(&format!(" · {} {}", sanitize(&pp.id), sanitize(&pp.name)));
+    }
+    let mut line1 = vec![
+        Span::styled(format!(" {} ", sanitize(&o.number)), ui.theme.title.add_modifier(Modifier::BOLD | Modifier::REVERSED)),
+        Span::raw(" "),
+        Span::styled(sanitize(&o.customer.name), ui.theme.text.add_modifier(Modifier::BOLD)),
+        Span::styled(
+            format!(" · {} {}", sanitize(&o.customer.city), sanitize(&o.customer.country)),
+            ui.theme.muted,
+        ),
+    ];
+    if let Some(cod) = &o.cod {
+        line1.push(Span::raw("  "));
+        line1.push(Span::styled(format!("{} {cod}", c.t("col.cod")), ui.theme.cod.add_modifier(Modifier::BOLD)));
+    }
+    let line2 = Line::from(vec![
+        Span::styled(format!(" {}: ", c.t("pack.carrier")), ui.theme.muted),
+        Span::styled(carrier, ui.theme.text),
+        Span::styled(
+            format!("  {} {}  ", c.t("pack.parcel"), s.current_parcel()),
+            ui.theme.muted,
+        ),
+        Span::styled(state_word.to_string(), ui.theme.tab_active),
+    ]);
+    f.render_widget(Paragraph::new(vec![Line::from(line1), line2]), head_l);
+    let prog_style = if s.state == SessionState::Scanning { ui.theme.progress } else { ui.theme.progress_done };
+    f.render_widget(
+        Paragraph::new(vec![
+            Line::from(Span::styled(progress, prog_style.add_modifier(Modifier::BOLD))),
+            Line::from(Span::styled(c.t("pack.progress").to_string(), ui.theme.muted)),
+        ])
+        .alignment(Alignment::Right),
+        head_r,
+    );
+    if let Some(n) = &o.note {
+        let style = if n.ack_required && !s.note_acked { ui.theme.banner_warn } else { ui.theme.muted };
+        f.render_widget(
+            Paragraph::new(format!(" {}: {}", c.t("pack.note"), sanitize(&n.text))).style(style),
+            note_area,
+        );
+    }
+    match &state.banner {
+        Some(n) => banner(n, ui, f, banner_area),
+        None => {
+            let hint = if s.awaiting_serial.is_some() {
+                c.t("banner.serial_prompt")
+            } else {
+                c.t("banner.scan_next")
+            };
+            f.render_widget(Paragraph::new(hint).style(ui.theme.banner_info).alignment(Alignment::Center), banner_area);
+        }
+    }
+
+    let (lines_area, side) = if wide {
+        let [a, b] = Layout::horizontal([Constraint::Min(50), Constraint::Length(30)]).areas(body);
+        (a, Some(b))
+    } else {
+        (body, None)
+    };
+    let header = Row::new([c.t("pack.code"), c.t("pack.name"), c.t("pack.qty")].map(|t| Cell::from(t.to_string())))
+        .style(ui.theme.header);
+    let body_rows = lines_area.height.saturating_sub(1) as usize;
+    let first = pv.selected_line.saturating_sub(body_rows.saturating_sub(1));
+    let rows: Vec<Row> = o
+        .lines
+        .iter()
+        .zip(&s.lines)
+        .enumerate()
+        .skip(first)
+        .take(body_rows)
+        .map(|(i, (l, p))| {
+            let style = if p.scanned > l.quantity {
+                ui.theme.line_over
+            } else if p.scanned == l.quantity {
+                ui.theme.line_done
+            } else if p.scanned > Qty::ZERO {
+                ui.theme.line_partial
+            } else {
+                ui.theme.line_todo
+            };
+            let code = l.ean.clone().unwrap_or_else(|| format!("{} ✋", l.sku));
+            let mut name = sanitize(&l.name);
+            if l.needs_serial {
+                name.push_str(&format!(" [SN {}]", p.serials.len()));
+            }
+            let row = Row::new(vec![
+                Cell::from(sanitize(&code)),
+                Cell::from(name),
+                Cell::from(format!("{}/{}", p.scanned, l.quantity)),
+            ])
+            .style(style);
+            if i == pv.selected_line { row.style(style.patch(ui.theme.selected)) } else { row }
+        })
+        .collect();
+    f.render_widget(
+        Table::new(rows, [Constraint::Length(15), Constraint::Min(10), Constraint::Length(9)])
+            .header(header)
+            .column_spacing(1),
+        lines_area,
+    );
+    if let Some(side) = side {
+        let mut items: Vec<Line> = pv
+            .last_scans
+            .iter()
+            .map(|l| {
+                let (mark, st) = if l.ok { ("✓", ui.theme.line_done) } else { ("✗", ui.theme.error_text) };
+                Line::from(Span::styled(format!("{mark} {}", sanitize(&l.code)), st))
+            })
+            .collect();
+        for sh in &pv.shipments {
+            let text = match sh.state {
+                ShipmentState::Ready => format!("📦 {} {}", sh.parcel_no, sh.tracking_number.as_deref().unwrap_or("")),
+                ShipmentState::Failed => format!("✗ {} {}", sh.parcel_no, sh.error.as_deref().unwrap_or("")),
+                ShipmentState::Pending => format!("… {}", sh.parcel_no),
+                ShipmentState::Dispatched => format!("🚚 {}", sh.parcel_no),
+            };
+            items.push(Line::from(Span::styled(sanitize(&text), ui.theme.muted)));
+        }
+        f.render_widget(
+            Paragraph::new(items).block(
+                Block::default()
+                    .borders(Borders::LEFT)
+                    .border_style(ui.theme.border)
+                    .title(Span::styled(c.t("pack.last_scans").to_string(), ui.theme.title)),
+            ),
+            side,
+        );
+    }
+    f.render_widget(Paragraph::new(scan_buffer(state, ui)), buf_area);
+    f.render_widget(
+        Paragraph::new(hints(
+            state,
+            ui,
+            &[A::Help, A::Pack, A::NextParcel, A::Quantity, A::Manual, A::AckNote, A::Short, A::Ship, A::Undo, A::Back],
+        )),
+        hint_area,
+    );
+}
+
+fn centered(area: Rect, w: u16, h: u16) -> Rect {
+    let w = w.min(area.width);
+    let h = h.min(area.height);
+    Rect::new(area.x + (area.width - w) / 2, area.y + (area.height - h) / 2, w, h)
+}
+
+fn prompt(state: &AppState, ui: &Ui, f: &mut Frame, area: Rect) {
+    let Some(p) = &state.prompt else { return };
+    let key = match p.kind {
+        PromptKind::Quantity => "prompt.quantity",
+        PromptKind::Weight => "prompt.weight",
+        PromptKind::ShortReason => "prompt.short_reason",
+        PromptKind::Packer => "prompt.packer",
+        PromptKind::Filter => "prompt.filter",
+    };
+    let r = centered(area, 50, 3);
+    f.render_widget(Clear, r);
+    f.render_widget(
+        Paragraph::new(Line::from(vec![
+            Span::styled(sanitize(&p.input), ui.theme.scan_buffer),
+            Span::styled("▏", ui.theme.scan_buffer),
+        ]))
+        .block(
+            Block::default()
+                .borders(Borders::ALL)
+                .border_style(ui.theme.border_focused)
+                .title(Span::styled(format!(" {} ", ui.catalog.t(key)), ui.theme.title)),
+        )
+        .style(ui.theme.text),
+        r,
+    );
+}
+
+fn help(state: &AppState, ui: &Ui, f: &mut Frame, area: Rect) {
+    let screen_ctx = if state.screen == Screen::Pack { KeyContext::Pack } else { KeyContext::Queue };
+    let mut lines = Vec::new();
+    for ctx in [screen_ctx, KeyContext::Global] {
+        lines.push(Line::from(Span::styled(format!("[{}]", ctx.name()), ui.theme.header)));
+        for b in ui.keymap.bindings(ctx) {
+            lines.push(Line::from(vec![
+                Span::styled(format!("{:>10}  ", b.chord.to_string()), ui.theme.key_hint),
+                Span::styled(b.describe(&ui.catalog).to_string(), ui.theme.text),
+            ]));
+        }
+    }
+    lines.push(Line::from(""));
+    lines.push(Line::from(Span::styled(ui.catalog.t("help.barcodes").to_string(), ui.theme.muted)));
+    let r = centered(area, 60, area.height.saturating_sub(2));
+    f.render_widget(Clear, r);
+    f.render_widget(
+        Paragraph::new(lines).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .border_style(ui.theme.border_focused)
+                .title(Span::styled(format!(" {} ", ui.catalog.t("help.title")), ui.theme.title)),
+        ),
+        r,
+    );
+}
