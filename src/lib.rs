@@ -6,6 +6,8 @@
 
 pub mod app;
 pub mod carrier;
+pub mod config;
+pub mod demo;
 pub mod docs;
 pub mod domain;
 pub mod effects;

@@ -1,0 +1,218 @@
+//! Station configuration: `station.toml` and the directories packdesk uses.
+//!
+//! Every key is optional and documented in [`documented_defaults`] (the same text is
+//! `station.example.toml` at the repository root). Unknown keys, wrong types and values
+//! out of range are errors that name the file, line, column and key.
+//!
+//! Each `[section]` is its own struct with `#[serde(default, deny_unknown_fields)]`; a new
+//! section is a new struct, a field on [`Config`] and its block in the example file.
+
+mod error;
+mod paths;
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+pub use error::ConfigError;
+pub use paths::{CONFIG_FILE_NAME, Paths};
+
+/// The default station configuration with a comment on every key.
+pub fn documented_defaults() -> &'static str {
+    include_str!("../../station.example.toml")
+}
+
+/// The whole `station.toml`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Name of this bench; recorded with every scan and event.
+    pub station: String,
+    /// UI language (`cs`, `pl`, `en`); `None` follows the environment.
+    pub language: Option<String>,
+    /// Keymap name (`keymaps/<name>.toml`, built in or in the config dir).
+    pub keymap: String,
+    /// Theme name (`themes/<name>.toml`, built in or in the config dir).
+    pub theme: String,
+    /// Ring the terminal bell (BEL) when a scan is rejected.
+    pub bell: bool,
+    /// Mark an order shipped as soon as it is packed (the demo sets this).
+    pub ship_on_pack: bool,
+    /// Where labels, packing slips and exports are written.
+    pub out_dir: PathBuf,
+    /// `[scanner]`: how keystrokes are told apart from scans.
+    pub scanner: ScannerSection,
+    /// `[packing]`: what a finished package needs.
+    pub packing: PackingSection,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            station: "bench-1".to_string(),
+            language: None,
+            keymap: "default".to_string(),
+            theme: "default".to_string(),
+            bell: true,
+            ship_on_pack: false,
+            out_dir: PathBuf::from("./packdesk-out"),
+            scanner: ScannerSection::default(),
+            packing: PackingSection::default(),
+        }
+    }
+}
+
+/// `[scanner]`: a keyboard-wedge barcode scanner.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ScannerSection {
+    /// Characters the scanner sends before every code, if it is programmed to.
+    pub prefix: Option<String>,
+    /// Keys that end a scan (`enter`, `ctrl-j`, `tab`).
+    pub terminators: Vec<String>,
+    /// Shorter input is typing, not a scan.
+    pub min_length: usize,
+    /// The keyboard layout the scanner types in (`us`, `cs`, `sk`, `de`, `pl`).
+    pub layout: String,
+    /// A character the scanner sends instead of the GS1 group separator (0x1D).
+    pub gs_substitute: Option<char>,
+    /// The same code again within this many milliseconds is a hardware double-fire.
+    pub double_fire_ms: u64,
+}
+
+impl Default for ScannerSection {
+    fn default() -> ScannerSection {
+        ScannerSection {
+            prefix: None,
+            terminators: vec!["enter".to_string(), "ctrl-j".to_string()],
+            min_length: 3,
+            layout: "us".to_string(),
+            gs_substitute: None,
+            double_fire_ms: 80,
+        }
+    }
+}
+
+/// `[packing]`: what the bench demands before a package is done.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PackingSection {
+    /// A package cannot be finished without a weight.
+    pub require_weight: bool,
+    /// The packer may confirm a line by hand (a key) instead of scanning it.
+    pub allow_manual_confirm: bool,
+    /// The weight (kg) used for a package whose products have no weights.
+    pub default_weight_kg: f64,
+}
+
+impl Default for PackingSection {
+    fn default() -> PackingSection {
+        PackingSection {
+            require_weight: false,
+            allow_manual_confirm: true,
+            default_weight_kg: 0.5,
+        }
+    }
+}
+
+impl Config {
+    /// Reads and parses `path`. A missing file is an error here; see
+    /// [`Paths::load_config`] for the default location, where it is not.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(ConfigError::Missing {
+                    path: path.to_path_buf(),
+                });
+            }
+            Err(source) => {
+                return Err(ConfigError::Read {
+                    path: path.to_path_buf(),
+                    source,
+                });
+            }
+        };
+        Config::from_toml_str(&text, path)
+    }
+
+    /// Parses and validates `text`; `origin` is the file name used in errors.
+    pub fn from_toml_str(text: &str, origin: &Path) -> Result<Config, ConfigError> {
+        let config: Config =
+            toml::from_str(text).map_err(|e| ConfigError::from_toml(origin, text, &e))?;
+        config.validate(text, origin)?;
+        Ok(config)
+    }
+
+    /// Checks the values serde cannot: ranges and non-empty lists.
+    fn validate(&self, text: &str, origin: &Path) -> Result<(), ConfigError> {
+        let fail = |path: &[&str], message: &str| {
+            Err(ConfigError::at(
+                origin,
+                text,
+                error::value_span(text, path),
+                Some(path.join(".")),
+                message.to_string(),
+            ))
+        };
+        if self.station.trim().is_empty() {
+            return fail(&["station"], "the station name must not be empty");
+        }
+        if self.station.chars().any(char::is_control) {
+            return fail(
+                &["station"],
+                "the station name must not contain control characters",
+            );
+        }
+        if self.scanner.terminators.is_empty() {
+            return fail(
+                &["scanner", "terminators"],
+                "at least one terminator is needed, e.g. [\"enter\"]",
+            );
+        }
+        if self.scanner.min_length == 0 {
+            return fail(&["scanner", "min_length"], "must be at least 1");
+        }
+        if self.scanner.prefix.as_deref() == Some("") {
+            return fail(
+                &["scanner", "prefix"],
+                "must not be empty; leave it out instead",
+            );
+        }
+        let w = self.packing.default_weight_kg;
+        if !(w.is_finite() && w > 0.0 && w <= 1000.0) {
+            return fail(
+                &["packing", "default_weight_kg"],
+                "must be a weight in kg above 0 and at most 1000",
+            );
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn documented_defaults_equal_default() {
+        let parsed = Config::from_toml_str(documented_defaults(), Path::new("example.toml"));
+        assert_eq!(parsed.ok(), Some(Config::default()));
+    }
+
+    #[test]
+    fn range_errors_point_at_the_value() {
+        let text = "[packing]\ndefault_weight_kg = -1.0\n";
+        let err = Config::from_toml_str(text, Path::new("s.toml"));
+        match err {
+            Err(ConfigError::Invalid {
+                line, column, key, ..
+            }) => {
+                assert_eq!(line, Some(2));
+                assert_eq!(column, Some(21));
+                assert_eq!(key.as_deref(), Some("packing.default_weight_kg"));
+            }
+            other => panic!("expected Invalid, got {other:?}"),
+        }
+    }
+}
