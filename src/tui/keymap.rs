@@ -766,7 +766,9 @@ mod tests {
 
     #[test]
     fn rejects_bad_key_strings() {
-        for bad in ["", "F13", "F0", "F01", "ctrl-q", "C-", "C-C-x", "S-1", "retx", "\u{7}"] {
+        for bad in [
+            "", "F13", "F0", "F01", "ctrl-q", "C-", "C-C-x", "S-1", "retx", "\u{7}",
+        ] {
             assert!(bad.parse::<KeyChord>().is_err(), "{bad:?} parsed");
         }
     }
@@ -786,7 +788,10 @@ mod tests {
         let back = press(KeyCode::BackTab, KeyModifiers::SHIFT);
         assert_eq!(map.lookup(KeyContext::Queue, &back), Some(Action::PrevTab));
         let mut release = press(KeyCode::Char('/'), KeyModifiers::NONE);
-        assert_eq!(map.lookup(KeyContext::Queue, &release), Some(Action::Filter));
+        assert_eq!(
+            map.lookup(KeyContext::Queue, &release),
+            Some(Action::Filter)
+        );
         release.kind = KeyEventKind::Release;
         assert_eq!(map.lookup(KeyContext::Queue, &release), None);
     }
