@@ -552,19 +552,3 @@ fn translations_use_their_own_alphabet() {
         assert!(pl.contains(c), "Polish texts never use `{c}`");
     }
 }
-
-#[test]
-#[ignore = "prints every fixture error, for reviewing the messages"]
-fn show_fixture_errors() {
-    for (path, _, _) in bad_fixtures("keymaps") {
-        if let Err(e) = Keymap::load("default", Some(&path)) {
-            println!("{e}");
-        }
-    }
-    for (path, _, _) in bad_fixtures("themes") {
-        let name = path.file_stem().and_then(|n| n.to_str()).unwrap_or("");
-        if let Err(e) = Theme::load(name, Some(&fixtures("themes")), false) {
-            println!("{e}");
-        }
-    }
-}

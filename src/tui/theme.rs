@@ -24,6 +24,7 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
 use super::keymap::Location;
+use crate::domain::text::sanitize;
 
 const BUILTINS: &[(&str, &str)] = &[
     ("default", include_str!("../../themes/default.toml")),
@@ -271,7 +272,7 @@ impl RawStyle {
             named_colour(&c.text).map_err(|reason| ThemeError::BadColour {
                 at: c.at.clone(),
                 scope: scope.to_string(),
-                value: c.text.clone(),
+                value: sanitize(&c.text),
                 reason: reason.reason(true),
             })
         };
@@ -386,7 +387,7 @@ fn collect_layers(
     out: &mut Vec<Layer>,
 ) -> Result<(), ThemeError> {
     if !valid_name(name) {
-        return Err(ThemeError::BadName(name.to_string()));
+        return Err(ThemeError::BadName(sanitize(name)));
     }
     chain.push(name.to_string());
     let builtin = BUILTINS.iter().find(|(n, _)| *n == name);
@@ -481,7 +482,7 @@ fn parse_layer(file: &str, src: &str) -> Result<Layer, ThemeError> {
                     };
                     return Err(ThemeError::UnknownScope {
                         at: loc(key.span()),
-                        scope: scope.to_string(),
+                        scope: sanitize(scope),
                         hint,
                     });
                 };
@@ -509,7 +510,7 @@ fn parse_palette(
     };
     let mut out = Vec::with_capacity(table.len());
     for (name, v) in table.iter() {
-        let scope = format!("palette.{}", name.get_ref());
+        let scope = format!("palette.{}", sanitize(name.get_ref()));
         let DeValue::String(text) = v.get_ref() else {
             return Err(ThemeError::BadValue {
                 at: loc(v.span()),
@@ -520,7 +521,7 @@ fn parse_palette(
         let colour = named_colour(text).map_err(|reason| ThemeError::BadColour {
             at: loc(v.span()),
             scope,
-            value: text.to_string(),
+            value: sanitize(text),
             reason: reason.reason(false),
         })?;
         out.push((name.get_ref().to_string(), colour));
@@ -582,7 +583,7 @@ fn parse_style(
                                     modifier(s).ok_or_else(|| ThemeError::BadModifier {
                                         at: loc(item.span()),
                                         scope: scope.to_string(),
-                                        modifier: s.to_string(),
+                                        modifier: sanitize(s),
                                     })?
                                 }
                                 other => {
@@ -601,7 +602,10 @@ fn parse_style(
                     other => {
                         return Err(bad(
                             field.span(),
-                            format!("unknown field `{other}` (expected fg, bg, modifiers)"),
+                            format!(
+                                "unknown field `{}` (expected fg, bg, modifiers)",
+                                sanitize(other)
+                            ),
                         ));
                     }
                 }
