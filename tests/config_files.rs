@@ -396,6 +396,20 @@ fn user_theme_overrides_per_scope_and_can_inherit() {
     // light inherits default, which the user overrode: that applies here too.
     assert_eq!(mine.title.fg, Some(Color::Magenta));
     assert!(Theme::load("absent", Some(dir.path()), false).is_err());
+
+    // A file overriding a shipped theme already extends it: `inherits` there is an error.
+    write(
+        "light.toml",
+        "\"ui.text\" = \"black\"\ninherits = \"default\"\n",
+    );
+    let msg = match Theme::load("light", Some(dir.path()), false) {
+        Ok(_) => panic!("override with inherits loaded"),
+        Err(e) => e.to_string(),
+    };
+    assert!(
+        msg.contains("light.toml:2:12") && msg.contains("remove `inherits`"),
+        "{msg}"
+    );
 }
 
 #[test]

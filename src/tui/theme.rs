@@ -112,6 +112,12 @@ impl Theme {
         if active { self.tab_active } else { self.tab }
     }
 
+    /// Whether the value of the `NO_COLOR` environment variable asks for no colour: set
+    /// and non-empty (<https://no-color.org>). Pass `std::env::var_os("NO_COLOR")`.
+    pub fn no_color(value: Option<&std::ffi::OsStr>) -> bool {
+        value.is_some_and(|v| !v.is_empty())
+    }
+
     /// Names of the shipped themes.
     pub fn builtin_names() -> impl Iterator<Item = &'static str> {
         BUILTINS.iter().map(|(n, _)| *n)
@@ -632,6 +638,14 @@ mod tests {
         styles.insert("ui.text", Style::default().fg(Color::Red));
         assert_eq!(fallback(&styles, "ui.text.muted").fg, Some(Color::Red));
         assert_eq!(fallback(&styles, "line.done"), Style::default());
+    }
+
+    #[test]
+    fn no_color_means_set_and_non_empty() {
+        use std::ffi::OsStr;
+        assert!(Theme::no_color(Some(OsStr::new("1"))));
+        assert!(!Theme::no_color(Some(OsStr::new(""))));
+        assert!(!Theme::no_color(None));
     }
 
     #[test]
