@@ -53,7 +53,10 @@ impl Lang {
     /// the first language of the locale environment value (`LANGUAGE` style lists such as
     /// `pl:en` are understood), else English.
     pub fn detect(config: Option<&str>, lang_env: Option<&str>) -> Lang {
-        if let Some(c) = config.map(str::trim).filter(|c| !c.is_empty() && *c != "auto") {
+        if let Some(c) = config
+            .map(str::trim)
+            .filter(|c| !c.is_empty() && *c != "auto")
+        {
             match Lang::parse(c) {
                 Some(lang) => return lang,
                 None => tracing::warn!(language = c, "unknown configured language ignored"),
@@ -231,7 +234,9 @@ impl<'a> Iterator for Pieces<'a> {
         }
         // A literal run up to the next brace (at least one character).
         let first = rest.chars().next().map_or(1, char::len_utf8);
-        let end = rest[first..].find(['{', '}']).map_or(rest.len(), |i| i + first);
+        let end = rest[first..]
+            .find(['{', '}'])
+            .map_or(rest.len(), |i| i + first);
         self.rest = &rest[end..];
         Some(Piece::Text(&rest[..end]))
     }
@@ -274,10 +279,7 @@ mod tests {
             cat.tf("reject.unknown_code", &[("code", &code)]),
             "Unknown code: 8594"
         );
-        assert_eq!(
-            cat.tf("reject.unknown_code", &[]),
-            "Unknown code: {code}"
-        );
+        assert_eq!(cat.tf("reject.unknown_code", &[]), "Unknown code: {code}");
         assert_eq!(placeholders("{a} {{b}} {c"), vec!["a"]);
         let texts: Vec<String> = Pieces::new("x{{y}}{z}ž{")
             .map(|p| match p {

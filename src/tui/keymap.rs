@@ -27,6 +27,7 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
 use crate::app::Action;
+use crate::domain::text::sanitize;
 use crate::i18n::Catalog;
 
 /// The action name that unbinds a key.
@@ -188,7 +189,7 @@ impl FromStr for KeyChord {
                     KeyCode::Char(c)
                 }
             }
-            _ => named_key(rest).ok_or_else(|| KeyParseError::UnknownName(rest.to_string()))?,
+            _ => named_key(rest).ok_or_else(|| KeyParseError::UnknownName(sanitize(rest)))?,
         };
         Ok(KeyChord::new(code, mods))
     }
@@ -345,7 +346,7 @@ impl Location {
     /// The text of this location's line in `src`, trimmed (empty when unknown).
     pub(crate) fn line_text(&self, src: &str) -> String {
         match self.line.checked_sub(1) {
-            Some(i) => src.lines().nth(i).unwrap_or("").trim().to_string(),
+            Some(i) => sanitize(src.lines().nth(i).unwrap_or("").trim()),
             None => String::new(),
         }
     }
@@ -489,7 +490,7 @@ impl Keymap {
         let (name, src) = BUILTINS
             .iter()
             .find(|(n, _)| *n == name)
-            .ok_or_else(|| KeymapError::UnknownBuiltin(name.to_string()))?;
+            .ok_or_else(|| KeymapError::UnknownBuiltin(sanitize(name)))?;
         let mut map = Keymap {
             tables: Default::default(),
         };
@@ -591,7 +592,7 @@ impl Keymap {
             let Some(ctx) = KeyContext::from_name(ctx_key.get_ref()) else {
                 return Err(KeymapError::UnknownContext {
                     at,
-                    context: ctx_key.get_ref().to_string(),
+                    context: sanitize(ctx_key.get_ref()),
                 });
             };
             let DeValue::Table(table) = ctx_val.get_ref() else {
@@ -629,21 +630,23 @@ fn parse_context(
     let mut out: Vec<(Entry, String, usize)> = Vec::with_capacity(keys.len());
     for (key, value) in keys {
         let key_str = key.get_ref().as_ref();
+        // Shown in error messages, which reach the terminal.
+        let shown = sanitize(key_str);
         let at = Location::new(file, src, Some(key.span()));
         let chord = key_str
             .parse::<KeyChord>()
             .map_err(|reason| KeymapError::BadKey {
                 at: at.clone(),
                 context: ctx,
-                key: key_str.to_string(),
+                key: shown.clone(),
                 reason,
             })?;
-        let (action, desc) = parse_value(file, src, ctx, key_str, value)?;
+        let (action, desc) = parse_value(file, src, ctx, &shown, value)?;
         if let Some((_, first, first_line)) = out.iter().find(|(e, _, _)| e.chord == chord) {
             return Err(KeymapError::DuplicateKey {
                 at,
                 context: ctx,
-                key: key_str.to_string(),
+                key: shown,
                 first: first.clone(),
                 first_line: *first_line,
             });
@@ -655,7 +658,7 @@ fn parse_context(
                 action,
                 desc,
             },
-            key_str.to_string(),
+            shown,
             line,
         ));
     }
@@ -685,16 +688,19 @@ fn parse_value(
                 let DeValue::String(s) = v.get_ref() else {
                     return Err(bad(
                         v.span(),
-                        format!("`{}` must be a string", field.get_ref()),
+                        format!("`{}` must be a string", sanitize(field.get_ref())),
                     ));
                 };
                 match field.get_ref().as_ref() {
                     "action" => name = Some(Spanned::new(v.span(), s.as_ref())),
-                    "desc" => desc = Some(s.to_string()),
+                    "desc" => desc = Some(sanitize(s)),
                     other => {
                         return Err(bad(
                             field.span(),
-                            format!("unknown field `{other}` (expected `action` and `desc`)"),
+                            format!(
+                                "unknown field `{}` (expected `action` and `desc`)",
+                                sanitize(other)
+                            ),
                         ));
                     }
                 }
@@ -723,7 +729,7 @@ fn parse_value(
             at: Location::new(file, src, Some(name.span())),
             context: ctx,
             key: key.to_string(),
-            action: name.get_ref().to_string(),
+            action: sanitize(name.get_ref()),
         })?;
     Ok((Some(action), desc))
 }
@@ -766,7 +772,9 @@ mod tests {
 
     #[test]
     fn rejects_bad_key_strings() {
-        for bad in ["", "F13", "F0", "F01", "ctrl-q", "C-", "C-C-x", "S-1", "retx", "\u{7}"] {
+        for bad in [
+            "", "F13", "F0", "F01", "ctrl-q", "C-", "C-C-x", "S-1", "retx", "\u{7}",
+        ] {
             assert!(bad.parse::<KeyChord>().is_err(), "{bad:?} parsed");
         }
     }
@@ -786,7 +794,10 @@ mod tests {
         let back = press(KeyCode::BackTab, KeyModifiers::SHIFT);
         assert_eq!(map.lookup(KeyContext::Queue, &back), Some(Action::PrevTab));
         let mut release = press(KeyCode::Char('/'), KeyModifiers::NONE);
-        assert_eq!(map.lookup(KeyContext::Queue, &release), Some(Action::Filter));
+        assert_eq!(
+            map.lookup(KeyContext::Queue, &release),
+            Some(Action::Filter)
+        );
         release.kind = KeyEventKind::Release;
         assert_eq!(map.lookup(KeyContext::Queue, &release), None);
     }
@@ -797,7 +808,7 @@ mod tests {
             tables: Default::default(),
         };
         let base = "[global]\n\"C-q\" = \"app.quit\"\n\"F1\" = \"app.help\"\n";
-        let user = "[pack]\n\"C-q\" = \"noop\"\n[global]\n\"F1\" = { action = \"app.back\", desc = \"Zpět\" }\n";
+        let user = "[pack]\n\"C-q\" = \"noop\"\n[global]\n\"F1\" = { action = \"app.back\", desc = \"Zp\\u001b[2Jět\" }\n";
         assert!(map.apply("base.toml", base).is_ok());
         assert!(map.apply("user.toml", user).is_ok());
         let cq = press(KeyCode::Char('q'), KeyModifiers::CONTROL);

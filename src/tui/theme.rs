@@ -24,11 +24,15 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
 use super::keymap::Location;
+use crate::domain::text::sanitize;
 
 const BUILTINS: &[(&str, &str)] = &[
     ("default", include_str!("../../themes/default.toml")),
     ("light", include_str!("../../themes/light.toml")),
-    ("high-contrast", include_str!("../../themes/high-contrast.toml")),
+    (
+        "high-contrast",
+        include_str!("../../themes/high-contrast.toml"),
+    ),
     ("mono", include_str!("../../themes/mono.toml")),
 ];
 
@@ -106,6 +110,12 @@ impl Theme {
     /// The style of a queue tab.
     pub fn tab(&self, active: bool) -> Style {
         if active { self.tab_active } else { self.tab }
+    }
+
+    /// Whether the value of the `NO_COLOR` environment variable asks for no colour: set
+    /// and non-empty (<https://no-color.org>). Pass `std::env::var_os("NO_COLOR")`.
+    pub fn no_color(value: Option<&std::ffi::OsStr>) -> bool {
+        value.is_some_and(|v| !v.is_empty())
     }
 
     /// Names of the shipped themes.
@@ -268,8 +278,8 @@ impl RawStyle {
             named_colour(&c.text).map_err(|reason| ThemeError::BadColour {
                 at: c.at.clone(),
                 scope: scope.to_string(),
-                value: c.text.clone(),
-                reason: format!("{reason} (nor a palette name)"),
+                value: sanitize(&c.text),
+                reason: reason.reason(true),
             })
         };
         let mut style = Style::default().add_modifier(self.modifiers);
@@ -285,9 +295,35 @@ impl RawStyle {
 
 const COLOUR_NAMES: &str = "black, red, green, yellow, blue, magenta, cyan, gray, dark_gray, light_red, light_green, light_yellow, light_blue, light_magenta, light_cyan, white, reset";
 
+/// Why a colour string is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ColourProblem {
+    Rgb,
+    Indexed,
+    Unknown,
+}
+
+impl ColourProblem {
+    /// The reason, for a scope (where palette names are allowed too) or a palette entry.
+    fn reason(self, palette_allowed: bool) -> String {
+        match self {
+            ColourProblem::Rgb => format!(
+                "RGB colours are not allowed; 16 colours must be enough, use one of: {COLOUR_NAMES}"
+            ),
+            ColourProblem::Indexed => {
+                format!("indexed (256-colour) colours are not allowed; use one of: {COLOUR_NAMES}")
+            }
+            ColourProblem::Unknown if palette_allowed => {
+                format!("neither a palette name nor a colour; colours are: {COLOUR_NAMES}")
+            }
+            ColourProblem::Unknown => format!("not a colour; use one of: {COLOUR_NAMES}"),
+        }
+    }
+}
+
 /// One of the 16 named ANSI colours or `reset` (case, `-` and `_` ignored: `light-red`,
 /// `LightRed`, `light_red`).
-fn named_colour(text: &str) -> Result<Color, String> {
+fn named_colour(text: &str) -> Result<Color, ColourProblem> {
     let norm: String = text
         .chars()
         .filter(|c| !matches!(c, '-' | '_' | ' '))
@@ -311,17 +347,11 @@ fn named_colour(text: &str) -> Result<Color, String> {
         "lightcyan" => Color::LightCyan,
         "white" => Color::White,
         "reset" => Color::Reset,
-        _ if text.starts_with('#') || norm.starts_with("rgb") => {
-            return Err(format!(
-                "RGB colours are not allowed; 16 colours must be enough, use one of: {COLOUR_NAMES}"
-            ));
-        }
+        _ if text.starts_with('#') || norm.starts_with("rgb") => return Err(ColourProblem::Rgb),
         _ if !norm.is_empty() && norm.chars().all(|c| c.is_ascii_digit()) => {
-            return Err(format!(
-                "indexed (256-colour) colours are not allowed; use one of: {COLOUR_NAMES}"
-            ));
+            return Err(ColourProblem::Indexed);
         }
-        _ => return Err(format!("not a colour name; use one of: {COLOUR_NAMES}")),
+        _ => return Err(ColourProblem::Unknown),
     };
     Ok(colour)
 }
@@ -363,7 +393,7 @@ fn collect_layers(
     out: &mut Vec<Layer>,
 ) -> Result<(), ThemeError> {
     if !valid_name(name) {
-        return Err(ThemeError::BadName(name.to_string()));
+        return Err(ThemeError::BadName(sanitize(name)));
     }
     chain.push(name.to_string());
     let builtin = BUILTINS.iter().find(|(n, _)| *n == name);
@@ -458,7 +488,7 @@ fn parse_layer(file: &str, src: &str) -> Result<Layer, ThemeError> {
                     };
                     return Err(ThemeError::UnknownScope {
                         at: loc(key.span()),
-                        scope: scope.to_string(),
+                        scope: sanitize(scope),
                         hint,
                     });
                 };
@@ -486,7 +516,7 @@ fn parse_palette(
     };
     let mut out = Vec::with_capacity(table.len());
     for (name, v) in table.iter() {
-        let scope = format!("palette.{}", name.get_ref());
+        let scope = format!("palette.{}", sanitize(name.get_ref()));
         let DeValue::String(text) = v.get_ref() else {
             return Err(ThemeError::BadValue {
                 at: loc(v.span()),
@@ -497,8 +527,8 @@ fn parse_palette(
         let colour = named_colour(text).map_err(|reason| ThemeError::BadColour {
             at: loc(v.span()),
             scope,
-            value: text.to_string(),
-            reason,
+            value: sanitize(text),
+            reason: reason.reason(false),
         })?;
         out.push((name.get_ref().to_string(), colour));
     }
@@ -524,7 +554,10 @@ fn parse_style(
         }),
         other => Err(bad(
             v.span(),
-            format!("`{field}` must be a colour name, found {}", other.type_str()),
+            format!(
+                "`{field}` must be a colour name, found {}",
+                other.type_str()
+            ),
         )),
     };
     match value.get_ref() {
@@ -552,13 +585,13 @@ fn parse_style(
                         };
                         for item in items {
                             let m = match item.get_ref() {
-                                DeValue::String(s) => modifier(s).ok_or_else(|| {
-                                    ThemeError::BadModifier {
+                                DeValue::String(s) => {
+                                    modifier(s).ok_or_else(|| ThemeError::BadModifier {
                                         at: loc(item.span()),
                                         scope: scope.to_string(),
-                                        modifier: s.to_string(),
-                                    }
-                                })?,
+                                        modifier: sanitize(s),
+                                    })?
+                                }
                                 other => {
                                     return Err(bad(
                                         item.span(),
@@ -575,7 +608,10 @@ fn parse_style(
                     other => {
                         return Err(bad(
                             field.span(),
-                            format!("unknown field `{other}` (expected fg, bg, modifiers)"),
+                            format!(
+                                "unknown field `{}` (expected fg, bg, modifiers)",
+                                sanitize(other)
+                            ),
                         ));
                     }
                 }
@@ -605,20 +641,30 @@ mod tests {
     }
 
     #[test]
+    fn no_color_means_set_and_non_empty() {
+        use std::ffi::OsStr;
+        assert!(Theme::no_color(Some(OsStr::new("1"))));
+        assert!(!Theme::no_color(Some(OsStr::new(""))));
+        assert!(!Theme::no_color(None));
+    }
+
+    #[test]
     fn colour_names_are_the_sixteen_and_reset() {
         assert_eq!(named_colour("light-red"), Ok(Color::LightRed));
         assert_eq!(named_colour("DarkGray"), Ok(Color::DarkGray));
         assert_eq!(named_colour("reset"), Ok(Color::Reset));
-        let rgb = named_colour("#ff8800").map_err(|e| e.contains("RGB"));
-        assert_eq!(rgb, Err(true));
-        let idx = named_colour("208").map_err(|e| e.contains("indexed"));
-        assert_eq!(idx, Err(true));
-        assert!(named_colour("orange").is_err());
+        assert_eq!(named_colour("#ff8800"), Err(ColourProblem::Rgb));
+        assert_eq!(named_colour("rgb(1,2,3)"), Err(ColourProblem::Rgb));
+        assert_eq!(named_colour("208"), Err(ColourProblem::Indexed));
+        assert_eq!(named_colour("orange"), Err(ColourProblem::Unknown));
     }
 
     #[test]
     fn palette_of_a_child_recolours_inherited_scopes() {
-        let parent = parse_layer("p.toml", "\"ui.text\" = \"accent\"\n[palette]\naccent = \"cyan\"\n");
+        let parent = parse_layer(
+            "p.toml",
+            "\"ui.text\" = \"accent\"\n[palette]\naccent = \"cyan\"\n",
+        );
         let child = parse_layer("c.toml", "inherits = \"p\"\n[palette]\naccent = \"blue\"\n");
         let (Ok(parent), Ok(child)) = (parent, child) else {
             panic!("layers do not parse");
@@ -629,8 +675,13 @@ mod tests {
             palette.extend(layer.palette);
             scopes.extend(layer.scopes);
         }
-        let text = scopes.get("ui.text").map(|r| r.resolve("ui.text", &palette));
-        assert_eq!(text.and_then(Result::ok).and_then(|s| s.fg), Some(Color::Blue));
+        let text = scopes
+            .get("ui.text")
+            .map(|r| r.resolve("ui.text", &palette));
+        assert_eq!(
+            text.and_then(Result::ok).and_then(|s| s.fg),
+            Some(Color::Blue)
+        );
     }
 
     #[test]
@@ -642,7 +693,13 @@ mod tests {
         assert!(write("b.toml", "inherits = \"a\"\n").is_ok());
         let err = Theme::load("a", Some(dir.path()), false).map(|_| ());
         let msg = err.map_err(|e| e.to_string()).err().unwrap_or_default();
-        assert!(msg.contains("b.toml:1:12") && msg.contains("leads back"), "{msg}");
-        assert!(matches!(Theme::load("../x", Some(dir.path()), false), Err(ThemeError::BadName(_))));
+        assert!(
+            msg.contains("b.toml:1:12") && msg.contains("leads back"),
+            "{msg}"
+        );
+        assert!(matches!(
+            Theme::load("../x", Some(dir.path()), false),
+            Err(ThemeError::BadName(_))
+        ));
     }
 }
