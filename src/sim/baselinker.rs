@@ -41,6 +41,16 @@ const COURIERS: &[(&str, &str, &str, usize)] = &[
     ("ups", "UPS", "1Z", 16),
 ];
 
+/// The `createPackage` fields every simulated courier offers (`getCourierFields`): id,
+/// name, type. Real couriers differ; the client sends only these.
+const COURIER_FIELDS: &[(&str, &str, &str)] = &[
+    ("service", "Service", "select"),
+    ("cod", "Cash on delivery", "text"),
+    ("insurance", "Insurance", "text"),
+    ("package_description", "Package description", "text"),
+    ("delivery_point_id", "Pickup point", "text"),
+];
+
 /// Fields `setOrderFields` may change (§3.5).
 const SETTABLE_FIELDS: &[&str] = &[
     "admin_comments",
@@ -426,6 +436,27 @@ fn dispatch(st: &mut SimState, method: &str, p: &Value) -> MethodResult {
                 .map(|(code, name, _, _)| json!({"code": code, "name": name}))
                 .collect(),
         )),
+        "getCourierAccounts" => {
+            courier(p)?;
+            Ok(one("accounts", json!([{"id": 1, "name": "Main account"}])))
+        }
+        "getCourierFields" => {
+            courier(p)?;
+            let fields: Vec<Value> = COURIER_FIELDS
+                .iter()
+                .map(|(id, name, kind)| json!({"id": id, "name": name, "type": kind, "desc": ""}))
+                .collect();
+            let mut m = one("multi_packages", json!(0));
+            m.insert("fields".into(), Value::Array(fields));
+            m.insert(
+                "package_fields".into(),
+                json!([{"id": "weight", "name": "Weight [kg]", "type": "text", "default": ""},
+                       {"id": "length", "name": "Length [cm]", "type": "text", "default": ""},
+                       {"id": "width", "name": "Width [cm]", "type": "text", "default": ""},
+                       {"id": "height", "name": "Height [cm]", "type": "text", "default": ""}]),
+            );
+            Ok(m)
+        }
         "createPackage" => create_package(st, p),
         "createPackageManual" => create_package_manual(st, p),
         "deleteCourierPackage" => delete_package(st, p),
@@ -482,6 +513,19 @@ fn one(key: &str, v: Value) -> Map<String, Value> {
     let mut m = Map::new();
     m.insert(key.to_string(), v);
     m
+}
+
+/// The courier named by `courier_code`: code, name, tracking prefix, digits.
+fn courier(
+    p: &Value,
+) -> Result<&'static (&'static str, &'static str, &'static str, usize), (&'static str, String)> {
+    let code = lenient_string(param(p, "courier_code"));
+    COURIERS.iter().find(|c| c.0 == code).ok_or_else(|| {
+        (
+            "ERROR_COURIER_NOT_FOUND",
+            format!("Courier {code:?} is not connected to this account"),
+        )
+    })
 }
 
 fn order_exists(st: &SimState, id: i64) -> Result<(), (&'static str, String)> {
@@ -651,13 +695,7 @@ fn add_package(
 fn create_package(st: &mut SimState, p: &Value) -> MethodResult {
     let order_id = need_i64(p, "order_id")?;
     order_exists(st, order_id)?;
-    let code = lenient_string(param(p, "courier_code"));
-    let Some(&(_, _, prefix, digits)) = COURIERS.iter().find(|c| c.0 == code) else {
-        return Err((
-            "ERROR_COURIER_NOT_FOUND",
-            format!("Courier {code:?} is not connected to this account"),
-        ));
-    };
+    let &(code, _, prefix, digits) = courier(p)?;
     let packages = param(p, "packages").as_array().cloned().unwrap_or_default();
     if !packages
         .iter()
@@ -670,10 +708,17 @@ fn create_package(st: &mut SimState, p: &Value) -> MethodResult {
     }
     let fields = param(p, "fields").as_array().cloned().unwrap_or_default();
     for f in &fields {
-        if lenient_string(param(f, "id")).is_empty() {
+        let id = lenient_string(param(f, "id"));
+        if id.is_empty() {
             return Err((
                 "ERROR_BAD_PARAMETERS",
                 "Every entry of fields needs an id and a value".into(),
+            ));
+        }
+        if !COURIER_FIELDS.iter().any(|(known, _, _)| *known == id) {
+            return Err((
+                "ERROR_BAD_PARAMETERS",
+                format!("Unknown field {id} for courier {code} (see getCourierFields)"),
             ));
         }
     }
@@ -720,7 +765,7 @@ fn create_package(st: &mut SimState, p: &Value) -> MethodResult {
     let package_id = add_package(
         st,
         order_id,
-        &code,
+        code,
         &number,
         &inner_number,
         account_id,
@@ -1126,6 +1171,50 @@ mod tests {
         assert!(bytes.starts_with(b"%PDF"));
         let text = String::from_utf8_lossy(&bytes);
         assert!(text.contains("600000000000000000000042"));
+    }
+
+    #[test]
+    fn create_package_checks_courier_and_fields() {
+        let sim = BaseLinkerSim::new("t", Faults::default(), 1);
+        sim.add_orders(vec![json!({"order_id": 5, "date_confirmed": 1})]);
+        let mut st = sim.inner.state();
+        let fields = dispatch(
+            &mut st,
+            "getCourierFields",
+            &json!({"courier_code": "inpost"}),
+        );
+        let ids: Vec<String> = fields
+            .ok()
+            .and_then(|m| m.get("fields").cloned())
+            .and_then(|f| f.as_array().cloned())
+            .unwrap_or_default()
+            .iter()
+            .map(|f| lenient_string(param(f, "id")))
+            .collect();
+        assert!(ids.contains(&"cod".to_string()));
+        let bad = dispatch(
+            &mut st,
+            "createPackage",
+            &json!({"order_id": 5, "courier_code": "inpost",
+                    "fields": [{"id": "colour", "value": "red"}],
+                    "packages": [{"weight": 1}]}),
+        );
+        assert!(matches!(bad, Err((_, m)) if m.contains("colour")));
+        let no_weight = dispatch(
+            &mut st,
+            "createPackage",
+            &json!({"order_id": 5, "courier_code": "inpost", "packages": [{}]}),
+        );
+        assert!(no_weight.is_err());
+        let unknown = dispatch(&mut st, "getCourierFields", &json!({"courier_code": "x"}));
+        assert!(matches!(unknown, Err(("ERROR_COURIER_NOT_FOUND", _))));
+        let ok = dispatch(
+            &mut st,
+            "createPackage",
+            &json!({"order_id": "5", "courier_code": "dpd", "packages": [{"weight": "2"}]}),
+        );
+        assert!(ok.is_ok());
+        assert_eq!(st.packages.get(&5).map(Vec::len), Some(1));
     }
 
     #[test]
