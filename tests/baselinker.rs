@@ -550,3 +550,90 @@ async fn wrong_token_is_an_auth_error_without_the_token() {
     }
     assert!(sim.packages("50").is_empty());
 }
+
+#[tokio::test]
+async fn quota_fault_blocks_the_token() {
+    let faults = Faults {
+        quota: Some(2),
+        ..Faults::default()
+    };
+    let (_sim, _run, shop) = setup(faults).await;
+    let shop = shop.with_max_block_wait(Duration::from_secs(2));
+    assert!(shop.statuses().await.is_ok());
+    assert!(shop.statuses().await.is_ok());
+    match shop.statuses().await {
+        Err(ShopError::RateLimited { retry_after_s, .. }) => assert!(retry_after_s >= 50),
+        other => panic!("expected RateLimited, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn demo_orders_round_trip_through_the_wire_format() {
+    use packdesk::domain::{Line, Note, Order, Shipping};
+    use packdesk::sim::baselinker::demo_order_json;
+    let order = Order {
+        source: "demo".into(),
+        number: "240117".into(),
+        shop_id: None,
+        created_at: Utc.timestamp_opt(T0, 0).single().unwrap_or_default(),
+        priority: 0,
+        customer: Address {
+            name: "Jana Dvořáková".into(),
+            street: "Masarykova 12".into(),
+            city: "Brno".into(),
+            zip: "602 00".into(),
+            country: "CZ".into(),
+            phone: "+420 777 111 222".into(),
+            email: "jana@example.cz".into(),
+            ..Address::default()
+        },
+        shipping: Shipping {
+            method: "Zásilkovna".into(),
+            pickup_point: Some(PickupPoint {
+                id: "12345".into(),
+                name: "Brno, Masarykova".into(),
+            }),
+            ..Shipping::default()
+        },
+        total: Money::new(54_800, "CZK"),
+        cod: Some(Money::new(54_800, "CZK")),
+        paid: false,
+        note: Some(Note {
+            text: "Křehké".into(),
+            ack_required: false,
+        }),
+        lines: vec![Line {
+            sku: "LAN-5".into(),
+            ean: Some("8594000000026".into()),
+            name: "Lano".into(),
+            quantity: Qty::from_f64(1.5),
+            unit_weight_kg: Some(0.5),
+            needs_serial: false,
+            aliases: vec![],
+            unit_price: Some(Money::new(30_000, "CZK")),
+        }],
+        shop_status: String::new(),
+        cancelled: false,
+        flags: vec![],
+        revision: 0,
+    };
+    let (sim, _run, shop) = setup(Faults::default()).await;
+    let wire = demo_order_json(&order);
+    assert_eq!(wire["order_id"], json!(240117));
+    assert_eq!(wire["payment_method_cod"], json!("1"));
+    sim.add_orders(vec![wire]);
+    let res = match shop.fetch_orders(&since(T0 - 1)).await {
+        Ok(r) => r,
+        Err(e) => panic!("fetch: {e}"),
+    };
+    let [back] = res.orders.as_slice() else {
+        panic!("expected one order, got {:?}", res.orders);
+    };
+    assert_eq!(back.number, "240117");
+    assert_eq!(back.customer, order.customer);
+    assert_eq!(back.lines, order.lines);
+    assert_eq!(back.total, order.total);
+    assert_eq!(back.cod, order.cod);
+    assert_eq!(back.shipping.pickup_point, order.shipping.pickup_point);
+    assert_eq!(back.note, order.note);
+}
