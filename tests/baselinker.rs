@@ -637,3 +637,16 @@ async fn demo_orders_round_trip_through_the_wire_format() {
     assert_eq!(back.shipping.pickup_point, order.shipping.pickup_point);
     assert_eq!(back.note, order.note);
 }
+
+#[test]
+fn bad_configuration_is_refused_without_the_token() {
+    match BaseLinkerShop::new("not a url", TOKEN) {
+        Err(e) => {
+            assert!(!e.is_transient());
+            assert!(e.to_string().contains("not a url") && !e.to_string().contains(TOKEN));
+        }
+        Ok(_) => panic!("a bad URL was accepted"),
+    }
+    assert!(BaseLinkerShop::new("http://127.0.0.1:9/connector.php", "  ").is_err());
+    assert!(BaseLinkerCourier::new("nope", TOKEN, Duration::from_secs(1)).is_err());
+}

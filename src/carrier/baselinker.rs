@@ -137,11 +137,11 @@ impl BaseLinkerCourier {
         token: &str,
         timeout: Duration,
     ) -> Result<BaseLinkerCourier, CarrierError> {
-        let api =
-            BaseLinkerApi::new(url, token, timeout).map_err(|detail| CarrierError::Decode {
-                provider: PROVIDER,
-                detail,
-            })?;
+        let api = BaseLinkerApi::new(url, token, timeout).map_err(|message| CarrierError::Api {
+            provider: PROVIDER,
+            status: 0,
+            message,
+        })?;
         Ok(BaseLinkerCourier::with_api(api))
     }
 

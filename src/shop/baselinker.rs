@@ -570,8 +570,14 @@ fn keep_tail(s: &str, max: usize) -> String {
 impl BaseLinkerShop {
     /// A shop client for `url` (`https://api.baselinker.com/connector.php`) and a token.
     pub fn new(url: &str, token: &str) -> Result<BaseLinkerShop, ShopError> {
-        let api = BaseLinkerApi::new(url, token, Duration::from_secs(30))
-            .map_err(|detail| ShopError::Decode { shop: SHOP, detail })?;
+        let api = BaseLinkerApi::new(url, token, Duration::from_secs(30)).map_err(|message| {
+            ShopError::Api {
+                shop: SHOP,
+                status: 0,
+                code: "CONFIG".into(),
+                message,
+            }
+        })?;
         Ok(BaseLinkerShop::with_api(api))
     }
 
