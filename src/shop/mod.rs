@@ -1,5 +1,7 @@
 //! Order sources: the `Shop` trait and its implementations (Upgates, BaseLinker).
 
+pub mod baselinker;
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
