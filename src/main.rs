@@ -15,7 +15,7 @@ use packdesk::config::{Config, Paths};
 use packdesk::domain::OrderState;
 use packdesk::effects::{Runner, dispatch};
 use packdesk::i18n::{Catalog, Lang};
-use packdesk::scan::Assembler;
+use packdesk::scan::{Assembler, Layout, ScanConfig, Terminator};
 use packdesk::store::Store;
 use packdesk::tui::keymap::Keymap;
 use packdesk::tui::theme::Theme;
@@ -198,7 +198,7 @@ fn bench(paths: &Paths, config: Config, demo: Option<&DemoArgs>) -> Result<()> {
         keymap: Keymap::load(&config.keymap, Some(&paths.config_dir.join("keymap.toml")))?,
         catalog: Catalog::new(lang),
     };
-    let scan = config.scanner.to_scan_config()?;
+    let scan = scan_config(&config.scanner)?;
     let (rows, bad) = store.summaries()?;
     for e in bad {
         tracing::error!(error = %e, "queue row skipped");
@@ -223,6 +223,34 @@ fn bench(paths: &Paths, config: Config, demo: Option<&DemoArgs>) -> Result<()> {
     store.flush()?;
     res?;
     Ok(())
+}
+
+/// The scanner section as the scan assembler takes it.
+fn scan_config(s: &packdesk::config::ScannerSection) -> Result<ScanConfig> {
+    let terminators = s
+        .terminators
+        .iter()
+        .map(|t| match t.as_str() {
+            "enter" => Ok(Terminator::Enter),
+            "ctrl-j" => Ok(Terminator::CtrlJ),
+            "tab" => Ok(Terminator::Tab),
+            other => bail!("scanner.terminators: unknown terminator `{other}` (use enter, ctrl-j, tab)"),
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let layout: Layout = s
+        .layout
+        .parse()
+        .map_err(|e| anyhow::anyhow!("scanner.layout: {e}"))?;
+    let cfg = ScanConfig {
+        terminators,
+        prefix: s.prefix.clone(),
+        min_len: s.min_length,
+        layout,
+        gs_substitute: s.gs_substitute,
+        double_fire_ms: s.double_fire_ms,
+    };
+    cfg.validate()?;
+    Ok(cfg)
 }
 
 fn parse_state(s: &str) -> Result<OrderState> {

@@ -167,6 +167,9 @@ pub struct PackView {
     pub shipments: Vec<Shipment>,
     pub last_scans: VecDeque<ScanLog>,
     pub selected_line: usize,
+    /// False for an order opened only to be looked at (cancelled, never claimed):
+    /// nothing is written for it.
+    pub claimed: bool,
 }
 
 /// Station settings the reducer needs (from the config).

@@ -223,6 +223,7 @@ fn opened(
     let key = order.key();
     let c = ctx(state);
     let mut banner = None;
+    let mut claimed = true;
     let session = match session {
         Some(s) if s.order_revision != order.revision && !s.is_finished() => {
             // Changed upstream: the old progress no longer fits; start over (the ledger
@@ -244,6 +245,7 @@ fn opened(
             let (s, claim) = PackSession::new(&order, &c);
             if order.cancelled {
                 // Not claimed: nothing is written for an order that cannot be packed.
+                claimed = false;
                 banner = Some(Notice::Rejected {
                     reject: Reject::NotPackable(flow::NotPackable::Cancelled),
                     name: None,
@@ -279,6 +281,7 @@ fn opened(
         session,
         shipments,
         last_scans: VecDeque::new(),
+        claimed,
     });
     state.screen = Screen::Pack;
     state.prompt = None;
@@ -305,7 +308,8 @@ fn apply_flow(state: &mut AppState, ev: FlowEvent, code: Option<String>, fx: &mu
     let order = pv.order.clone();
     let session = pv.session.clone();
     let line_name = |i: usize| order.lines.get(i).map(|l| l.name.clone()).unwrap_or_default();
-    if !step.ledger.is_empty() && !(order.cancelled && previous.next_seq == 0) {
+    let claimed = state.pack.as_ref().is_some_and(|p| p.claimed);
+    if !step.ledger.is_empty() && claimed {
         let row = summary_for(state, &order, row_state(&session));
         state.queue.upsert(row.clone());
         fx.push(Effect::Persist(Persist::Step {

@@ -7,6 +7,7 @@ pub mod theme;
 pub mod view;
 
 use std::io::{self, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use crossterm::event::{DisableBracketedPaste, EnableBracketedPaste, EventStream};
@@ -37,16 +38,22 @@ impl TerminalGuard {
             // terminal: end the process.
             std::process::exit(101);
         }));
+        ENTERED.store(true, Ordering::SeqCst);
         let terminal = ratatui::try_init()?;
         execute!(io::stdout(), EnableBracketedPaste)?;
         Ok(TerminalGuard { terminal })
     }
 }
 
-/// Leaves raw mode and the alternate screen (idempotent).
+/// Whether the terminal is in raw mode / the alternate screen because of us.
+static ENTERED: AtomicBool = AtomicBool::new(false);
+
+/// Leaves raw mode and the alternate screen, if we entered them (idempotent).
 pub fn restore() {
-    let _ = execute!(io::stdout(), DisableBracketedPaste);
-    let _ = ratatui::try_restore();
+    if ENTERED.swap(false, Ordering::SeqCst) {
+        let _ = execute!(io::stdout(), DisableBracketedPaste);
+        let _ = ratatui::try_restore();
+    }
 }
 
 impl Drop for TerminalGuard {

@@ -308,10 +308,10 @@ pub fn notice_text(n: &Notice, c: &Catalog) -> String {
         Notice::ShortPacked => c.t("banner.short_packed").into(),
         Notice::LabelQueued { number } => c.tf("banner.label_queued", &[("number", number)]),
         Notice::LabelReady { number, path } => {
-            c.tf("banner.label_ready_at", &[("number", number), ("path", path)])
+            c.tf("banner.label_ready", &[("number", number), ("path", path)])
         }
         Notice::LabelFailed { number, error } => {
-            c.tf("banner.label_failed_for", &[("number", number), ("error", error)])
+            c.tf("banner.label_failed", &[("number", number), ("error", error)])
         }
         Notice::AlreadyShipped { number } => c.tf("banner.already_shipped", &[("number", number)]),
         Notice::DoubleFire { .. } => c.t("banner.double_fire").into(),
