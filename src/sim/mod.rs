@@ -1,6 +1,8 @@
 //! Stateful HTTP simulators of the Upgates, BaseLinker and Balikobot APIs (axum), faithful
 //! to `reference/apis.md`. Used by the tests, by `packdesk sim` and by `packdesk demo`.
 
+pub mod balikobot;
+
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
