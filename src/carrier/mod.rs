@@ -1,6 +1,8 @@
 //! Shipment providers: the `Carrier` trait, the own-label provider, Balikobot and
 //! BaseLinker couriers.
 
+pub mod balikobot;
+
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
