@@ -119,19 +119,20 @@ impl BalikobotClient {
         let v = self.call(Method::GET, &path, None).await?;
         ok_status(&v)?;
         match v.get("service_types") {
-            Some(Value::Array(list)) => list
-                .iter()
-                .map(|s| {
-                    let code = s.get("service_type").and_then(id_string).ok_or_else(|| {
-                        decode(format!("{path}: a service has no service_type"))
-                    })?;
-                    let name = s.get("name").and_then(Value::as_str).unwrap_or_default();
-                    Ok(ServiceType {
-                        code: sanitize(&code),
-                        name: sanitize(name),
+            Some(Value::Array(list)) => {
+                list.iter()
+                    .map(|s| {
+                        let code = s.get("service_type").and_then(id_string).ok_or_else(|| {
+                            decode(format!("{path}: a service has no service_type"))
+                        })?;
+                        let name = s.get("name").and_then(Value::as_str).unwrap_or_default();
+                        Ok(ServiceType {
+                            code: sanitize(&code),
+                            name: sanitize(name),
+                        })
                     })
-                })
-                .collect(),
+                    .collect()
+            }
             // v1 layout: a map code → name.
             Some(Value::Object(map)) => Ok(map
                 .iter()
@@ -340,7 +341,11 @@ impl Carrier for BalikobotClient {
     async fn label(&self, carrier: &str, package_ids: &[String]) -> Result<Vec<u8>, CarrierError> {
         let path = format!("{}/labels", carrier_segment(carrier)?);
         let v = self
-            .call(Method::POST, &path, Some(&json!({ "package_ids": package_ids })))
+            .call(
+                Method::POST,
+                &path,
+                Some(&json!({ "package_ids": package_ids })),
+            )
             .await?;
         ok_status(&v)?;
         let url = url_field(&v, "labels_url")
@@ -357,7 +362,10 @@ impl Carrier for BalikobotClient {
             return Err(CarrierError::Api {
                 provider: PROVIDER,
                 status,
-                message: format!("label download from {} failed (HTTP {status})", sanitize(&url)),
+                message: format!(
+                    "label download from {} failed (HTTP {status})",
+                    sanitize(&url)
+                ),
             });
         }
         let bytes = resp.bytes().await.map_err(|e| transport(&url, &e))?;
@@ -373,7 +381,11 @@ impl Carrier for BalikobotClient {
     async fn drop_shipment(&self, carrier: &str, package_id: &str) -> Result<(), CarrierError> {
         let path = format!("{}/drop", carrier_segment(carrier)?);
         let v = self
-            .call(Method::POST, &path, Some(&json!({ "package_ids": [package_id] })))
+            .call(
+                Method::POST,
+                &path,
+                Some(&json!({ "package_ids": [package_id] })),
+            )
             .await?;
         ok_status(&v).map_err(|e| match e {
             CarrierError::Api {
@@ -407,7 +419,11 @@ impl Carrier for BalikobotClient {
     ) -> Result<Handover, CarrierError> {
         let path = format!("{}/order", carrier_segment(carrier)?);
         let v = self
-            .call(Method::POST, &path, Some(&json!({ "package_ids": package_ids })))
+            .call(
+                Method::POST,
+                &path,
+                Some(&json!({ "package_ids": package_ids })),
+            )
             .await?;
         ok_status(&v)?;
         Ok(Handover {
@@ -429,7 +445,11 @@ impl Carrier for BalikobotClient {
     ) -> Result<Vec<TrackStatus>, CarrierError> {
         let path = format!("{}/trackstatus", carrier_segment(carrier)?);
         let v = self
-            .call(Method::POST, &path, Some(&json!({ "carrier_ids": package_ids })))
+            .call(
+                Method::POST,
+                &path,
+                Some(&json!({ "carrier_ids": package_ids })),
+            )
             .await?;
         ok_status(&v)?;
         let list = v
@@ -818,7 +838,10 @@ mod tests {
                 label_url: Some("https://pdf.balikobot.cz/cp/eNorMTIwt9A1NbYwMwdcMBAZAoA.".into()),
             })
         );
-        assert_eq!(list.get(1).and_then(|p| p.get("status")).and_then(code_of), Some(208));
+        assert_eq!(
+            list.get(1).and_then(|p| p.get("status")).and_then(code_of),
+            Some(208)
+        );
     }
 
     #[test]

@@ -67,10 +67,7 @@ const DPD: &[Service] = &[
     svc("2", "DPD Private", false),
     svc("3", "DPD Pickup", true),
 ];
-const GLS: &[Service] = &[
-    svc("1", "GLS Business", false),
-    svc("2", "GLS Shop", true),
-];
+const GLS: &[Service] = &[svc("1", "GLS Business", false), svc("2", "GLS Shop", true)];
 const ZASILKOVNA: &[Service] = &[
     svc("VMCZ", "Zásilkovna výdejní místa CZ", true),
     svc("VMSK", "Zásilkovna výdejní místa SK", true),
@@ -115,7 +112,11 @@ struct Stored {
 
 impl Stored {
     fn track(&self) -> &'static [(f64, &'static str)] {
-        if self.branch { TRACK_BRANCH } else { TRACK_HOME }
+        if self.branch {
+            TRACK_BRANCH
+        } else {
+            TRACK_HOME
+        }
     }
 }
 
@@ -153,7 +154,10 @@ impl SimState {
 
     fn add_pdf(&mut self, carrier: &str, doc: PdfDoc) -> String {
         self.next_token += 1;
-        let token = format!("{carrier}/eNo{:010x}", self.next_token.wrapping_mul(0x9E37_79B9));
+        let token = format!(
+            "{carrier}/eNo{:010x}",
+            self.next_token.wrapping_mul(0x9E37_79B9)
+        );
         self.pdfs.insert(token.clone(), doc);
         token
     }
@@ -165,7 +169,10 @@ impl SimState {
             .map(|s| {
                 vec![
                     s.pkg.carrier_id.clone(),
-                    format!("Carrier: {} / service {}", s.pkg.carrier, s.pkg.service_type),
+                    format!(
+                        "Carrier: {} / service {}",
+                        s.pkg.carrier, s.pkg.service_type
+                    ),
                     format!("Package ID: {}", s.pkg.package_id),
                     format!("EID: {}", s.pkg.eid),
                     format!("To: {}", text_of(&s.attrs, "rec_name").unwrap_or_default()),
@@ -199,7 +206,10 @@ impl Inner {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
     fn faults(&self) -> Faults {
-        self.faults.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.faults
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 }
 
@@ -311,18 +321,27 @@ async fn pdf_handler(
     }
     let bytes = {
         let state = inner.state();
-        state.pdfs.get(&format!("{carrier}/{token}")).map(render_pdf)
+        state
+            .pdfs
+            .get(&format!("{carrier}/{token}"))
+            .map(render_pdf)
     };
     match bytes {
         Some(bytes) => (
             StatusCode::OK,
-            [(header::CONTENT_TYPE, HeaderValue::from_static("application/pdf"))],
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/pdf"),
+            )],
             bytes,
         )
             .into_response(),
         None => (StatusCode::NOT_FOUND, "no such document").into_response(),
     }
 }
+
+/// How long a "timed out" answer is held back (far beyond any client timeout).
+const HANG: std::time::Duration = std::time::Duration::from_secs(300);
 
 fn reply(status: StatusCode, body: Value) -> Response {
     (status, axum::Json(body)).into_response()
@@ -359,10 +378,23 @@ async fn dispatch(
     }
     let roll = inner.dice.roll();
     if roll < faults.error_rate {
-        return reply(
-            StatusCode::SERVICE_UNAVAILABLE,
-            json!({"status": 503, "message": "Technologie dopravce je momentálně nedostupná. Zopakujte dotaz později."}),
-        );
+        let message = "Technologie dopravce je momentálně nedostupná. Zopakujte dotaz později.";
+        if roll < faults.error_rate / 2.0 {
+            return reply(
+                StatusCode::SERVICE_UNAVAILABLE,
+                json!({"status": 503, "message": message}),
+            );
+        }
+        // The other half: HTTP 200 with 503 in the body, per package for ADD (apis.md §1.16).
+        let count = serde_json::from_slice::<Value>(&body)
+            .ok()
+            .and_then(|v| v.get("packages").and_then(Value::as_array).map(Vec::len))
+            .unwrap_or(0);
+        let mut answer = json!({"status": 503, "message": message});
+        if method == "add" && count > 0 {
+            answer["packages"] = Value::Array(vec![json!({"status": 503}); count]);
+        }
+        return reply(StatusCode::OK, answer);
     }
     let hang = roll < faults.error_rate + faults.timeout_rate;
     let host = headers
@@ -376,8 +408,10 @@ async fn dispatch(
     };
     if hang {
         // Applied, but the answer never comes: the client times out (the ambiguous case).
+        // Bounded so that a long-running simulator does not collect stuck connections.
         tracing::debug!(carrier, method, "balikobot sim: swallowing the answer");
-        std::future::pending::<()>().await;
+        tokio::time::sleep(HANG).await;
+        return StatusCode::GATEWAY_TIMEOUT.into_response();
     }
     reply(StatusCode::OK, answer)
 }
@@ -719,9 +753,7 @@ fn add(
             continue;
         }
         let service_type = text_of(p, "service_type").unwrap_or_default();
-        let branch = services
-            .iter()
-            .any(|s| s.code == service_type && s.branch);
+        let branch = services.iter().any(|s| s.code == service_type && s.branch);
         state.next_package += 1;
         let n = state.next_package;
         let pkg = SimPackage {
@@ -912,8 +944,10 @@ fn trackstatus(state: &mut SimState, carrier: &str, body: Option<Value>) -> Valu
             Some(s) => {
                 let steps = s.track();
                 let (status_id, text) = steps[s.track_step.min(steps.len() - 1)];
-                out.push(json!({"carrier_id": cid, "status": 200, "status_id": status_id,
-                                "status_text": text}));
+                out.push(
+                    json!({"carrier_id": cid, "status": 200, "status_id": status_id,
+                                "status_text": text}),
+                );
                 // Each poll moves the parcel one step on.
                 s.track_step = (s.track_step + 1).min(steps.len() - 1);
             }
@@ -928,7 +962,13 @@ fn trackstatus(state: &mut SimState, carrier: &str, body: Option<Value>) -> Valu
 /// Latin-1 printable subset for the built-in PDF fonts.
 fn ascii(s: &str) -> String {
     s.chars()
-        .map(|c| if c.is_ascii_graphic() || c == ' ' { c } else { '?' })
+        .map(|c| {
+            if c.is_ascii_graphic() || c == ' ' {
+                c
+            } else {
+                '?'
+            }
+        })
         .collect()
 }
 
@@ -937,7 +977,11 @@ fn render_pdf(doc: &PdfDoc) -> Vec<u8> {
         BuiltinFont, Mm, Op, PdfDocument, PdfFontHandle, PdfPage, PdfSaveOptions, Point, Pt,
         TextItem,
     };
-    let (w, h) = if doc.a4 { (210.0, 297.0) } else { (105.0, 148.0) };
+    let (w, h) = if doc.a4 {
+        (210.0, 297.0)
+    } else {
+        (105.0, 148.0)
+    };
     let mut pdf = PdfDocument::new(&doc.title);
     let mut pages: Vec<PdfPage> = doc
         .pages
@@ -1009,10 +1053,7 @@ mod tests {
         );
         let mut cod = ok.clone();
         cod.insert("cod_price".into(), json!(250.0));
-        assert_eq!(
-            validate(CP, &cod),
-            vec![("cod_currency", 406), ("vs", 406)]
-        );
+        assert_eq!(validate(CP, &cod), vec![("cod_currency", 406), ("vs", 406)]);
     }
 
     #[test]
