@@ -258,15 +258,42 @@ async fn assert_readable_errors(client: &BalikobotClient, sim: &BalikobotSim) {
     assert!(sim.packages().is_empty());
 }
 
+/// The simulator's raw ADD answer for a package with a bad ZIP.
+async fn raw_bad_zip_answer(run: &Running, full: bool) -> serde_json::Value {
+    let body = serde_json::json!({"packages": [{
+        "eid": "raw-1", "service_type": "DR", "rec_name": "A", "rec_street": "B 1",
+        "rec_city": "C", "rec_zip": "1234", "rec_country": "CZ", "rec_phone": "777123456",
+        "weight": 1.0, "return_full_errors": full
+    }]});
+    let resp = reqwest::Client::new()
+        .post(format!("{}/cp/add", run.base_url))
+        .basic_auth(USER, Some(KEY))
+        .json(&body)
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(resp.status().as_u16(), 200);
+    resp.json().await.expect("json")
+}
+
 #[tokio::test]
 async fn field_errors_as_code_map_become_readable_messages() {
-    let (sim, _run, client) = setup(Faults::default(), Duration::from_secs(5)).await;
+    let (sim, run, client) = setup(Faults::default(), Duration::from_secs(5)).await;
+    let raw = raw_bad_zip_answer(&run, false).await;
+    assert_eq!(raw["status"], 400);
+    assert_eq!(raw["packages"][0]["rec_zip"], 413, "{raw}");
     assert_readable_errors(&client, &sim).await;
 }
 
 #[tokio::test]
 async fn field_errors_as_full_errors_become_readable_messages() {
-    let (sim, _run, client) = setup(Faults::default(), Duration::from_secs(5)).await;
+    let (sim, run, client) = setup(Faults::default(), Duration::from_secs(5)).await;
+    let raw = raw_bad_zip_answer(&run, true).await;
+    assert_eq!(raw["status"], 400);
+    let error = &raw["packages"][0]["errors"][0];
+    assert_eq!(error["attribute"], "rec_zip", "{raw}");
+    assert_eq!(error["type"], "413");
+    assert_eq!(error["message"], "Nepovolené PSČ příjemce.");
     let client = client.with_full_errors(true);
     assert_readable_errors(&client, &sim).await;
 }
