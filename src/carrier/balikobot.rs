@@ -28,22 +28,29 @@ const PROVIDER: &str = "balikobot";
 pub struct ServiceType {
     /// `service_type` code (`DR`, `NP`, `1` …), always as a string.
     pub code: String,
+    /// Human-readable name as Balikobot gives it (sanitized).
     pub name: String,
 }
 
 /// A package waiting in the queue (OVERVIEW): created, not yet ordered.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QueuedPackage {
+    /// The `eid` it was created with.
     pub eid: String,
+    /// Package id, tracking number and label URL.
     pub shipment: CreatedShipment,
 }
 
 /// A hand-over as ORDERVIEW shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrderView {
+    /// Balikobot's id of the hand-over.
     pub order_id: String,
+    /// The handover protocol PDF.
     pub handover_url: Option<String>,
+    /// All labels of the hand-over as one PDF.
     pub labels_url: Option<String>,
+    /// The packages handed over.
     pub package_ids: Vec<String>,
 }
 

@@ -27,8 +27,11 @@ use super::{FaultDice, Faults, Running};
 /// One package as the simulator holds it (for exactly-once assertions in tests).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SimPackage {
+    /// The client's idempotency key (unique per carrier among stored packages).
     pub eid: String,
+    /// Carrier code (`cp`, `ppl`, `dpd`, `gls`, `zasilkovna`).
     pub carrier: String,
+    /// The `service_type` it was created with.
     pub service_type: String,
     /// Balikobot's own id.
     pub package_id: String,
@@ -36,6 +39,7 @@ pub struct SimPackage {
     pub carrier_id: String,
     /// Handed over by ORDER.
     pub ordered: bool,
+    /// The ORDER that handed it over.
     pub order_id: Option<String>,
 }
 
