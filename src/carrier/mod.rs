@@ -1,6 +1,7 @@
 //! Shipment providers: the `Carrier` trait, the own-label provider, Balikobot and
 //! BaseLinker couriers.
 
+pub mod balikobot;
 pub mod baselinker;
 pub mod own;
 

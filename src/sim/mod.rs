@@ -1,6 +1,7 @@
 //! Stateful HTTP simulators of the Upgates, BaseLinker and Balikobot APIs (axum), faithful
 //! to `reference/apis.md`. Used by the tests, by `packdesk sim` and by `packdesk demo`.
 
+pub mod balikobot;
 pub mod baselinker;
 
 use std::net::SocketAddr;
