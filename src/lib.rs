@@ -6,6 +6,7 @@
 
 pub mod app;
 pub mod carrier;
+pub mod docs;
 pub mod domain;
 pub mod scan;
 pub mod shop;
