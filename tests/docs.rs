@@ -72,6 +72,13 @@ fn decode(r: &Rendered) -> Vec<Vec<String>> {
                 "zbar-tools",
                 &["--raw", "-q", png.to_str().unwrap()],
             );
+            // Exit status 4 means "no symbol found", which the comparison below reports.
+            assert!(
+                matches!(out.status.code(), Some(0 | 4)),
+                "zbarimg failed on {}: {}",
+                png.display(),
+                String::from_utf8_lossy(&out.stderr)
+            );
             let text = String::from_utf8_lossy(&out.stdout).into_owned();
             let mut codes: Vec<String> = text.lines().map(str::to_string).collect();
             codes.sort();

@@ -15,6 +15,10 @@ use crate::domain::text::sanitize;
 const REGULAR_TTF: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
 const BOLD_TTF: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans-Bold.ttf");
 
+/// A4 width in mm.
+pub(crate) const A4_W: f32 = 210.0;
+/// A4 height in mm.
+pub(crate) const A4_H: f32 = 297.0;
 /// Millimetres per point.
 const MM_PER_PT: f32 = 25.4 / 72.0;
 /// One printer dot at 203 dpi, the usual thermal label printer; module widths are whole
@@ -318,6 +322,12 @@ impl Canvas {
         baseline
     }
 
+    /// A small centred footer line (page numbers) 7 mm above the bottom edge.
+    pub(crate) fn footer(&mut self, text: &str) {
+        let (cx, y) = (self.width / 2.0, self.height - 7.0);
+        self.text_centered(cx, y, 8.0, Weight::Regular, text);
+    }
+
     /// `text` cut (with "…") to fit `max_w` mm.
     fn truncate(&self, text: &str, size: f32, weight: Weight, max_w: f32) -> String {
         if self.text_width(text, size, weight) <= max_w {
@@ -477,6 +487,29 @@ mod tests {
         // DejaVu Sans "M" is 0.863 em: 10 pt → 3.04 mm.
         let m = page.text_width("M", 10.0, Weight::Regular);
         assert!((m - 3.04).abs() < 0.05, "{m}");
+    }
+
+    #[test]
+    fn subset_keeps_used_glyphs_mapped_and_is_small() {
+        let (full, _) = FONTS.as_ref().unwrap();
+        let chars: BTreeSet<char> = "Řehoř Žďárský Łódź".chars().collect();
+        let sub = subset(REGULAR_TTF, full, &chars).unwrap();
+        for c in &chars {
+            assert!(
+                sub.lookup_glyph_index(u32::from(*c)).is_some(),
+                "{c:?} lost"
+            );
+        }
+        assert_eq!(sub.lookup_glyph_index(u32::from('Q')), None);
+        assert!(
+            sub.original_bytes.len() < REGULAR_TTF.len() / 10,
+            "{}",
+            sub.original_bytes.len()
+        );
+        // Same advance widths as the full font, so measuring with the full font is right.
+        let gid_full = full.lookup_glyph_index(u32::from('Ř')).unwrap();
+        let gid_sub = sub.lookup_glyph_index(u32::from('Ř')).unwrap();
+        assert_eq!(full.get_glyph_width(gid_full), sub.get_glyph_width(gid_sub));
     }
 
     #[test]

@@ -142,11 +142,16 @@ fn to_barcoders(data: &str) -> Result<String, DocError> {
             let all_digits_even = at_start && at_end && run.is_multiple_of(2);
             if run >= threshold || (all_digits_even && run >= 2) {
                 if !run.is_multiple_of(2) {
-                    // The odd digit goes in B before the C run.
-                    switch(&mut out, &mut set, Set::B);
-                    out.push(c);
-                    i += 1;
-                    run -= 1;
+                    if set == Some(Set::C) {
+                        // Already in C: pairs here, the last digit goes in B after them.
+                        run -= 1;
+                    } else {
+                        // The odd digit goes in B before the C run.
+                        switch(&mut out, &mut set, Set::B);
+                        out.push(c);
+                        i += 1;
+                        run -= 1;
+                    }
                 }
                 switch(&mut out, &mut set, Set::C);
                 out.extend(&chars[i..i + run]);
@@ -187,6 +192,8 @@ mod tests {
         assert_eq!(to_barcoders("A123456B").unwrap(), "ƁAĆ123456ƁB");
         assert_eq!(to_barcoders("12").unwrap(), "Ć12");
         assert_eq!(to_barcoders("1").unwrap(), "Ɓ1");
+        // After an FNC1 in C, an odd run keeps its pairs in C and ends in B.
+        assert_eq!(to_barcoders("\u{1d}01234").unwrap(), "ĆŹ0123Ɓ4");
     }
 
     #[test]

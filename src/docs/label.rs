@@ -48,6 +48,16 @@ pub fn own_label_pdf(data: &LabelData) -> Result<Vec<u8>, DocError> {
     let modules = code128_modules(&data.tracking_number)?;
     let mut doc = Doc::new(&format!("Label {}", data.tracking_number))?;
     let mut c = doc.page(LABEL_WIDTH_MM, LABEL_HEIGHT_MM);
+    draw_label(&mut c, data, &modules)?;
+    doc.push(c);
+    Ok(doc.save())
+}
+
+/// The top of the order / weight row; the address block must end above it.
+const ORDER_ROW_Y: f32 = 99.0;
+
+/// Draws the label; returns where the address block (with pickup point and COD) ends.
+fn draw_label(c: &mut Canvas, data: &LabelData, modules: &[bool]) -> Result<f32, DocError> {
     let inner = c.width() - 2.0 * MARGIN;
     let right = c.width() - MARGIN;
 
@@ -120,15 +130,14 @@ pub fn own_label_pdf(data: &LabelData) -> Result<Vec<u8>, DocError> {
     y += 2.5;
 
     if let Some(pp) = &data.pickup_point {
-        y = pickup_box(&mut c, y, inner, pp);
+        y = pickup_box(c, y, inner, pp);
     }
     if let Some(cod) = &data.cod {
-        y = cod_box(&mut c, y, inner, cod);
+        y = cod_box(c, y, inner, cod);
     }
-    tracing::trace!(bottom_of_address_mm = y, "label layout");
 
     // Order, weight.
-    c.hline(MARGIN, right, 99.0, 0.3);
+    c.hline(MARGIN, right, ORDER_ROW_Y, 0.3);
     let half = MARGIN + inner / 2.0;
     c.text(MARGIN, 102.5, 7.0, Weight::Regular, "Order / Objednávka");
     c.text_fit(
@@ -148,19 +157,11 @@ pub fn own_label_pdf(data: &LabelData) -> Result<Vec<u8>, DocError> {
     c.hline(MARGIN, right, 110.0, 0.3);
 
     // Tracking number.
-    c.barcode_centered(
-        c.width() / 2.0,
-        113.0,
-        c.width() - 2.0,
-        25.0,
-        &data.tracking_number,
-        &modules,
-    )?;
-    let tracking = data.tracking_number.clone();
-    c.text_centered(c.width() / 2.0, 144.0, 12.0, Weight::Bold, &tracking);
-
-    doc.push(c);
-    Ok(doc.save())
+    let cx = c.width() / 2.0;
+    let max_w = c.width() - 2.0;
+    c.barcode_centered(cx, 113.0, max_w, 25.0, &data.tracking_number, modules)?;
+    c.text_centered(cx, 144.0, 12.0, Weight::Bold, &data.tracking_number);
+    Ok(y)
 }
 
 /// Boxed pickup point below `y`; returns the y below the box.
@@ -223,6 +224,42 @@ fn format_kg(kg: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fullest_address_block_ends_above_the_order_row() {
+        let long =
+            "Nejdelší možné jméno příjemce, které se nikdy nevejde na jeden řádek ".repeat(3);
+        let data = LabelData {
+            order_number: "9".repeat(40),
+            parcel_no: 10,
+            parcel_count: 12,
+            tracking_number: "DR1234567890CZ".to_string(),
+            carrier: long.clone(),
+            service: long.clone(),
+            sender: long.clone(),
+            recipient: Address {
+                name: long.clone(),
+                company: long.clone(),
+                street: long.clone(),
+                city: long.clone(),
+                zip: "123 45".to_string(),
+                country: "CZ".to_string(),
+                phone: long.clone(),
+                email: String::new(),
+            },
+            pickup_point: Some(PickupPoint {
+                id: long.clone(),
+                name: long.clone(),
+            }),
+            cod: Some(Money::new(99_999_999_99, "CZK")),
+            weight_kg: Some(1234.5),
+        };
+        let doc = Doc::new("t").unwrap();
+        let mut c = doc.page(LABEL_WIDTH_MM, LABEL_HEIGHT_MM);
+        let modules = code128_modules(&data.tracking_number).unwrap();
+        let bottom = draw_label(&mut c, &data, &modules).unwrap();
+        assert!(bottom <= ORDER_ROW_Y, "address block ends at {bottom} mm");
+    }
 
     #[test]
     fn weight_uses_decimal_comma_and_hides_nonsense() {

@@ -4,12 +4,10 @@
 use barcoders::sym::ean13::EAN13;
 
 use super::DocError;
-use super::canvas::{Canvas, Doc, Weight, barcode_width};
+use super::canvas::{A4_H, A4_W, Canvas, Doc, Weight, barcode_width};
 use super::code128::{code128_modules, gs1_data};
 use crate::domain::gtin;
 
-const A4_W: f32 = 210.0;
-const A4_H: f32 = 297.0;
 const MARGIN: f32 = 10.0;
 /// Top of the first cell (below title and intro).
 const GRID_TOP: f32 = 30.0;
@@ -193,7 +191,7 @@ fn grid_pdf(
             draw_cell(&mut c, x, y, col_w, grid.bar_height, cell)?;
         }
         let footer = format!("{}/{}", page_no + 1, page_count);
-        c.text_centered(A4_W / 2.0, A4_H - 7.0, 8.0, Weight::Regular, &footer);
+        c.footer(&footer);
         doc.push(c);
     }
     Ok(doc.save())

@@ -2,12 +2,10 @@
 //! customer, the lines (SKU, name, quantity) and the order note.
 
 use super::DocError;
-use super::canvas::{Canvas, Doc, Weight};
+use super::canvas::{A4_H, A4_W, Canvas, Doc, Weight};
 use super::code128::code128_modules;
 use crate::domain::{Address, Qty};
 
-const A4_W: f32 = 210.0;
-const A4_H: f32 = 297.0;
 const MARGIN: f32 = 15.0;
 const ROW_H: f32 = 6.5;
 const SKU_W: f32 = 40.0;
@@ -103,7 +101,7 @@ pub fn packing_slip_pdf(slip: &PackingSlip) -> Result<Vec<u8>, DocError> {
             );
         }
         let footer = format!("{} – {}/{}", slip.order_number, i + 1, page_count);
-        c.text_centered(A4_W / 2.0, A4_H - 8.0, 8.0, Weight::Regular, &footer);
+        c.footer(&footer);
         doc.push(c);
     }
     Ok(doc.save())
