@@ -251,7 +251,7 @@ mod tests {
                 id: long.clone(),
                 name: long.clone(),
             }),
-            cod: Some(Money::new(99_999_999_99, "CZK")),
+            cod: Some(Money::new(9_999_999_999, "CZK")),
             weight_kg: Some(1234.5),
         };
         let doc = Doc::new("t").unwrap();
