@@ -121,8 +121,16 @@ fn open_by_scan_scan_all_items_pack_and_label_written_then_survive_kill_9() {
     // The next order opens at once; a wrong item is refused loudly.
     bench.scan(&big.number);
     bench.wait_for(&big.number);
-    bench.scan("5901234123457");
+    let stranger = orders
+        .iter()
+        .flat_map(|o| o.lines.iter())
+        .filter_map(|l| l.ean.clone())
+        .find(|e| !big.lines.iter().any(|l| l.ean.as_deref() == Some(e)))
+        .expect("a product that is not in the big order");
+    bench.scan(&stranger);
     bench.wait_for("Not in this order");
+    bench.scan("5901234123457");
+    bench.wait_for("Unknown code");
     let first = big.lines[0].ean.clone().expect("first line has an EAN");
     bench.scan(&first);
     bench.wait_for("1/1");
