@@ -184,7 +184,13 @@ fn random_order(
         _ => None,
     };
     let created_at = now - Duration::seconds(rng.random_range(0..3 * 24 * 3600));
-    let shop_status = pick(rng, market.open_statuses()).to_string();
+    // One order in two hundred was cancelled in the shop after it was imported.
+    let cancelled = rng.random_ratio(1, 200);
+    let shop_status = if cancelled {
+        market.cancelled_status()
+    } else {
+        pick(rng, market.open_statuses())
+    };
     let shipping = shipping(option, pickup_point);
     finish(
         Draft {
@@ -198,10 +204,10 @@ fn random_order(
             cod,
             note,
             lines,
-            cancelled: false,
+            cancelled,
             flags,
         },
-        shop_status,
+        shop_status.to_string(),
     )
 }
 
