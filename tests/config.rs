@@ -168,6 +168,10 @@ fn wrong_type_names_file_line_and_key() {
         Path::new("s.toml"),
     ));
     assert_eq!((line, key.as_str()), (2, "scanner.terminators"));
+    let (_, line, _, key, message) =
+        invalid(Config::from_toml_str("scanner = 5\n", Path::new("s.toml")));
+    assert_eq!((line, key.as_str()), (1, "scanner"));
+    assert!(message.contains("expected a [scanner] table"), "{message}");
     let (_, _, _, key, _) = invalid(Config::from_toml_str(
         "[scanner]\ngs_substitute = \"ab\"\n",
         Path::new("s.toml"),
@@ -192,6 +196,12 @@ fn out_of_range_values_name_the_key() {
     for (text, key, line) in [
         ("[scanner]\nmin_length = 0\n", "scanner.min_length", 2),
         ("[scanner]\nterminators = []\n", "scanner.terminators", 2),
+        (
+            "[scanner]\n\ndouble_fire_ms = 5000\n",
+            "scanner.double_fire_ms",
+            3,
+        ),
+        ("[scanner]\nprefix = \"\"\n", "scanner.prefix", 2),
         ("\n\nstation = \"  \"\n", "station", 3),
         (
             "[packing]\ndefault_weight_kg = nan\n",

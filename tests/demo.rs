@@ -84,6 +84,7 @@ fn hundred_thousand_orders_are_well_formed() {
     let mut numbers = HashSet::new();
     let mut countries = HashSet::new();
     let (mut cod, mut express, mut pickup, mut weighed, mut multi) = (0, 0, 0, 0, 0);
+    let mut cancelled = 0;
     let oldest = now() - chrono::Duration::days(3);
     for o in &orders {
         assert!(numbers.insert(o.number.as_str()), "duplicate {}", o.number);
@@ -152,6 +153,16 @@ fn hundred_thousand_orders_are_well_formed() {
         if o.priority > 0 {
             express += 1;
         }
+        if o.cancelled {
+            cancelled += 1;
+        }
+        let cancelled_status =
+            ["Stornována", "Anulowane", "Stornovaná"].contains(&o.shop_status.as_str());
+        assert_eq!(
+            o.cancelled, cancelled_status,
+            "{}: {}",
+            o.number, o.shop_status
+        );
         let mut skus = HashSet::new();
         for l in &o.lines {
             assert!(skus.insert(l.sku.as_str()), "{}: {} twice", o.number, l.sku);
@@ -182,6 +193,7 @@ fn hundred_thousand_orders_are_well_formed() {
     // Shares are loose but the mix must be there.
     assert!((10_000..40_000).contains(&cod), "cod {cod}");
     assert!((2_000..15_000).contains(&express), "express {express}");
+    assert!((100..2_000).contains(&cancelled), "cancelled {cancelled}");
     assert!((30_000..80_000).contains(&pickup), "pickup {pickup}");
     assert!(
         weighed > 100_000 && multi > 10_000,

@@ -403,3 +403,21 @@ fn code128_modules_is_public_and_names_bad_data() {
     let err = docs::code128_modules("čtečka").unwrap_err().to_string();
     assert!(err.contains("čtečka"), "{err}");
 }
+
+#[test]
+fn overlong_fields_are_cut_and_the_barcode_still_decodes() {
+    let long = "Velmi dlouhý název, který se na štítek nevejde – Bardzo długa nazwa ".repeat(3);
+    let mut data = label();
+    data.recipient.name = long.clone();
+    data.recipient.street = long.clone();
+    data.pickup_point = Some(PickupPoint {
+        id: "PL-WAW-0001".to_string(),
+        name: long.clone(),
+    });
+    data.cod = Some(Money::new(9_999_999_999, "PLN"));
+    let r = write_pdf(&own_label_pdf(&data).unwrap());
+    assert_eq!(decode(&r), vec![vec!["DR1234567890CZ".to_string()]]);
+    let text = text_of(&r);
+    assert!(text.contains('…'), "long text not cut:\n{text}");
+    assert!(text.contains("COD / DOBÍRKA 99 999 999,99 PLN"), "{text}");
+}

@@ -17,6 +17,9 @@ use serde::Deserialize;
 pub use error::ConfigError;
 pub use paths::{CONFIG_FILE_NAME, Paths};
 
+/// The longest double-fire window accepted; a packer rescans faster than this.
+const MAX_DOUBLE_FIRE_MS: u64 = 2000;
+
 /// The default station configuration with a comment on every key.
 pub fn documented_defaults() -> &'static str {
     include_str!("../../station.example.toml")
@@ -64,7 +67,7 @@ impl Default for Config {
 
 /// `[scanner]`: a keyboard-wedge barcode scanner.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[serde(default, deny_unknown_fields, expecting = "a [scanner] table")]
 pub struct ScannerSection {
     /// Characters the scanner sends before every code, if it is programmed to.
     pub prefix: Option<String>,
@@ -95,7 +98,7 @@ impl Default for ScannerSection {
 
 /// `[packing]`: what the bench demands before a package is done.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[serde(default, deny_unknown_fields, expecting = "a [packing] table")]
 pub struct PackingSection {
     /// A package cannot be finished without a weight.
     pub require_weight: bool,
@@ -172,6 +175,14 @@ impl Config {
         }
         if self.scanner.min_length == 0 {
             return fail(&["scanner", "min_length"], "must be at least 1");
+        }
+        if self.scanner.double_fire_ms > MAX_DOUBLE_FIRE_MS {
+            return fail(
+                &["scanner", "double_fire_ms"],
+                &format!(
+                    "must be at most {MAX_DOUBLE_FIRE_MS} ms, or real repeated scans are lost"
+                ),
+            );
         }
         if self.scanner.prefix.as_deref() == Some("") {
             return fail(

@@ -171,7 +171,7 @@ const fn ship(
 }
 
 #[rustfmt::skip]
-pub(crate) const CZ_SHIPPING: &[ShipOption] = &[
+pub(crate) const CZ_SHIPPING: &[ShipOption; 6] = &[
     ship("Zásilkovna – výdejní místo", "zasilkovna", "", Some(PickupKind::Packeta), 15 * 60, 7900, 35),
     ship("Balíkovna", "cp", "NB", Some(PickupKind::Balikovna), 16 * 60, 6900, 15),
     ship("Česká pošta – Balík Do ruky", "cp", "DR", None, 16 * 60, 11900, 15),
@@ -181,7 +181,7 @@ pub(crate) const CZ_SHIPPING: &[ShipOption] = &[
 ];
 
 #[rustfmt::skip]
-pub(crate) const PL_SHIPPING: &[ShipOption] = &[
+pub(crate) const PL_SHIPPING: &[ShipOption; 3] = &[
     ship("InPost Paczkomat 24/7", "inpost", "", Some(PickupKind::Inpost), 16 * 60, 1399, 60),
     ship("Kurier DPD", "dpd", "2", None, 15 * 60 + 30, 1699, 25),
     ship("Kurier GLS", "gls", "1", None, 15 * 60, 1499, 15),
