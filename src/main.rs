@@ -9,9 +9,9 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
 
 use packdesk::app::{Action, AppState, Msg, Settings};
-use packdesk::docs::SheetEntry;
 use packdesk::carrier::own::OwnLabel;
 use packdesk::config::{Config, Paths};
+use packdesk::docs::SheetEntry;
 use packdesk::domain::OrderState;
 use packdesk::effects::{Runner, dispatch};
 use packdesk::i18n::{Catalog, Lang};
@@ -134,12 +134,19 @@ fn real_main(cli: Cli) -> Result<()> {
                         "packdesk-demo-{}",
                         chrono::Utc::now().format("%Y%m%d-%H%M%S")
                     ));
-                    eprintln!("packdesk demo: using the fresh data directory {}", temp.display());
+                    eprintln!(
+                        "packdesk demo: using the fresh data directory {}",
+                        temp.display()
+                    );
                     temp
                 }
             };
             let paths = Paths::resolve(cli.dirs.config.as_deref(), Some(&data_dir))?;
-            let mut config = if cli.dirs.config.is_some() { paths.load_config()? } else { Config::default() };
+            let mut config = if cli.dirs.config.is_some() {
+                paths.load_config()?
+            } else {
+                Config::default()
+            };
             config.ship_on_pack = true;
             config.out_dir = args.out.clone();
             if config.station == Config::default().station {
@@ -159,12 +166,17 @@ fn real_main(cli: Cli) -> Result<()> {
 
 /// Logs go to a file, never to the terminal the bench draws on.
 fn init_logging(dir: &Path) -> Result<tracing_appender::non_blocking::WorkerGuard> {
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create the log directory {}", dir.display()))?;
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("cannot create the log directory {}", dir.display()))?;
     let appender = tracing_appender::rolling::daily(dir, "packdesk.log");
     let (writer, guard) = tracing_appender::non_blocking(appender);
     let filter = tracing_subscriber::EnvFilter::try_from_env("PACKDESK_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt().with_writer(writer).with_ansi(false).with_env_filter(filter).try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_writer(writer)
+        .with_ansi(false)
+        .with_env_filter(filter)
+        .try_init();
     Ok(guard)
 }
 
@@ -191,7 +203,10 @@ fn bench(paths: &Paths, config: Config, demo: Option<&DemoArgs>) -> Result<()> {
             tracing::info!(dir = %paths.data_dir.display(), "reusing the demo store as it is");
         }
     }
-    let lang = Lang::detect(config.language.as_deref(), std::env::var("LANG").ok().as_deref());
+    let lang = Lang::detect(
+        config.language.as_deref(),
+        std::env::var("LANG").ok().as_deref(),
+    );
     let no_color = Theme::no_color(std::env::var_os("NO_COLOR").as_deref());
     let ui = Ui {
         theme: Theme::load(&config.theme, Some(&paths.config_dir), no_color)?,
@@ -205,20 +220,39 @@ fn bench(paths: &Paths, config: Config, demo: Option<&DemoArgs>) -> Result<()> {
     }
     let mut state = AppState::new(settings(&config), Assembler::new(scan), rows);
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
-    let carrier = Arc::new(OwnLabel::new(store.clone(), &config.out_dir, &config.station));
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let carrier = Arc::new(OwnLabel::new(
+        store.clone(),
+        &config.out_dir,
+        &config.station,
+    ));
     let _enter = rt.enter();
     let runner = Runner::new(store.clone(), carrier, tx);
     state.packer = store.packer()?;
     // Resume where the bench was: the open order comes back on screen.
     if let Some(key) = store.open_order()? {
-        dispatch(&mut state, &runner, Msg::Action(packdesk::app::Action::Back), start);
+        dispatch(
+            &mut state,
+            &runner,
+            Msg::Action(packdesk::app::Action::Back),
+            start,
+        );
         for m in runner.run(packdesk::app::Effect::LoadOrder { key, via: None }) {
             dispatch(&mut state, &runner, m, start);
         }
     }
     let mut guard = tui::TerminalGuard::enter()?;
-    let res = rt.block_on(tui::run(&mut guard.terminal, &mut state, &ui, &runner, &mut rx, start));
+    let res = rt.block_on(tui::run(
+        &mut guard.terminal,
+        &mut state,
+        &ui,
+        &runner,
+        &mut rx,
+        start,
+    ));
     drop(guard);
     store.flush()?;
     res?;
@@ -234,7 +268,9 @@ fn scan_config(s: &packdesk::config::ScannerSection) -> Result<ScanConfig> {
             "enter" => Ok(Terminator::Enter),
             "ctrl-j" => Ok(Terminator::CtrlJ),
             "tab" => Ok(Terminator::Tab),
-            other => bail!("scanner.terminators: unknown terminator `{other}` (use enter, ctrl-j, tab)"),
+            other => {
+                bail!("scanner.terminators: unknown terminator `{other}` (use enter, ctrl-j, tab)")
+            }
         })
         .collect::<Result<Vec<_>>>()?;
     let layout: Layout = s
@@ -299,7 +335,10 @@ fn orders(store: &Store, cmd: OrdersCmd) -> Result<()> {
                 bail!("no order {number} in {}", store.dir().display());
             };
             let Some(order) = store.order(&key)? else {
-                bail!("order {number} is indexed but missing in {}", store.dir().display());
+                bail!(
+                    "order {number} is indexed but missing in {}",
+                    store.dir().display()
+                );
             };
             let session = store.session(&key)?;
             let shipments = store.shipments(&key)?;
@@ -308,7 +347,10 @@ fn orders(store: &Store, cmd: OrdersCmd) -> Result<()> {
             if json {
                 println!("{}", serde_json::to_string_pretty(&v)?);
             } else {
-                print!("{}", packdesk::app::report::order_text(&order, state, session.as_ref(), &shipments));
+                print!(
+                    "{}",
+                    packdesk::app::report::order_text(&order, state, session.as_ref(), &shipments)
+                );
             }
             Ok(())
         }
@@ -327,12 +369,23 @@ fn sheet(cmd: SheetCmd) -> Result<()> {
                 .filter_map(|a| {
                     a.barcode().map(|word| SheetEntry {
                         code: format!("PD:{word}"),
-                        caption: format!("{} / {} / {}", cat(Lang::En).action(*a), cat(Lang::Cs).action(*a), cat(Lang::Pl).action(*a)),
+                        caption: format!(
+                            "{} / {} / {}",
+                            cat(Lang::En).action(*a),
+                            cat(Lang::Cs).action(*a),
+                            cat(Lang::Pl).action(*a)
+                        ),
                     })
                 })
                 .collect();
-            entries.push(SheetEntry { code: "PD:PACKER:1".into(), caption: "Packer 1 / Balič 1 / Pakowacz 1".into() });
-            (packdesk::docs::barcode_sheet_pdf("packdesk command barcodes", &entries)?, out)
+            entries.push(SheetEntry {
+                code: "PD:PACKER:1".into(),
+                caption: "Packer 1 / Balič 1 / Pakowacz 1".into(),
+            });
+            (
+                packdesk::docs::barcode_sheet_pdf("packdesk command barcodes", &entries)?,
+                out,
+            )
         }
         SheetCmd::ScannerTest { out } => (packdesk::docs::scanner_test_sheet_pdf()?, out),
     };

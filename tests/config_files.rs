@@ -467,22 +467,31 @@ fn translations_keep_every_placeholder() {
 fn every_key_the_code_uses_exists_and_every_key_is_used() {
     // Catalog keys appear in the source as string literals like "banner.packed".
     let mut used = std::collections::BTreeSet::new();
-    let mut stack = vec![std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/src"))];
+    let mut stack = vec![std::path::PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/src"
+    ))];
     while let Some(dir) = stack.pop() {
         for entry in std::fs::read_dir(&dir).expect("read src") {
             let path = entry.expect("entry").path();
             if path.is_dir() {
                 stack.push(path);
-            } else if path.extension().is_some_and(|e| e == "rs") && !path.ends_with("tui/theme.rs")
+            } else if path.extension().is_some_and(|e| e == "rs")
+                && !path.ends_with("tui/theme.rs")
                 && !path.ends_with("app/action.rs")
                 && !path.ends_with("tui/keymap.rs")
             {
                 // These name theme scopes ("banner.error") and actions ("pack.pack"), not catalog keys.
                 let text = std::fs::read_to_string(&path).expect("read source");
                 for piece in text.split('"').skip(1).step_by(2) {
-                    let prefixes = ["banner.", "reject.", "refuse.", "reason.", "status.", "prompt.", "pack.", "tab.", "col.", "queue.", "help."];
+                    let prefixes = [
+                        "banner.", "reject.", "refuse.", "reason.", "status.", "prompt.", "pack.",
+                        "tab.", "col.", "queue.", "help.",
+                    ];
                     if prefixes.iter().any(|p| piece.starts_with(p))
-                        && piece.chars().all(|c| c.is_ascii_lowercase() || c == '.' || c == '_')
+                        && piece
+                            .chars()
+                            .all(|c| c.is_ascii_lowercase() || c == '.' || c == '_')
                     {
                         used.insert(piece.to_string());
                     }
@@ -493,10 +502,16 @@ fn every_key_the_code_uses_exists_and_every_key_is_used() {
     let en = Catalog::new(Lang::En);
     let keys = en.keys();
     for key in &used {
-        assert!(keys.contains(&key.as_str()), "the code uses {key}, en.toml lacks it");
+        assert!(
+            keys.contains(&key.as_str()),
+            "the code uses {key}, en.toml lacks it"
+        );
     }
     for key in &keys {
-        assert!(key.starts_with("action.") || used.contains(*key), "{key} is in en.toml but no code uses it");
+        assert!(
+            key.starts_with("action.") || used.contains(*key),
+            "{key} is in en.toml but no code uses it"
+        );
     }
     for lang in Lang::ALL {
         let cat = Catalog::new(lang);

@@ -18,7 +18,12 @@ struct Bench {
 impl Bench {
     fn start(data: &Path, out: &Path) -> Bench {
         let pty = native_pty_system()
-            .openpty(PtySize { rows: 30, cols: 100, pixel_width: 0, pixel_height: 0 })
+            .openpty(PtySize {
+                rows: 30,
+                cols: 100,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
             .expect("open a pty");
         let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_packdesk"));
         cmd.args(["demo", "--data-dir"]);
@@ -46,11 +51,18 @@ impl Bench {
                 }
             }
         });
-        Bench { child, writer, screen }
+        Bench {
+            child,
+            writer,
+            screen,
+        }
     }
 
     fn text(&self) -> String {
-        self.screen.lock().map(|p| p.screen().contents()).unwrap_or_default()
+        self.screen
+            .lock()
+            .map(|p| p.screen().contents())
+            .unwrap_or_default()
     }
 
     /// Waits until the screen contains `needle`.
@@ -67,7 +79,9 @@ impl Bench {
 
     /// Types like a scanner: the code and a CR in one burst.
     fn scan(&mut self, code: &str) {
-        self.writer.write_all(format!("{code}\r").as_bytes()).expect("type");
+        self.writer
+            .write_all(format!("{code}\r").as_bytes())
+            .expect("type");
         self.writer.flush().expect("flush");
         // More than the 80 ms double-fire window before the next scan.
         std::thread::sleep(Duration::from_millis(150));
@@ -157,14 +171,28 @@ fn open_by_scan_scan_all_items_pack_and_label_written_then_survive_kill_9() {
         .arg(&data)
         .output()
         .expect("run orders show");
-    assert!(show.status.success(), "{}", String::from_utf8_lossy(&show.stderr));
+    assert!(
+        show.status.success(),
+        "{}",
+        String::from_utf8_lossy(&show.stderr)
+    );
     let v: serde_json::Value = serde_json::from_slice(&show.stdout).expect("json");
     assert_eq!(v["state"], "ready");
     assert_eq!(v["lines"][0]["scanned"], v["lines"][0]["quantity"]);
-    let tracking = v["parcels"][0]["tracking_number"].as_str().expect("tracking");
+    let tracking = v["parcels"][0]["tracking_number"]
+        .as_str()
+        .expect("tracking");
     assert!(tracking.starts_with("PD"));
-    assert!(v["parcels"][0]["label_path"].as_str().is_some_and(|p| p.ends_with("-1.pdf")));
-    assert!(v["parcels"][0]["weight_kg"].as_f64().is_some_and(|w| w > 0.0));
+    assert!(
+        v["parcels"][0]["label_path"]
+            .as_str()
+            .is_some_and(|p| p.ends_with("-1.pdf"))
+    );
+    assert!(
+        v["parcels"][0]["weight_kg"]
+            .as_f64()
+            .is_some_and(|w| w > 0.0)
+    );
 }
 
 #[test]
@@ -182,7 +210,10 @@ fn a_second_process_on_the_same_data_dir_fails_at_once() {
     assert!(!second.status.success());
     assert!(started.elapsed() < Duration::from_secs(5));
     let err = String::from_utf8_lossy(&second.stderr);
-    assert!(err.contains("another packdesk holds the data directory"), "{err}");
+    assert!(
+        err.contains("another packdesk holds the data directory"),
+        "{err}"
+    );
     assert!(err.contains(&data.display().to_string()), "{err}");
     let mut bench = bench;
     let _ = bench.child.kill();

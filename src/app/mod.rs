@@ -328,7 +328,10 @@ pub enum Effect {
     /// Store reads that a decision waits for (answered at once with [`Msg::Looked`]).
     Lookup(Lookup),
     /// Load an order and its session (answered with [`Msg::OrderLoaded`]).
-    LoadOrder { key: String, via: Option<String> },
+    LoadOrder {
+        key: String,
+        via: Option<String>,
+    },
     /// A durable write; completes before the next frame is drawn.
     Persist(Persist),
     /// Create shipments and labels for a packed order, in the background.

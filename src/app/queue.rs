@@ -171,9 +171,7 @@ impl Queue {
     }
 
     pub fn visible_row(&self, i: usize) -> Option<&OrderSummary> {
-        self.visible
-            .get(i)
-            .and_then(|&r| self.rows.get(r as usize))
+        self.visible.get(i).and_then(|&r| self.rows.get(r as usize))
     }
 
     pub fn selected(&self) -> usize {

@@ -10,7 +10,12 @@ use crate::flow::PackSession;
 
 /// One order as JSON: `number`, `state`, `lines[]` (`sku`, `ean`, `name`, `quantity`,
 /// `scanned`), `parcels[]` (`weight_kg`, `tracking_number`, `label_path`) and more.
-pub fn order_json(order: &Order, state: OrderState, session: Option<&PackSession>, shipments: &[Shipment]) -> Value {
+pub fn order_json(
+    order: &Order,
+    state: OrderState,
+    session: Option<&PackSession>,
+    shipments: &[Shipment],
+) -> Value {
     let lines: Vec<Value> = order
         .lines
         .iter()
@@ -69,9 +74,20 @@ pub fn order_json(order: &Order, state: OrderState, session: Option<&PackSession
 }
 
 /// The same as readable text.
-pub fn order_text(order: &Order, state: OrderState, session: Option<&PackSession>, shipments: &[Shipment]) -> String {
+pub fn order_text(
+    order: &Order,
+    state: OrderState,
+    session: Option<&PackSession>,
+    shipments: &[Shipment],
+) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "{}  {}  {}", sanitize(&order.number), state, sanitize(&order.customer.name));
+    let _ = writeln!(
+        out,
+        "{}  {}  {}",
+        sanitize(&order.number),
+        state,
+        sanitize(&order.customer.name)
+    );
     let _ = writeln!(
         out,
         "  {} {} · {}/{} · total {}{}",
@@ -80,13 +96,19 @@ pub fn order_text(order: &Order, state: OrderState, session: Option<&PackSession
         sanitize(&order.shipping.carrier),
         sanitize(&order.shipping.service),
         order.total,
-        order.cod.as_ref().map(|c| format!(" · COD {c}")).unwrap_or_default()
+        order
+            .cod
+            .as_ref()
+            .map(|c| format!(" · COD {c}"))
+            .unwrap_or_default()
     );
     if let Some(n) = &order.note {
         let _ = writeln!(out, "  note: {}", sanitize(&n.text));
     }
     for (i, l) in order.lines.iter().enumerate() {
-        let scanned = session.and_then(|s| s.lines.get(i)).map_or(Qty::ZERO, |p| p.scanned);
+        let scanned = session
+            .and_then(|s| s.lines.get(i))
+            .map_or(Qty::ZERO, |p| p.scanned);
         let _ = writeln!(
             out,
             "  {:>5}/{:<5} {:<14} {:<14} {}",
@@ -105,7 +127,9 @@ pub fn order_text(order: &Order, state: OrderState, session: Option<&PackSession
             sh.parcel_count,
             sh.state,
             sh.tracking_number.as_deref().unwrap_or(""),
-            sh.label_path.as_deref().unwrap_or(sh.error.as_deref().unwrap_or(""))
+            sh.label_path
+                .as_deref()
+                .unwrap_or(sh.error.as_deref().unwrap_or(""))
         );
     }
     out

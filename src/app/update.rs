@@ -27,8 +27,7 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
         }
         Msg::Paste(text) => {
             if let Some(p) = state.prompt.as_mut() {
-                p.input
-                    .extend(text.chars().filter(|c| !c.is_control()));
+                p.input.extend(text.chars().filter(|c| !c.is_control()));
                 if p.kind == PromptKind::Filter {
                     let f = p.input.clone();
                     state.queue.set_filter(&f);
@@ -307,7 +306,13 @@ fn apply_flow(state: &mut AppState, ev: FlowEvent, code: Option<String>, fx: &mu
     }
     let order = pv.order.clone();
     let session = pv.session.clone();
-    let line_name = |i: usize| order.lines.get(i).map(|l| l.name.clone()).unwrap_or_default();
+    let line_name = |i: usize| {
+        order
+            .lines
+            .get(i)
+            .map(|l| l.name.clone())
+            .unwrap_or_default()
+    };
     let claimed = state.pack.as_ref().is_some_and(|p| p.claimed);
     if !step.ledger.is_empty() && claimed {
         let row = summary_for(state, &order, row_state(&session));
@@ -390,11 +395,12 @@ fn ship(state: &mut AppState, fx: &mut Vec<Effect>) {
         );
         return;
     }
-    if pv
-        .shipments
-        .iter()
-        .any(|s| matches!(s.state, ShipmentState::Ready | ShipmentState::Dispatched | ShipmentState::Pending))
-    {
+    if pv.shipments.iter().any(|s| {
+        matches!(
+            s.state,
+            ShipmentState::Ready | ShipmentState::Dispatched | ShipmentState::Pending
+        )
+    }) {
         let number = pv.order.number.clone();
         notice(state, Notice::AlreadyShipped { number }, fx);
         return;
@@ -453,7 +459,10 @@ fn shipment(state: &mut AppState, s: Shipment, fx: &mut Vec<Effect>) {
         "{number} parcel {}/{} {}",
         s.parcel_no,
         s.parcel_count,
-        s.tracking_number.clone().or(s.error.clone()).unwrap_or_default()
+        s.tracking_number
+            .clone()
+            .or(s.error.clone())
+            .unwrap_or_default()
     );
     fx.push(audit(state, Some(s.order_key.clone()), what, detail));
 }
@@ -513,7 +522,12 @@ fn action(state: &mut AppState, a: Action, fx: &mut Vec<Effect>) {
             }
         }
         Action::SetPacker => open_prompt(state, PromptKind::Packer, String::new()),
-        Action::Up | Action::Down | Action::PageUp | Action::PageDown | Action::Top | Action::Bottom => {
+        Action::Up
+        | Action::Down
+        | Action::PageUp
+        | Action::PageDown
+        | Action::Top
+        | Action::Bottom => {
             let delta = match a {
                 Action::Up => -1,
                 Action::Down => 1,
@@ -525,7 +539,9 @@ fn action(state: &mut AppState, a: Action, fx: &mut Vec<Effect>) {
             match state.pack.as_mut().filter(|_| pack_open) {
                 Some(pv) => {
                     let max = pv.order.lines.len().saturating_sub(1) as isize;
-                    pv.selected_line = (pv.selected_line as isize).saturating_add(delta).clamp(0, max) as usize;
+                    pv.selected_line = (pv.selected_line as isize)
+                        .saturating_add(delta)
+                        .clamp(0, max) as usize;
                 }
                 None => state.queue.move_by(delta),
             }
@@ -536,13 +552,14 @@ fn action(state: &mut AppState, a: Action, fx: &mut Vec<Effect>) {
             let f = state.queue.filter().to_string();
             open_prompt(state, PromptKind::Filter, f);
         }
-        Action::Open if !pack_open => match state.queue.selected_row() {
-            Some(row) => fx.push(Effect::LoadOrder {
-                key: row.key.clone(),
-                via: None,
-            }),
-            None => {}
-        },
+        Action::Open if !pack_open => {
+            if let Some(row) = state.queue.selected_row() {
+                fx.push(Effect::LoadOrder {
+                    key: row.key.clone(),
+                    via: None,
+                });
+            }
+        }
         Action::NextTab | Action::PrevTab | Action::Filter | Action::Open => {}
         _ if !pack_open => notice(state, Notice::NoOrderOpen, fx),
         Action::Pack => {
@@ -592,7 +609,11 @@ fn action(state: &mut AppState, a: Action, fx: &mut Vec<Effect>) {
                 apply_flow(state, FlowEvent::Manual { line }, None, fx);
             } else {
                 let line = state.pack.as_ref().map_or(0, |p| p.selected_line);
-                notice(state, Notice::Refused(flow::Refusal::ManualNotAllowed { line }), fx);
+                notice(
+                    state,
+                    Notice::Refused(flow::Refusal::ManualNotAllowed { line }),
+                    fx,
+                );
             }
         }
         Action::AckNote => apply_flow(state, FlowEvent::AcknowledgeNote, None, fx),
@@ -674,13 +695,25 @@ fn submit(state: &mut AppState, kind: PromptKind, input: String, fx: &mut Vec<Ef
         PromptKind::Filter => state.queue.set_filter(text),
         PromptKind::Quantity => match text.parse::<u32>() {
             Ok(n) => apply_flow(state, FlowEvent::Quantity(n), None, fx),
-            Err(_) => notice(state, Notice::BadNumber { input: text.to_string() }, fx),
+            Err(_) => notice(
+                state,
+                Notice::BadNumber {
+                    input: text.to_string(),
+                },
+                fx,
+            ),
         },
         PromptKind::Weight => match text.replace(',', ".").parse::<f64>() {
             Ok(w) if w.is_finite() && w > 0.0 && w < 1000.0 => {
                 apply_flow(state, FlowEvent::Pack { weight_kg: Some(w) }, None, fx)
             }
-            _ => notice(state, Notice::BadNumber { input: text.to_string() }, fx),
+            _ => notice(
+                state,
+                Notice::BadNumber {
+                    input: text.to_string(),
+                },
+                fx,
+            ),
         },
         PromptKind::ShortReason => {
             let reason = crate::domain::text::sanitize(text);

@@ -1,9 +1,9 @@
 //! The built-in *own-label* provider, for shops with their own courier: its own tracking
 //! number sequence (durable in the store) and a label PDF made with printpdf.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-use std::collections::HashMap;
 
 use async_trait::async_trait;
 
@@ -37,13 +37,23 @@ impl OwnLabel {
     pub fn label_path(&self, order_number: &str, parcel_no: u32) -> PathBuf {
         let safe: String = order_number
             .chars()
-            .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                    c
+                } else {
+                    '_'
+                }
+            })
             .collect();
         self.out_dir.join(format!("{safe}-{parcel_no}.pdf"))
     }
 
     /// Renders and writes the label of `req` with `tracking`; returns the file path.
-    pub fn write_label(&self, req: &ShipmentRequest, tracking: &str) -> Result<PathBuf, CarrierError> {
+    pub fn write_label(
+        &self,
+        req: &ShipmentRequest,
+        tracking: &str,
+    ) -> Result<PathBuf, CarrierError> {
         let data = LabelData {
             order_number: req.order_number.clone(),
             parcel_no: req.parcel_no,
@@ -118,7 +128,10 @@ impl Carrier for OwnLabel {
         Ok(created)
     }
 
-    async fn reconcile(&self, req: &ShipmentRequest) -> Result<Option<CreatedShipment>, CarrierError> {
+    async fn reconcile(
+        &self,
+        req: &ShipmentRequest,
+    ) -> Result<Option<CreatedShipment>, CarrierError> {
         Ok(self
             .created
             .lock()
@@ -155,14 +168,22 @@ impl Carrier for OwnLabel {
         Ok(())
     }
 
-    async fn handover(&self, _carrier: &str, package_ids: &[String]) -> Result<Handover, CarrierError> {
+    async fn handover(
+        &self,
+        _carrier: &str,
+        package_ids: &[String],
+    ) -> Result<Handover, CarrierError> {
         Ok(Handover {
             order_id: format!("own-{}", package_ids.len()),
             protocol_url: None,
         })
     }
 
-    async fn track(&self, _carrier: &str, _package_ids: &[String]) -> Result<Vec<TrackStatus>, CarrierError> {
+    async fn track(
+        &self,
+        _carrier: &str,
+        _package_ids: &[String],
+    ) -> Result<Vec<TrackStatus>, CarrierError> {
         Ok(Vec::new())
     }
 }

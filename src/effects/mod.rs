@@ -202,7 +202,12 @@ impl Runner {
 }
 
 /// The carrier request for one parcel of a packed order.
-pub fn request(order: &Order, session: &PackSession, parcel_no: u32, parcel_count: u32) -> ShipmentRequest {
+pub fn request(
+    order: &Order,
+    session: &PackSession,
+    parcel_no: u32,
+    parcel_count: u32,
+) -> ShipmentRequest {
     let weight_kg = session
         .parcels
         .iter()
@@ -219,7 +224,11 @@ pub fn request(order: &Order, session: &PackSession, parcel_no: u32, parcel_coun
         recipient: order.customer.clone(),
         pickup_point: order.shipping.pickup_point.clone(),
         // COD is collected once: on the first parcel.
-        cod: if parcel_no == 1 { order.cod.clone() } else { None },
+        cod: if parcel_no == 1 {
+            order.cod.clone()
+        } else {
+            None
+        },
         variable_symbol: (!digits.is_empty()).then_some(digits),
         value: Some(order.total.clone()),
         weight_kg,
@@ -232,7 +241,12 @@ pub fn request(order: &Order, session: &PackSession, parcel_no: u32, parcel_coun
 /// Feeds one message to the reducer and runs its effects; store answers are fed back at
 /// once, so when this returns every decision is durable and the state is ready to draw.
 /// Returns whether the bell should ring.
-pub fn dispatch(state: &mut crate::app::AppState, runner: &Runner, msg: Msg, start: std::time::Instant) -> bool {
+pub fn dispatch(
+    state: &mut crate::app::AppState,
+    runner: &Runner,
+    msg: Msg,
+    start: std::time::Instant,
+) -> bool {
     let mut bell = false;
     let mut pending = std::collections::VecDeque::from([msg]);
     while let Some(m) = pending.pop_front() {

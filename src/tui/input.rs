@@ -69,7 +69,9 @@ fn key(state: &AppState, keymap: &Keymap, k: &KeyEvent) -> Option<Msg> {
             }
             match k.code {
                 KeyCode::Char(c)
-                    if !k.modifiers.intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) =>
+                    if !k
+                        .modifiers
+                        .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) =>
                 {
                     Some(Msg::Edit(Edit::Char(c)))
                 }
@@ -84,7 +86,7 @@ fn key(state: &AppState, keymap: &Keymap, k: &KeyEvent) -> Option<Msg> {
                 && !state.assembler.is_empty()
                 && (state.assembler.is_terminator(s) || matches!(s, KeyIn::Backspace))
             {
-                return Some(Msg::ScanKey(s.clone()));
+                return Some(Msg::ScanKey(*s));
             }
             // While a scan is being typed, printable keys belong to it.
             if let Some(KeyIn::Char(_)) = &sk

@@ -43,7 +43,11 @@ pub fn view(state: &AppState, ui: &Ui, f: &mut Frame) {
 fn context(state: &AppState) -> KeyContext {
     if state.help {
         KeyContext::Help
-    } else if state.prompt.as_ref().is_some_and(|p| p.kind == PromptKind::Filter) {
+    } else if state
+        .prompt
+        .as_ref()
+        .is_some_and(|p| p.kind == PromptKind::Filter)
+    {
         KeyContext::Filter
     } else if state.prompt.is_some() {
         KeyContext::Prompt
@@ -88,7 +92,10 @@ fn status_line(state: &AppState, ui: &Ui) -> Line<'static> {
         Span::styled(
             format!(
                 " {} · {} · {} ",
-                c.tf("status.station", &[("station", &sanitize(&state.settings.station))]),
+                c.tf(
+                    "status.station",
+                    &[("station", &sanitize(&state.settings.station))]
+                ),
                 packer,
                 c.tf("status.orders", &[("count", &state.queue.len())]),
             ),
@@ -114,7 +121,10 @@ fn hints(state: &AppState, ui: &Ui, actions: &[crate::app::Action]) -> Line<'sta
             .or_else(|| ui.keymap.key_for(KeyContext::Global, *a));
         if let Some(k) = key {
             spans.push(Span::styled(format!("{k}"), ui.theme.key_hint));
-            spans.push(Span::styled(format!(" {}  ", ui.catalog.action(*a)), ui.theme.muted));
+            spans.push(Span::styled(
+                format!(" {}  ", ui.catalog.action(*a)),
+                ui.theme.muted,
+            ));
         }
     }
     Line::from(spans)
@@ -131,8 +141,20 @@ fn scan_buffer(state: &AppState, ui: &Ui) -> Line<'static> {
 fn queue_screen(state: &AppState, ui: &Ui, f: &mut Frame, area: Rect) {
     use crate::app::Action as A;
     let c = &ui.catalog;
-    let filter_shown = !state.queue.filter().is_empty() || state.prompt.as_ref().is_some_and(|p| p.kind == PromptKind::Filter);
-    let [top, tabs_area, filter_area, table_area, banner_area, buf_area, hint_area] = Layout::vertical([
+    let filter_shown = !state.queue.filter().is_empty()
+        || state
+            .prompt
+            .as_ref()
+            .is_some_and(|p| p.kind == PromptKind::Filter);
+    let [
+        top,
+        tabs_area,
+        filter_area,
+        table_area,
+        banner_area,
+        buf_area,
+        hint_area,
+    ] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(1),
         Constraint::Length(u16::from(filter_shown)),
@@ -142,7 +164,10 @@ fn queue_screen(state: &AppState, ui: &Ui, f: &mut Frame, area: Rect) {
         Constraint::Length(1),
     ])
     .areas(area);
-    f.render_widget(Paragraph::new(status_line(state, ui)).style(ui.theme.status_bar), top);
+    f.render_widget(
+        Paragraph::new(status_line(state, ui)).style(ui.theme.status_bar),
+        top,
+    );
 
     let titles: Vec<Line> = TABS
         .iter()
@@ -158,24 +183,32 @@ fn queue_screen(state: &AppState, ui: &Ui, f: &mut Frame, area: Rect) {
         tabs_area,
     );
     if filter_shown {
-        let editing = state.prompt.as_ref().filter(|p| p.kind == PromptKind::Filter);
+        let editing = state
+            .prompt
+            .as_ref()
+            .filter(|p| p.kind == PromptKind::Filter);
         let text = editing.map_or(state.queue.filter(), |p| p.input.as_str());
         f.render_widget(
             Paragraph::new(Line::from(vec![
                 Span::styled(format!("/ {}: ", c.t("prompt.filter")), ui.theme.key_hint),
                 Span::styled(sanitize(text), ui.theme.scan_buffer),
-                Span::styled(
-                    format!("  ({})", state.queue.visible_len()),
-                    ui.theme.muted,
-                ),
+                Span::styled(format!("  ({})", state.queue.visible_len()), ui.theme.muted),
             ])),
             filter_area,
         );
     }
 
     let header = Row::new(
-        ["col.number", "col.age", "col.carrier", "col.items", "col.cod", "col.country", "col.flags"]
-            .map(|k| Cell::from(c.t(k).to_string())),
+        [
+            "col.number",
+            "col.age",
+            "col.carrier",
+            "col.items",
+            "col.cod",
+            "col.country",
+            "col.flags",
+        ]
+        .map(|k| Cell::from(c.t(k).to_string())),
     )
     .style(ui.theme.header);
     let body_rows = table_area.height.saturating_sub(1) as usize;
@@ -195,11 +228,16 @@ fn queue_screen(state: &AppState, ui: &Ui, f: &mut Frame, area: Rect) {
                 Cell::from(age(state.now, r.created_at)),
                 Cell::from(sanitize(&carrier)),
                 Cell::from(r.items.to_string()),
-                Cell::from(r.cod.as_ref().map(|m| m.to_string()).unwrap_or_default()).style(ui.theme.cod),
+                Cell::from(r.cod.as_ref().map(|m| m.to_string()).unwrap_or_default())
+                    .style(ui.theme.cod),
                 Cell::from(sanitize(&r.country)),
                 Cell::from(flags).style(ui.theme.flag),
             ]);
-            if i == sel { row.style(ui.theme.selected) } else { row }
+            if i == sel {
+                row.style(ui.theme.selected)
+            } else {
+                row
+            }
         })
         .collect();
     let widths = [
@@ -213,18 +251,34 @@ fn queue_screen(state: &AppState, ui: &Ui, f: &mut Frame, area: Rect) {
     ];
     if state.queue.visible_len() == 0 {
         f.render_widget(
-            Paragraph::new(c.t("queue.empty")).style(ui.theme.muted).alignment(Alignment::Center),
+            Paragraph::new(c.t("queue.empty"))
+                .style(ui.theme.muted)
+                .alignment(Alignment::Center),
             table_area,
         );
     } else {
-        f.render_widget(Table::new(rows, widths).header(header).column_spacing(1), table_area);
+        f.render_widget(
+            Table::new(rows, widths).header(header).column_spacing(1),
+            table_area,
+        );
     }
     if let Some(n) = &state.banner {
         banner(n, ui, f, banner_area);
     }
     f.render_widget(Paragraph::new(scan_buffer(state, ui)), buf_area);
     f.render_widget(
-        Paragraph::new(hints(state, ui, &[A::Help, A::Open, A::Filter, A::NextTab, A::SetPacker, A::Quit])),
+        Paragraph::new(hints(
+            state,
+            ui,
+            &[
+                A::Help,
+                A::Open,
+                A::Filter,
+                A::NextTab,
+                A::SetPacker,
+                A::Quit,
+            ],
+        )),
         hint_area,
     );
 }
@@ -247,9 +301,15 @@ fn banner(n: &Notice, ui: &Ui, f: &mut Frame, area: Rect) {
     // Full width, text vertically centred in the banner area.
     let pad = area.height.saturating_sub(1) / 2;
     let mut lines: Vec<Line> = (0..pad).map(|_| Line::from("")).collect();
-    lines.push(Line::from(Span::styled(format!(" {text} "), style.add_modifier(Modifier::BOLD))));
+    lines.push(Line::from(Span::styled(
+        format!(" {text} "),
+        style.add_modifier(Modifier::BOLD),
+    )));
     f.render_widget(
-        Paragraph::new(lines).style(style).alignment(Alignment::Center).wrap(Wrap { trim: true }),
+        Paragraph::new(lines)
+            .style(style)
+            .alignment(Alignment::Center)
+            .wrap(Wrap { trim: true }),
         area,
     );
 }
@@ -258,7 +318,11 @@ fn not_packable_reason(why: &NotPackable, c: &Catalog) -> String {
     match why {
         NotPackable::Cancelled => c.t("reason.cancelled").to_string(),
         NotPackable::ClaimedElsewhere { station } => {
-            format!("{} ({})", c.t("reason.claimed_elsewhere"), sanitize(station))
+            format!(
+                "{} ({})",
+                c.t("reason.claimed_elsewhere"),
+                sanitize(station)
+            )
         }
         NotPackable::ChangedUpstream => c.t("reason.changed_upstream").to_string(),
         NotPackable::AlreadyPacked => c.t("reason.already_packed").to_string(),
@@ -268,7 +332,11 @@ fn not_packable_reason(why: &NotPackable, c: &Catalog) -> String {
 /// The words of a banner, in the station's language.
 pub fn notice_text(n: &Notice, c: &Catalog) -> String {
     match n {
-        Notice::Accepted { name, scanned, quantity } => c.tf(
+        Notice::Accepted {
+            name,
+            scanned,
+            quantity,
+        } => c.tf(
             "banner.accepted",
             &[("name", name), ("scanned", scanned), ("quantity", quantity)],
         ),
@@ -288,7 +356,9 @@ pub fn notice_text(n: &Notice, c: &Catalog) -> String {
         },
         Notice::Refused(r) => match r {
             Refusal::NoteNotAcknowledged => c.t("banner.note_ack").into(),
-            Refusal::NotAllScanned { missing } => c.tf("refuse.not_all_scanned", &[("missing", missing)]),
+            Refusal::NotAllScanned { missing } => {
+                c.tf("refuse.not_all_scanned", &[("missing", missing)])
+            }
             Refusal::NothingToUndo => c.t("refuse.nothing_to_undo").into(),
             Refusal::SerialEmpty => c.t("reject.serial_empty").into(),
             Refusal::SerialUsed { serial } => c.tf("reject.serial_used", &[("serial", serial)]),
@@ -310,9 +380,10 @@ pub fn notice_text(n: &Notice, c: &Catalog) -> String {
         Notice::LabelReady { number, path } => {
             c.tf("banner.label_ready", &[("number", number), ("path", path)])
         }
-        Notice::LabelFailed { number, error } => {
-            c.tf("banner.label_failed", &[("number", number), ("error", error)])
-        }
+        Notice::LabelFailed { number, error } => c.tf(
+            "banner.label_failed",
+            &[("number", number), ("error", error)],
+        ),
         Notice::AlreadyShipped { number } => c.tf("banner.already_shipped", &[("number", number)]),
         Notice::DoubleFire { .. } => c.t("banner.double_fire").into(),
         Notice::ScanTooShort { raw } => c.tf("banner.scan_too_short", &[("raw", raw)]),
@@ -348,7 +419,10 @@ fn pack_screen(state: &AppState, pv: &PackView, ui: &Ui, f: &mut Frame, area: Re
         Constraint::Length(1),
     ])
     .areas(area);
-    f.render_widget(Paragraph::new(status_line(state, ui)).style(ui.theme.status_bar), top);
+    f.render_widget(
+        Paragraph::new(status_line(state, ui)).style(ui.theme.status_bar),
+        top,
+    );
 
     // Header: the order number and the progress figure are always visible.
     let total = o.item_count();
@@ -360,8 +434,11 @@ fn pack_screen(state: &AppState, pv: &PackView, ui: &Ui, f: &mut Frame, area: Re
         SessionState::Packed => c.t("pack.state.packed"),
         SessionState::Short => c.t("pack.state.short"),
     };
-    let [head_l, head_r] =
-        Layout::horizontal([Constraint::Min(20), Constraint::Length(progress.len() as u16 + 2)]).areas(head);
+    let [head_l, head_r] = Layout::horizontal([
+        Constraint::Min(20),
+        Constraint::Length(progress.len() as u16 + 2),
+    ])
+    .areas(head);
     let mut carrier = sanitize(&o.shipping.carrier);
     if !o.shipping.service.is_empty() {
         carrier.push('/');
@@ -371,17 +448,32 @@ fn pack_screen(state: &AppState, pv: &PackView, ui: &Ui, f: &mut Frame, area: Re
         carrier.push_str(&format!(" · {} {}", sanitize(&pp.id), sanitize(&pp.name)));
     }
     let mut line1 = vec![
-        Span::styled(format!(" {} ", sanitize(&o.number)), ui.theme.title.add_modifier(Modifier::BOLD | Modifier::REVERSED)),
-        Span::raw(" "),
-        Span::styled(sanitize(&o.customer.name), ui.theme.text.add_modifier(Modifier::BOLD)),
         Span::styled(
-            format!(" · {} {}", sanitize(&o.customer.city), sanitize(&o.customer.country)),
+            format!(" {} ", sanitize(&o.number)),
+            ui.theme
+                .title
+                .add_modifier(Modifier::BOLD | Modifier::REVERSED),
+        ),
+        Span::raw(" "),
+        Span::styled(
+            sanitize(&o.customer.name),
+            ui.theme.text.add_modifier(Modifier::BOLD),
+        ),
+        Span::styled(
+            format!(
+                " · {} {}",
+                sanitize(&o.customer.city),
+                sanitize(&o.customer.country)
+            ),
             ui.theme.muted,
         ),
     ];
     if let Some(cod) = &o.cod {
         line1.push(Span::raw("  "));
-        line1.push(Span::styled(format!("{} {cod}", c.t("col.cod")), ui.theme.cod.add_modifier(Modifier::BOLD)));
+        line1.push(Span::styled(
+            format!("{} {cod}", c.t("col.cod")),
+            ui.theme.cod.add_modifier(Modifier::BOLD),
+        ));
     }
     let line2 = Line::from(vec![
         Span::styled(format!(" {}: ", c.t("pack.carrier")), ui.theme.muted),
@@ -393,17 +485,31 @@ fn pack_screen(state: &AppState, pv: &PackView, ui: &Ui, f: &mut Frame, area: Re
         Span::styled(state_word.to_string(), ui.theme.tab_active),
     ]);
     f.render_widget(Paragraph::new(vec![Line::from(line1), line2]), head_l);
-    let prog_style = if s.state == SessionState::Scanning { ui.theme.progress } else { ui.theme.progress_done };
+    let prog_style = if s.state == SessionState::Scanning {
+        ui.theme.progress
+    } else {
+        ui.theme.progress_done
+    };
     f.render_widget(
         Paragraph::new(vec![
-            Line::from(Span::styled(progress, prog_style.add_modifier(Modifier::BOLD))),
-            Line::from(Span::styled(c.t("pack.progress").to_string(), ui.theme.muted)),
+            Line::from(Span::styled(
+                progress,
+                prog_style.add_modifier(Modifier::BOLD),
+            )),
+            Line::from(Span::styled(
+                c.t("pack.progress").to_string(),
+                ui.theme.muted,
+            )),
         ])
         .alignment(Alignment::Right),
         head_r,
     );
     if let Some(n) = &o.note {
-        let style = if n.ack_required && !s.note_acked { ui.theme.banner_warn } else { ui.theme.muted };
+        let style = if n.ack_required && !s.note_acked {
+            ui.theme.banner_warn
+        } else {
+            ui.theme.muted
+        };
         f.render_widget(
             Paragraph::new(format!(" {}: {}", c.t("pack.note"), sanitize(&n.text))).style(style),
             note_area,
@@ -417,7 +523,12 @@ fn pack_screen(state: &AppState, pv: &PackView, ui: &Ui, f: &mut Frame, area: Re
             } else {
                 c.t("banner.scan_next")
             };
-            f.render_widget(Paragraph::new(hint).style(ui.theme.banner_info).alignment(Alignment::Center), banner_area);
+            f.render_widget(
+                Paragraph::new(hint)
+                    .style(ui.theme.banner_info)
+                    .alignment(Alignment::Center),
+                banner_area,
+            );
         }
     }
 
@@ -427,8 +538,10 @@ fn pack_screen(state: &AppState, pv: &PackView, ui: &Ui, f: &mut Frame, area: Re
     } else {
         (body, None)
     };
-    let header = Row::new([c.t("pack.code"), c.t("pack.name"), c.t("pack.qty")].map(|t| Cell::from(t.to_string())))
-        .style(ui.theme.header);
+    let header = Row::new(
+        [c.t("pack.code"), c.t("pack.name"), c.t("pack.qty")].map(|t| Cell::from(t.to_string())),
+    )
+    .style(ui.theme.header);
     let body_rows = lines_area.height.saturating_sub(1) as usize;
     let first = pv.selected_line.saturating_sub(body_rows.saturating_sub(1));
     let rows: Vec<Row> = o
@@ -459,13 +572,24 @@ fn pack_screen(state: &AppState, pv: &PackView, ui: &Ui, f: &mut Frame, area: Re
                 Cell::from(format!("{}/{}", p.scanned, l.quantity)),
             ])
             .style(style);
-            if i == pv.selected_line { row.style(style.patch(ui.theme.selected)) } else { row }
+            if i == pv.selected_line {
+                row.style(style.patch(ui.theme.selected))
+            } else {
+                row
+            }
         })
         .collect();
     f.render_widget(
-        Table::new(rows, [Constraint::Length(15), Constraint::Min(10), Constraint::Length(9)])
-            .header(header)
-            .column_spacing(1),
+        Table::new(
+            rows,
+            [
+                Constraint::Length(15),
+                Constraint::Min(10),
+                Constraint::Length(9),
+            ],
+        )
+        .header(header)
+        .column_spacing(1),
         lines_area,
     );
     if let Some(side) = side {
@@ -473,14 +597,24 @@ fn pack_screen(state: &AppState, pv: &PackView, ui: &Ui, f: &mut Frame, area: Re
             .last_scans
             .iter()
             .map(|l| {
-                let (mark, st) = if l.ok { ("✓", ui.theme.line_done) } else { ("✗", ui.theme.error_text) };
+                let (mark, st) = if l.ok {
+                    ("✓", ui.theme.line_done)
+                } else {
+                    ("✗", ui.theme.error_text)
+                };
                 Line::from(Span::styled(format!("{mark} {}", sanitize(&l.code)), st))
             })
             .collect();
         for sh in &pv.shipments {
             let text = match sh.state {
-                ShipmentState::Ready => format!("📦 {} {}", sh.parcel_no, sh.tracking_number.as_deref().unwrap_or("")),
-                ShipmentState::Failed => format!("✗ {} {}", sh.parcel_no, sh.error.as_deref().unwrap_or("")),
+                ShipmentState::Ready => format!(
+                    "📦 {} {}",
+                    sh.parcel_no,
+                    sh.tracking_number.as_deref().unwrap_or("")
+                ),
+                ShipmentState::Failed => {
+                    format!("✗ {} {}", sh.parcel_no, sh.error.as_deref().unwrap_or(""))
+                }
                 ShipmentState::Pending => format!("… {}", sh.parcel_no),
                 ShipmentState::Dispatched => format!("🚚 {}", sh.parcel_no),
             };
@@ -491,7 +625,10 @@ fn pack_screen(state: &AppState, pv: &PackView, ui: &Ui, f: &mut Frame, area: Re
                 Block::default()
                     .borders(Borders::LEFT)
                     .border_style(ui.theme.border)
-                    .title(Span::styled(c.t("pack.last_scans").to_string(), ui.theme.title)),
+                    .title(Span::styled(
+                        c.t("pack.last_scans").to_string(),
+                        ui.theme.title,
+                    )),
             ),
             side,
         );
@@ -501,7 +638,18 @@ fn pack_screen(state: &AppState, pv: &PackView, ui: &Ui, f: &mut Frame, area: Re
         Paragraph::new(hints(
             state,
             ui,
-            &[A::Help, A::Pack, A::NextParcel, A::Quantity, A::Manual, A::AckNote, A::Short, A::Ship, A::Undo, A::Back],
+            &[
+                A::Help,
+                A::Pack,
+                A::NextParcel,
+                A::Quantity,
+                A::Manual,
+                A::AckNote,
+                A::Short,
+                A::Ship,
+                A::Undo,
+                A::Back,
+            ],
         )),
         hint_area,
     );
@@ -510,7 +658,12 @@ fn pack_screen(state: &AppState, pv: &PackView, ui: &Ui, f: &mut Frame, area: Re
 fn centered(area: Rect, w: u16, h: u16) -> Rect {
     let w = w.min(area.width);
     let h = h.min(area.height);
-    Rect::new(area.x + (area.width - w) / 2, area.y + (area.height - h) / 2, w, h)
+    Rect::new(
+        area.x + (area.width - w) / 2,
+        area.y + (area.height - h) / 2,
+        w,
+        h,
+    )
 }
 
 fn prompt(state: &AppState, ui: &Ui, f: &mut Frame, area: Rect) {
@@ -533,7 +686,10 @@ fn prompt(state: &AppState, ui: &Ui, f: &mut Frame, area: Rect) {
             Block::default()
                 .borders(Borders::ALL)
                 .border_style(ui.theme.border_focused)
-                .title(Span::styled(format!(" {} ", ui.catalog.t(key)), ui.theme.title)),
+                .title(Span::styled(
+                    format!(" {} ", ui.catalog.t(key)),
+                    ui.theme.title,
+                )),
         )
         .style(ui.theme.text),
         r,
@@ -541,10 +697,17 @@ fn prompt(state: &AppState, ui: &Ui, f: &mut Frame, area: Rect) {
 }
 
 fn help(state: &AppState, ui: &Ui, f: &mut Frame, area: Rect) {
-    let screen_ctx = if state.screen == Screen::Pack { KeyContext::Pack } else { KeyContext::Queue };
+    let screen_ctx = if state.screen == Screen::Pack {
+        KeyContext::Pack
+    } else {
+        KeyContext::Queue
+    };
     let mut lines = Vec::new();
     for ctx in [screen_ctx, KeyContext::Global] {
-        lines.push(Line::from(Span::styled(format!("[{}]", ctx.name()), ui.theme.header)));
+        lines.push(Line::from(Span::styled(
+            format!("[{}]", ctx.name()),
+            ui.theme.header,
+        )));
         for b in ui.keymap.bindings(ctx) {
             lines.push(Line::from(vec![
                 Span::styled(format!("{:>10}  ", b.chord.to_string()), ui.theme.key_hint),
@@ -553,7 +716,10 @@ fn help(state: &AppState, ui: &Ui, f: &mut Frame, area: Rect) {
         }
     }
     lines.push(Line::from(""));
-    lines.push(Line::from(Span::styled(ui.catalog.t("help.barcodes").to_string(), ui.theme.muted)));
+    lines.push(Line::from(Span::styled(
+        ui.catalog.t("help.barcodes").to_string(),
+        ui.theme.muted,
+    )));
     let r = centered(area, 60, area.height.saturating_sub(2));
     f.render_widget(Clear, r);
     f.render_widget(
@@ -561,7 +727,10 @@ fn help(state: &AppState, ui: &Ui, f: &mut Frame, area: Rect) {
             Block::default()
                 .borders(Borders::ALL)
                 .border_style(ui.theme.border_focused)
-                .title(Span::styled(format!(" {} ", ui.catalog.t("help.title")), ui.theme.title)),
+                .title(Span::styled(
+                    format!(" {} ", ui.catalog.t("help.title")),
+                    ui.theme.title,
+                )),
         ),
         r,
     );

@@ -15,8 +15,15 @@ fn order(number: &str) -> Order {
         shop_id: None,
         created_at: chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap_or_default(),
         priority: 0,
-        customer: Address { name: "Jiří".into(), country: "CZ".into(), ..Address::default() },
-        shipping: Shipping { carrier: "own".into(), ..Shipping::default() },
+        customer: Address {
+            name: "Jiří".into(),
+            country: "CZ".into(),
+            ..Address::default()
+        },
+        shipping: Shipping {
+            carrier: "own".into(),
+            ..Shipping::default()
+        },
         total: Money::new(1000, "CZK"),
         cod: None,
         paid: true,
@@ -39,8 +46,15 @@ fn order(number: &str) -> Order {
 }
 
 fn state_with(o: &Order) -> AppState {
-    let settings = Settings { ship_on_pack: true, ..Settings::default() };
-    AppState::new(settings, Assembler::new(ScanConfig::default()), vec![OrderSummary::of(o, OrderState::ToPack)])
+    let settings = Settings {
+        ship_on_pack: true,
+        ..Settings::default()
+    };
+    AppState::new(
+        settings,
+        Assembler::new(ScanConfig::default()),
+        vec![OrderSummary::of(o, OrderState::ToPack)],
+    )
 }
 
 /// Types `code` + Enter and returns the effects of the terminator.
@@ -64,19 +78,46 @@ fn lookup_scan(fx: &[Effect]) -> crate::scan::Scan {
 fn open(st: &mut AppState, o: &Order) -> Vec<Effect> {
     let fx = type_scan(st, &o.number);
     let scan = lookup_scan(&fx);
-    let fx = update(st, Msg::Looked(Looked::Code { scan, order_key: Some(o.key()), known: false }));
-    assert!(matches!(fx.as_slice(), [Effect::LoadOrder { .. }]), "{fx:?}");
-    update(st, Msg::OrderLoaded { order: Box::new(o.clone()), session: None, shipments: vec![], via: Some(o.number.clone()) })
+    let fx = update(
+        st,
+        Msg::Looked(Looked::Code {
+            scan,
+            order_key: Some(o.key()),
+            known: false,
+        }),
+    );
+    assert!(
+        matches!(fx.as_slice(), [Effect::LoadOrder { .. }]),
+        "{fx:?}"
+    );
+    update(
+        st,
+        Msg::OrderLoaded {
+            order: Box::new(o.clone()),
+            session: None,
+            shipments: vec![],
+            via: Some(o.number.clone()),
+        },
+    )
 }
 
 fn item(st: &mut AppState, code: &str, known: bool) -> Vec<Effect> {
     let fx = type_scan(st, code);
     let scan = lookup_scan(&fx);
-    update(st, Msg::Looked(Looked::Code { scan, order_key: None, known }))
+    update(
+        st,
+        Msg::Looked(Looked::Code {
+            scan,
+            order_key: None,
+            known,
+        }),
+    )
 }
 
 fn persisted_steps(fx: &[Effect]) -> usize {
-    fx.iter().filter(|e| matches!(e, Effect::Persist(Persist::Step { .. }))).count()
+    fx.iter()
+        .filter(|e| matches!(e, Effect::Persist(Persist::Step { .. })))
+        .count()
 }
 
 #[test]
@@ -86,8 +127,14 @@ fn scanning_an_order_number_opens_and_claims_it() {
     let fx = open(&mut st, &o);
     assert_eq!(st.screen, Screen::Pack);
     assert_eq!(persisted_steps(&fx), 1, "the claim is written");
-    assert!(fx.iter().any(|e| matches!(e, Effect::Persist(Persist::OpenOrder(Some(k))) if k == "demo:CZ1")));
-    assert_eq!(st.queue.row("demo:CZ1").map(|r| r.state), Some(OrderState::InProgress));
+    assert!(
+        fx.iter()
+            .any(|e| matches!(e, Effect::Persist(Persist::OpenOrder(Some(k))) if k == "demo:CZ1"))
+    );
+    assert_eq!(
+        st.queue.row("demo:CZ1").map(|r| r.state),
+        Some(OrderState::InProgress)
+    );
 }
 
 #[test]
@@ -97,8 +144,13 @@ fn accepted_scan_is_persisted_and_quiet() {
     open(&mut st, &o);
     let fx = item(&mut st, EAN, true);
     assert_eq!(persisted_steps(&fx), 1);
-    assert!(!fx.iter().any(|e| matches!(e, Effect::Bell)), "success is quiet");
-    assert!(matches!(&st.banner, Some(Notice::Accepted { scanned, quantity, .. }) if scanned == "1" && quantity == "2"));
+    assert!(
+        !fx.iter().any(|e| matches!(e, Effect::Bell)),
+        "success is quiet"
+    );
+    assert!(
+        matches!(&st.banner, Some(Notice::Accepted { scanned, quantity, .. }) if scanned == "1" && quantity == "2")
+    );
     assert_eq!(st.pack.as_ref().map(|p| p.last_scans.len()), Some(1));
 }
 
@@ -109,11 +161,23 @@ fn wrong_item_rings_and_shows_reason() {
     open(&mut st, &o);
     let fx = item(&mut st, "5901234123457", true);
     assert!(fx.iter().any(|e| matches!(e, Effect::Bell)));
-    assert!(matches!(&st.banner, Some(Notice::Rejected { reject: Reject::NotInOrder { .. }, .. })));
+    assert!(matches!(
+        &st.banner,
+        Some(Notice::Rejected {
+            reject: Reject::NotInOrder { .. },
+            ..
+        })
+    ));
     assert_eq!(st.banner.as_ref().map(Notice::tone), Some(Tone::Error));
     let fx = item(&mut st, "NOPE-1", false);
     assert!(fx.iter().any(|e| matches!(e, Effect::Bell)));
-    assert!(matches!(&st.banner, Some(Notice::Rejected { reject: Reject::UnknownCode { .. }, .. })));
+    assert!(matches!(
+        &st.banner,
+        Some(Notice::Rejected {
+            reject: Reject::UnknownCode { .. },
+            ..
+        })
+    ));
 }
 
 #[test]
@@ -136,11 +200,20 @@ fn pack_command_barcode_packs_and_ships_in_background() {
     assert_eq!(st.banner, Some(Notice::Picked));
     let fx = type_scan(&mut st, "PD:PACK");
     assert_eq!(persisted_steps(&fx), 1);
-    assert!(fx.iter().any(|e| matches!(e, Effect::Ship { .. })), "{fx:?}");
+    assert!(
+        fx.iter().any(|e| matches!(e, Effect::Ship { .. })),
+        "{fx:?}"
+    );
     assert_eq!(st.jobs, 1);
-    assert_eq!(st.queue.row("demo:CZ1").map(|r| r.state), Some(OrderState::Packed));
+    assert_eq!(
+        st.queue.row("demo:CZ1").map(|r| r.state),
+        Some(OrderState::Packed)
+    );
     // Prefilled weight from the product: 2 × 0.3 kg.
-    let w = st.pack.as_ref().and_then(|p| p.session.parcels[0].weight_kg);
+    let w = st
+        .pack
+        .as_ref()
+        .and_then(|p| p.session.parcels[0].weight_kg);
     assert!(w.is_some_and(|w| (w - 0.6).abs() < 1e-9), "{w:?}");
     // The label arrives later; the queue row moves to Ready.
     let sh = Shipment {
@@ -157,7 +230,9 @@ fn pack_command_barcode_packs_and_ships_in_background() {
         updated_at: st.now,
     };
     let fx = update(&mut st, Msg::Shipment(Box::new(sh)));
-    assert!(fx.iter().any(|e| matches!(e, Effect::Persist(Persist::Summary(r)) if r.state == OrderState::Ready)));
+    assert!(fx.iter().any(
+        |e| matches!(e, Effect::Persist(Persist::Summary(r)) if r.state == OrderState::Ready)
+    ));
     assert!(matches!(&st.banner, Some(Notice::LabelReady { .. })));
     update(&mut st, Msg::JobDone);
     assert_eq!(st.jobs, 0);
@@ -174,7 +249,9 @@ fn pack_before_all_scanned_is_refused() {
     item(&mut st, EAN, true);
     let fx = update(&mut st, Msg::Action(Action::Pack));
     assert!(fx.iter().any(|e| matches!(e, Effect::Bell)));
-    assert!(matches!(&st.banner, Some(Notice::Refused(crate::flow::Refusal::NotAllScanned { missing })) if *missing == Qty::units(1)));
+    assert!(
+        matches!(&st.banner, Some(Notice::Refused(crate::flow::Refusal::NotAllScanned { missing })) if *missing == Qty::units(1))
+    );
 }
 
 #[test]
@@ -186,7 +263,10 @@ fn required_weight_prompts_and_accepts_a_comma() {
     item(&mut st, EAN, true);
     item(&mut st, EAN, true);
     update(&mut st, Msg::Action(Action::Pack));
-    assert_eq!(st.prompt.as_ref().map(|p| (p.kind, p.input.as_str())), Some((PromptKind::Weight, "0.60")));
+    assert_eq!(
+        st.prompt.as_ref().map(|p| (p.kind, p.input.as_str())),
+        Some((PromptKind::Weight, "0.60"))
+    );
     for _ in 0..4 {
         update(&mut st, Msg::Edit(Edit::Backspace));
     }
@@ -195,13 +275,21 @@ fn required_weight_prompts_and_accepts_a_comma() {
     }
     let fx = update(&mut st, Msg::Edit(Edit::Submit));
     assert_eq!(persisted_steps(&fx), 1);
-    assert_eq!(st.pack.as_ref().and_then(|p| p.session.parcels[0].weight_kg), Some(1.25));
+    assert_eq!(
+        st.pack
+            .as_ref()
+            .and_then(|p| p.session.parcels[0].weight_kg),
+        Some(1.25)
+    );
 }
 
 #[test]
 fn note_blocks_until_acknowledged() {
     let mut o = order("CZ1");
-    o.note = Some(Note { text: "Křehké!".into(), ack_required: true });
+    o.note = Some(Note {
+        text: "Křehké!".into(),
+        ack_required: true,
+    });
     let mut st = state_with(&o);
     let fx = open(&mut st, &o);
     assert!(fx.iter().any(|e| matches!(e, Effect::Bell)));
@@ -221,7 +309,13 @@ fn cancelled_order_opens_without_claim() {
     let mut st = state_with(&o);
     let fx = open(&mut st, &o);
     assert_eq!(persisted_steps(&fx), 0, "a cancelled order is not claimed");
-    assert!(matches!(&st.banner, Some(Notice::Rejected { reject: Reject::NotPackable(crate::flow::NotPackable::Cancelled), .. })));
+    assert!(matches!(
+        &st.banner,
+        Some(Notice::Rejected {
+            reject: Reject::NotPackable(crate::flow::NotPackable::Cancelled),
+            ..
+        })
+    ));
     let fx = item(&mut st, EAN, true);
     assert_eq!(persisted_steps(&fx), 0);
 }
@@ -236,9 +330,18 @@ fn persist_failure_restores_the_previous_session() {
         Effect::Persist(Persist::Step { previous, .. }) => previous.clone(),
         _ => None,
     });
-    let fx = update(&mut st, Msg::PersistFailed { error: "disk full".into(), previous: prev });
+    let fx = update(
+        &mut st,
+        Msg::PersistFailed {
+            error: "disk full".into(),
+            previous: prev,
+        },
+    );
     assert!(fx.iter().any(|e| matches!(e, Effect::Bell)));
-    assert_eq!(st.pack.as_ref().map(|p| p.session.lines[0].scanned), Some(Qty::ZERO));
+    assert_eq!(
+        st.pack.as_ref().map(|p| p.session.lines[0].scanned),
+        Some(Qty::ZERO)
+    );
     assert!(matches!(&st.banner, Some(Notice::NotSaved { .. })));
 }
 
@@ -248,15 +351,30 @@ fn packer_badge_and_abort() {
     let mut st = state_with(&o);
     let fx = type_scan(&mut st, "PD:PACKER:42");
     assert_eq!(st.packer.as_deref(), Some("42"));
-    assert!(fx.iter().any(|e| matches!(e, Effect::Persist(Persist::Packer(Some(p))) if p == "42")));
+    assert!(
+        fx.iter()
+            .any(|e| matches!(e, Effect::Persist(Persist::Packer(Some(p))) if p == "42"))
+    );
     open(&mut st, &o);
-    assert_eq!(st.pack.as_ref().and_then(|p| p.session.packer.clone()).as_deref(), Some("42"));
+    assert_eq!(
+        st.pack
+            .as_ref()
+            .and_then(|p| p.session.packer.clone())
+            .as_deref(),
+        Some("42")
+    );
     item(&mut st, EAN, true);
     let fx = type_scan(&mut st, "PD:ABORT");
     assert_eq!(st.screen, Screen::Queue);
-    assert!(fx.iter().any(|e| matches!(e, Effect::Persist(Persist::OpenOrder(None)))));
+    assert!(
+        fx.iter()
+            .any(|e| matches!(e, Effect::Persist(Persist::OpenOrder(None))))
+    );
     assert!(matches!(&st.banner, Some(Notice::Aborted { .. })));
-    assert_eq!(st.queue.row("demo:CZ1").map(|r| r.state), Some(OrderState::InProgress));
+    assert_eq!(
+        st.queue.row("demo:CZ1").map(|r| r.state),
+        Some(OrderState::InProgress)
+    );
 }
 
 #[test]
@@ -271,9 +389,15 @@ fn double_fire_is_dropped_and_logged() {
     }
     st.now_ms += 10;
     let fx = update(&mut st, Msg::ScanKey(KeyIn::Enter));
-    assert!(fx.iter().any(|e| matches!(e, Effect::Persist(Persist::Event(ev)) if ev.what == "double_fire")));
+    assert!(
+        fx.iter()
+            .any(|e| matches!(e, Effect::Persist(Persist::Event(ev)) if ev.what == "double_fire"))
+    );
     assert!(matches!(&st.banner, Some(Notice::DoubleFire { .. })));
-    assert_eq!(st.pack.as_ref().map(|p| p.session.lines[0].scanned), Some(Qty::units(1)));
+    assert_eq!(
+        st.pack.as_ref().map(|p| p.session.lines[0].scanned),
+        Some(Qty::units(1))
+    );
 }
 
 #[test]
@@ -283,7 +407,10 @@ fn queue_navigation_filter_and_open() {
     let mut st = AppState::new(
         Settings::default(),
         Assembler::new(ScanConfig::default()),
-        vec![OrderSummary::of(&a, OrderState::ToPack), OrderSummary::of(&b, OrderState::ToPack)],
+        vec![
+            OrderSummary::of(&a, OrderState::ToPack),
+            OrderSummary::of(&b, OrderState::ToPack),
+        ],
     );
     update(&mut st, Msg::Action(Action::Down));
     assert_eq!(st.queue.selected(), 1);
@@ -305,7 +432,14 @@ fn unknown_order_number_in_queue_rings() {
     let mut st = state_with(&o);
     let fx = type_scan(&mut st, "CZ999");
     let scan = lookup_scan(&fx);
-    let fx = update(&mut st, Msg::Looked(Looked::Code { scan, order_key: None, known: false }));
+    let fx = update(
+        &mut st,
+        Msg::Looked(Looked::Code {
+            scan,
+            order_key: None,
+            known: false,
+        }),
+    );
     assert!(fx.iter().any(|e| matches!(e, Effect::Bell)));
     assert!(matches!(&st.banner, Some(Notice::OrderNotFound { code }) if code == "CZ999"));
 }
