@@ -1,0 +1,165 @@
+//! Render snapshots with ratatui's TestBackend at 80×24 and 120×40: the queue, the pack
+//! screen with a rejection, a prompt and the help overlay.
+
+use chrono::{DateTime, TimeZone, Utc};
+use packdesk::app::{Action, AppState, Edit, Looked, Msg, Settings, update};
+use packdesk::demo::{self, Special};
+use packdesk::domain::{Order, OrderState, OrderSummary};
+use packdesk::i18n::{Catalog, Lang};
+use packdesk::scan::{Assembler, KeyIn, ScanConfig};
+use packdesk::tui::keymap::Keymap;
+use packdesk::tui::theme::Theme;
+use packdesk::tui::{Ui, view};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::buffer::Buffer;
+
+fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 22, 9, 0, 0).single().unwrap_or_default()
+}
+
+fn orders() -> Vec<Order> {
+    demo::generate(2026, 40, now())
+}
+
+fn ui(lang: Lang) -> Ui {
+    Ui {
+        theme: Theme::builtin("default").expect("default theme"),
+        keymap: Keymap::builtin("default").expect("default keymap"),
+        catalog: Catalog::new(lang),
+    }
+}
+
+fn state(orders: &[Order]) -> AppState {
+    let rows = orders
+        .iter()
+        .map(|o| OrderSummary::of(o, if o.cancelled { OrderState::Cancelled } else { OrderState::ToPack }))
+        .collect();
+    let settings = Settings { station: "bench-1".into(), ..Settings::default() };
+    let mut st = AppState::new(settings, Assembler::new(ScanConfig::default()), rows);
+    st.now = now();
+    st.packer = Some("42".into());
+    st
+}
+
+fn open(st: &mut AppState, o: &Order) {
+    update(
+        st,
+        Msg::OrderLoaded { order: Box::new(o.clone()), session: None, shipments: vec![], via: Some(o.number.clone()) },
+    );
+}
+
+fn scan(st: &mut AppState, code: &str, known: bool) {
+    for c in code.chars() {
+        st.now_ms += 5;
+        update(st, Msg::ScanKey(KeyIn::Char(c)));
+    }
+    st.now_ms += 500;
+    let fx = update(st, Msg::ScanKey(KeyIn::Enter));
+    if let Some(packdesk::app::Effect::Lookup(packdesk::app::Lookup::Code(s))) = fx.into_iter().next() {
+        update(st, Msg::Looked(Looked::Code { scan: s, order_key: None, known }));
+    }
+}
+
+fn draw(st: &AppState, ui: &Ui, w: u16, h: u16) -> Terminal<TestBackend> {
+    let mut t = Terminal::new(TestBackend::new(w, h)).expect("terminal");
+    t.draw(|f| view(st, ui, f)).expect("draw");
+    t
+}
+
+fn row_text(buf: &Buffer, y: u16) -> String {
+    (0..buf.area.width).map(|x| buf[(x, y)].symbol().to_string()).collect()
+}
+
+fn find_row(buf: &Buffer, needle: &str) -> Option<u16> {
+    (0..buf.area.height).find(|y| row_text(buf, *y).contains(needle))
+}
+
+#[test]
+fn queue_80x24_and_120x40() {
+    let o = orders();
+    let st = state(&o);
+    let ui = ui(Lang::En);
+    insta::assert_snapshot!("queue_80x24", draw(&st, &ui, 80, 24).backend());
+    insta::assert_snapshot!("queue_120x40", draw(&st, &ui, 120, 40).backend());
+}
+
+#[test]
+fn pack_screen_with_rejection_keeps_number_banner_and_progress_at_80x24() {
+    let o = orders();
+    let big = &o[Special::ManyLines.index()];
+    let mut st = state(&o);
+    open(&mut st, big);
+    let first = big.lines[0].ean.clone().expect("ean");
+    scan(&mut st, &first, true);
+    scan(&mut st, "5901234123457", false);
+    let ui = ui(Lang::En);
+    for (w, h, name) in [(80, 24, "pack_rejected_80x24"), (120, 40, "pack_rejected_120x40")] {
+        let t = draw(&st, &ui, w, h);
+        let buf = t.backend().buffer();
+        assert!(find_row(buf, &big.number).is_some(), "order number visible at {w}x{h}");
+        assert!(find_row(buf, &format!("1/{}", big.item_count())).is_some(), "progress visible at {w}x{h}");
+        let y = find_row(buf, "Unknown code: 5901234123457").expect("banner visible");
+        // The banner is full width and red: every cell of its row has the error style.
+        let err = ui.theme.banner_error;
+        for x in 0..w {
+            assert_eq!(buf[(x, y)].bg, err.bg.unwrap_or_default(), "banner cell {x} at {w}x{h}");
+        }
+        insta::assert_snapshot!(name, t.backend());
+    }
+}
+
+#[test]
+fn czech_pack_screen_with_note_and_cod() {
+    let o = orders();
+    let note = &o[Special::AckNote.index()];
+    let mut st = state(&o);
+    open(&mut st, note);
+    let t = draw(&st, &ui(Lang::Cs), 80, 24);
+    let text = format!("{}", t.backend());
+    assert!(text.contains("Přečtěte") || text.contains("poznámk"), "{text}");
+    insta::assert_snapshot!("pack_note_cs_80x24", t.backend());
+    let cod = &o[Special::CodPickup.index()];
+    open(&mut st, cod);
+    let t = draw(&st, &ui(Lang::Pl), 120, 40);
+    insta::assert_snapshot!("pack_cod_pl_120x40", t.backend());
+}
+
+#[test]
+fn weight_prompt_and_help_overlay() {
+    let o = orders();
+    let plain = &o[Special::PlainTwoLines.index()];
+    let mut st = state(&o);
+    st.settings.require_weight = true;
+    open(&mut st, plain);
+    for l in &plain.lines {
+        scan(&mut st, l.ean.as_deref().unwrap_or(&l.sku), true);
+    }
+    update(&mut st, Msg::Action(Action::Pack));
+    update(&mut st, Msg::Edit(Edit::Char('5')));
+    let ui = ui(Lang::En);
+    insta::assert_snapshot!("weight_prompt_80x24", draw(&st, &ui, 80, 24).backend());
+    update(&mut st, Msg::Edit(Edit::Cancel));
+    update(&mut st, Msg::Action(Action::Help));
+    let t = draw(&st, &ui, 80, 24);
+    let text = format!("{}", t.backend());
+    assert!(text.contains("F2") && text.contains("Pack"), "help lists the pack keys:\n{text}");
+    insta::assert_snapshot!("help_pack_80x24", t.backend());
+}
+
+#[test]
+fn control_characters_from_orders_never_reach_the_screen() {
+    let mut o = orders();
+    o[0].customer.name = "Evil\u{1b}[2J\u{1b}]0;owned\u{7}Name".into();
+    o[0].lines[0].name = "Mug\u{9b}31m red".into();
+    let mut st = state(&o);
+    let first = o[0].clone();
+    open(&mut st, &first);
+    let t = draw(&st, &ui(Lang::En), 100, 30);
+    let buf = t.backend().buffer();
+    for cell in buf.content() {
+        assert!(!cell.symbol().chars().any(char::is_control), "control char drawn: {:?}", cell.symbol());
+    }
+    let text = format!("{}", t.backend());
+    assert!(text.contains("EvilName"), "{text}");
+}
