@@ -655,17 +655,12 @@ async fn one_order(State(inner): State<Arc<Inner>>, Path(number): Path<String>) 
     }
 }
 
-fn json_object(body: &Bytes) -> Result<serde_json::Map<String, Value>, Response> {
+/// The body as a JSON object, or the 400 message.
+fn json_object(body: &Bytes) -> Result<serde_json::Map<String, Value>, String> {
     match serde_json::from_slice::<Value>(body) {
         Ok(Value::Object(m)) => Ok(m),
-        Ok(_) => Err(error_body(
-            StatusCode::BAD_REQUEST,
-            "The body must be a JSON object",
-        )),
-        Err(e) => Err(error_body(
-            StatusCode::BAD_REQUEST,
-            &format!("Invalid JSON: {e}"),
-        )),
+        Ok(_) => Err("The body must be a JSON object".into()),
+        Err(e) => Err(format!("Invalid JSON: {e}")),
     }
 }
 
@@ -676,7 +671,7 @@ fn item_error(property: &str, message: &str) -> Value {
 async fn put_orders(State(inner): State<Arc<Inner>>, body: Bytes) -> Response {
     let obj = match json_object(&body) {
         Ok(o) => o,
-        Err(r) => return r,
+        Err(m) => return error_body(StatusCode::BAD_REQUEST, &m),
     };
     let Some(list) = obj.get("orders").and_then(Value::as_array) else {
         return error_body(StatusCode::BAD_REQUEST, "orders: missing or not a list");
@@ -818,7 +813,7 @@ async fn post_history(
 ) -> Response {
     let obj = match json_object(&body) {
         Ok(o) => o,
-        Err(r) => return r,
+        Err(m) => return error_body(StatusCode::BAD_REQUEST, &m),
     };
     let Some(data) = obj.get("data").and_then(Value::as_array) else {
         return error_body(StatusCode::BAD_REQUEST, "data: missing or not a list");
