@@ -163,6 +163,50 @@ async fn incremental_sync_makes_one_request_when_nothing_changed() {
 }
 
 #[tokio::test]
+async fn orders_changed_during_a_sync_are_not_skipped() {
+    init();
+    let sim = seeded(
+        300,
+        Faults {
+            latency: Duration::from_millis(100),
+            ..Faults::default()
+        },
+    );
+    let run = sim.start(0).await.expect("start");
+    let c = client(&run.base_url);
+    let admin = sim.clone();
+    // While the second page is on its way, an admin changes one order from each end.
+    let toucher = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        admin.touch_order("9000050", &json!({"status_id": 3}))
+            && admin.touch_order("9000250", &json!({"status_id": 3}))
+    });
+    let res = c.fetch_orders(&SyncCursor::default()).await.expect("sync");
+    assert!(toucher.await.expect("toucher"));
+    let next = c.fetch_orders(&res.cursor).await.expect("next sync");
+    // An order changed during the sync may come only with the next one; none may be lost
+    // (ascending pages would skip the order that slid into the page already read).
+    let mut numbers: Vec<&str> = res
+        .orders
+        .iter()
+        .chain(&next.orders)
+        .map(|o| o.number.as_str())
+        .collect();
+    numbers.sort_unstable();
+    numbers.dedup();
+    assert_eq!(numbers.len(), 300, "every order in this sync or the next");
+    let changed: Vec<&str> = next.orders.iter().map(|o| o.number.as_str()).collect();
+    assert!(
+        changed.contains(&"9000050") && changed.contains(&"9000250"),
+        "{changed:?}"
+    );
+    let mut first: Vec<&str> = res.orders.iter().map(|o| o.number.as_str()).collect();
+    first.sort_unstable();
+    first.dedup();
+    assert_eq!(first.len(), res.orders.len(), "no order twice in one sync");
+}
+
+#[tokio::test]
 async fn shop_moved_301_switches_and_remembers_the_new_url() {
     init();
     let sim = seeded(5, Faults::default());

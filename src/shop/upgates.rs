@@ -1,7 +1,8 @@
 //! Upgates API v2 client (`reference/apis.md` §2).
 //!
 //! - Incremental sync with `last_update_time_from` (inclusive) and the page loop
-//!   (`current_page < number_of_pages`).
+//!   (`current_page < number_of_pages`), newest change first so that an order changing
+//!   during the sync can repeat but never be skipped; results are returned oldest first.
 //! - A `301` with `{"api_url": …}` (the shop moved servers) switches the client to the new
 //!   URL; [`UpgatesClient::current_base_url`] and `SyncCursor.extra` carry it so that the
 //!   caller can persist it.
@@ -383,7 +384,7 @@ impl UpgatesClient {
                         .as_deref()
                         .and_then(|s| retry_after_wait(s, Utc::now()))
                         .unwrap_or(Duration::from_secs(1));
-                    if wait > self.opts.max_retry_wait || attempt >= self.opts.max_attempts + 2 {
+                    if wait > self.opts.max_retry_wait || attempt >= self.opts.max_attempts {
                         return Err(ShopError::RateLimited {
                             shop: SHOP,
                             retry_after_s: wait.as_secs_f64().ceil() as u64,
@@ -532,14 +533,21 @@ impl Shop for UpgatesClient {
 
     async fn fetch_orders(&self, cursor: &SyncCursor) -> Result<FetchResult, ShopError> {
         if let Some(moved) = cursor.extra.as_deref().filter(|s| !s.is_empty()) {
-            let moved = normalise_base(moved)?;
-            if moved != self.current_base_url() {
-                self.set_base(moved);
+            match normalise_base(moved) {
+                Ok(m) if m != self.current_base_url() => self.set_base(m),
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::warn!(error = %e, "upgates: cursor holds no usable API URL, ignored")
+                }
             }
         }
+        // Newest first: an order that changes while the pages are read moves to the front,
+        // so the pages after it repeat an order instead of skipping one (ascending order
+        // would skip). Changes made during the sync are newer than the cursor and come
+        // with the next sync.
         let mut query = vec![
             ("order_by", "last_update_time".to_string()),
-            ("order_dir", "asc".to_string()),
+            ("order_dir", "desc".to_string()),
         ];
         if let Some(since) = cursor.since {
             query.push((
@@ -549,8 +557,17 @@ impl Shop for UpgatesClient {
         }
         let listing = self.list_orders(&query).await?;
         let base = self.current_base_url();
+        // Oldest change first; an order seen twice (it moved between pages) once, in its
+        // newest version (the first seen).
+        let mut seen = std::collections::HashSet::new();
+        let mut orders: Vec<Order> = listing
+            .orders
+            .into_iter()
+            .filter(|o| seen.insert(o.number.clone()))
+            .collect();
+        orders.reverse();
         Ok(FetchResult {
-            orders: listing.orders,
+            orders,
             cursor: SyncCursor {
                 since: match (cursor.since, listing.newest) {
                     (Some(a), Some(b)) => Some(a.max(b)),
