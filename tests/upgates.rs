@@ -640,6 +640,49 @@ async fn unusual_real_world_data_imports_cleanly() {
 }
 
 #[tokio::test]
+async fn demo_order_round_trips_through_the_wire_format() {
+    init();
+    let mut d = domain_order(3);
+    d.customer.name = "Anna Marie Nováková".into();
+    d.customer.company = "Pekárna s.r.o.".into();
+    d.cod = Some(d.total.clone());
+    d.paid = false;
+    d.shipping = Shipping {
+        method: "zasilkovna".into(),
+        carrier: "zasilkovna".into(),
+        pickup_point: Some(packdesk::domain::PickupPoint {
+            id: "4321".into(),
+            name: "Z-BOX Praha 3".into(),
+        }),
+        ..Shipping::default()
+    };
+    d.lines[0].quantity = Qty(2500);
+    d.note = Some(packdesk::domain::Note {
+        text: "Křehké".into(),
+        ack_required: false,
+    });
+    let sim = UpgatesSim::new(LOGIN, KEY, Faults::default(), 1);
+    sim.add_orders(vec![demo_order_json(&d)]);
+    let run = sim.start(0).await.expect("start");
+    let got = client(&run.base_url)
+        .find(&OrderQuery::Number(d.number.clone()))
+        .await
+        .expect("find");
+    let o = got.first().expect("one order");
+    assert_eq!(o.number, d.number);
+    assert_eq!(o.shop_id, d.shop_id);
+    assert_eq!(o.created_at, d.created_at);
+    assert_eq!(o.customer, d.customer);
+    assert_eq!(o.shipping, d.shipping);
+    assert_eq!(o.total, d.total);
+    assert_eq!(o.cod, d.cod);
+    assert_eq!(o.paid, d.paid);
+    assert_eq!(o.note, d.note);
+    assert_eq!(o.lines, d.lines);
+    assert_eq!(o.shop_status, "1");
+}
+
+#[tokio::test]
 async fn wrong_credentials_give_auth_error_without_the_key() {
     init();
     let sim = seeded(1, Faults::default());
