@@ -99,10 +99,7 @@ mod tests {
             assert!(seen.insert(a.name()), "duplicate name {}", a.name());
             assert_eq!(a.name().parse::<Action>(), Ok(*a));
         }
-        assert_eq!(
-            Action::from_barcode("next-parcel"),
-            Some(Action::NextParcel)
-        );
+        assert_eq!(Action::from_barcode("next-parcel"), Some(Action::NextParcel));
         assert_eq!(Action::from_barcode("NOPE"), None);
     }
 }

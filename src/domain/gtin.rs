@@ -47,10 +47,7 @@ mod tests {
         assert!(is_valid("96385074"));
         assert!(!is_valid("4006381333932"));
         assert!(!is_valid("40063813339"));
-        assert_eq!(
-            with_check_digit("400638133393").as_deref(),
-            Some("4006381333931")
-        );
+        assert_eq!(with_check_digit("400638133393").as_deref(), Some("4006381333931"));
     }
 
     #[test]

@@ -127,16 +127,13 @@ pub trait Shop: Send + Sync {
     /// Status and tracking of many orders, batched where the API allows.
     async fn push_updates(&self, updates: &[OrderUpdate]) -> Result<Vec<UpdateOutcome>, ShopError>;
     /// Internal (admin) note: append to or overwrite it.
-    async fn set_note(
-        &self,
-        order: &OrderUpdate,
-        text: &str,
-        mode: NoteMode,
-    ) -> Result<(), ShopError>;
+    async fn set_note(&self, order: &OrderUpdate, text: &str, mode: NoteMode)
+    -> Result<(), ShopError>;
     /// An entry in the order's history (pack events).
     async fn add_history(&self, order: &OrderUpdate, text: &str) -> Result<(), ShopError>;
     async fn find(&self, query: &OrderQuery) -> Result<Vec<Order>, ShopError>;
     /// Last quota the shop reported, if it reports one.
     fn quota(&self) -> Quota;
 }
+
 pub mod upgates;

@@ -38,9 +38,7 @@ impl FaultDice {
     /// A number in [0, 1) for the next request (splitmix64 of seed + counter).
     pub fn roll(&self) -> f64 {
         let n = self.counter.fetch_add(1, Ordering::Relaxed);
-        let mut z = self
-            .seed
-            .wrapping_add(n.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        let mut z = self.seed.wrapping_add(n.wrapping_mul(0x9E37_79B9_7F4A_7C15));
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
         z ^= z >> 31;
@@ -84,4 +82,5 @@ pub async fn serve(
         task,
     })
 }
+
 pub mod upgates;
