@@ -15,7 +15,9 @@ use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
 
 fn now() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 22, 9, 0, 0).single().unwrap_or_default()
+    Utc.with_ymd_and_hms(2026, 11, 22, 9, 0, 0)
+        .single()
+        .unwrap_or_default()
 }
 
 fn orders() -> Vec<Order> {
@@ -33,9 +35,21 @@ fn ui(lang: Lang) -> Ui {
 fn state(orders: &[Order]) -> AppState {
     let rows = orders
         .iter()
-        .map(|o| OrderSummary::of(o, if o.cancelled { OrderState::Cancelled } else { OrderState::ToPack }))
+        .map(|o| {
+            OrderSummary::of(
+                o,
+                if o.cancelled {
+                    OrderState::Cancelled
+                } else {
+                    OrderState::ToPack
+                },
+            )
+        })
         .collect();
-    let settings = Settings { station: "bench-1".into(), ..Settings::default() };
+    let settings = Settings {
+        station: "bench-1".into(),
+        ..Settings::default()
+    };
     let mut st = AppState::new(settings, Assembler::new(ScanConfig::default()), rows);
     st.now = now();
     st.packer = Some("42".into());
@@ -45,7 +59,12 @@ fn state(orders: &[Order]) -> AppState {
 fn open(st: &mut AppState, o: &Order) {
     update(
         st,
-        Msg::OrderLoaded { order: Box::new(o.clone()), session: None, shipments: vec![], via: Some(o.number.clone()) },
+        Msg::OrderLoaded {
+            order: Box::new(o.clone()),
+            session: None,
+            shipments: vec![],
+            via: Some(o.number.clone()),
+        },
     );
 }
 
@@ -56,8 +75,17 @@ fn scan(st: &mut AppState, code: &str, known: bool) {
     }
     st.now_ms += 500;
     let fx = update(st, Msg::ScanKey(KeyIn::Enter));
-    if let Some(packdesk::app::Effect::Lookup(packdesk::app::Lookup::Code(s))) = fx.into_iter().next() {
-        update(st, Msg::Looked(Looked::Code { scan: s, order_key: None, known }));
+    if let Some(packdesk::app::Effect::Lookup(packdesk::app::Lookup::Code(s))) =
+        fx.into_iter().next()
+    {
+        update(
+            st,
+            Msg::Looked(Looked::Code {
+                scan: s,
+                order_key: None,
+                known,
+            }),
+        );
     }
 }
 
@@ -68,7 +96,9 @@ fn draw(st: &AppState, ui: &Ui, w: u16, h: u16) -> Terminal<TestBackend> {
 }
 
 fn row_text(buf: &Buffer, y: u16) -> String {
-    (0..buf.area.width).map(|x| buf[(x, y)].symbol().to_string()).collect()
+    (0..buf.area.width)
+        .map(|x| buf[(x, y)].symbol().to_string())
+        .collect()
 }
 
 fn find_row(buf: &Buffer, needle: &str) -> Option<u16> {
@@ -94,16 +124,29 @@ fn pack_screen_with_rejection_keeps_number_banner_and_progress_at_80x24() {
     scan(&mut st, &first, true);
     scan(&mut st, "5901234123457", false);
     let ui = ui(Lang::En);
-    for (w, h, name) in [(80, 24, "pack_rejected_80x24"), (120, 40, "pack_rejected_120x40")] {
+    for (w, h, name) in [
+        (80, 24, "pack_rejected_80x24"),
+        (120, 40, "pack_rejected_120x40"),
+    ] {
         let t = draw(&st, &ui, w, h);
         let buf = t.backend().buffer();
-        assert!(find_row(buf, &big.number).is_some(), "order number visible at {w}x{h}");
-        assert!(find_row(buf, &format!("1/{}", big.item_count())).is_some(), "progress visible at {w}x{h}");
+        assert!(
+            find_row(buf, &big.number).is_some(),
+            "order number visible at {w}x{h}"
+        );
+        assert!(
+            find_row(buf, &format!("1/{}", big.item_count())).is_some(),
+            "progress visible at {w}x{h}"
+        );
         let y = find_row(buf, "Unknown code: 5901234123457").expect("banner visible");
         // The banner is full width and red: every cell of its row has the error style.
         let err = ui.theme.banner_error;
         for x in 0..w {
-            assert_eq!(buf[(x, y)].bg, err.bg.unwrap_or_default(), "banner cell {x} at {w}x{h}");
+            assert_eq!(
+                buf[(x, y)].bg,
+                err.bg.unwrap_or_default(),
+                "banner cell {x} at {w}x{h}"
+            );
         }
         insta::assert_snapshot!(name, t.backend());
     }
@@ -117,7 +160,10 @@ fn czech_pack_screen_with_note_and_cod() {
     open(&mut st, note);
     let t = draw(&st, &ui(Lang::Cs), 80, 24);
     let text = format!("{}", t.backend());
-    assert!(text.contains("Přečtěte") || text.contains("poznámk"), "{text}");
+    assert!(
+        text.contains("Přečtěte") || text.contains("poznámk"),
+        "{text}"
+    );
     insta::assert_snapshot!("pack_note_cs_80x24", t.backend());
     let cod = &o[Special::CodPickup.index()];
     open(&mut st, cod);
@@ -143,7 +189,10 @@ fn weight_prompt_and_help_overlay() {
     update(&mut st, Msg::Action(Action::Help));
     let t = draw(&st, &ui, 80, 24);
     let text = format!("{}", t.backend());
-    assert!(text.contains("F2") && text.contains("Pack"), "help lists the pack keys:\n{text}");
+    assert!(
+        text.contains("F2") && text.contains("Pack"),
+        "help lists the pack keys:\n{text}"
+    );
     insta::assert_snapshot!("help_pack_80x24", t.backend());
 }
 
@@ -158,7 +207,11 @@ fn control_characters_from_orders_never_reach_the_screen() {
     let t = draw(&st, &ui(Lang::En), 100, 30);
     let buf = t.backend().buffer();
     for cell in buf.content() {
-        assert!(!cell.symbol().chars().any(char::is_control), "control char drawn: {:?}", cell.symbol());
+        assert!(
+            !cell.symbol().chars().any(char::is_control),
+            "control char drawn: {:?}",
+            cell.symbol()
+        );
     }
     let text = format!("{}", t.backend());
     assert!(text.contains("EvilName"), "{text}");

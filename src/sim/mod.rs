@@ -3,6 +3,7 @@
 
 pub mod balikobot;
 pub mod baselinker;
+pub mod upgates;
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
