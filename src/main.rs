@@ -214,11 +214,11 @@ fn bench(paths: &Paths, config: Config, demo: Option<&DemoArgs>) -> Result<()> {
         catalog: Catalog::new(lang),
     };
     let scan = scan_config(&config.scanner)?;
-    let (rows, bad) = store.summaries()?;
-    for e in bad {
-        tracing::error!(error = %e, "queue row skipped");
-    }
-    let mut state = AppState::new(settings(&config), Assembler::new(scan), rows);
+    // The first frame comes at once; the queue (100 000 rows on a big shop) is loaded and
+    // sorted in the background and arrives as a message. Scanning an order number works
+    // meanwhile: it is looked up in the store's index, not in the queue.
+    let mut state = AppState::new(settings(&config), Assembler::new(scan), Vec::new());
+    state.queue_loading = Some(Vec::new());
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -230,6 +230,19 @@ fn bench(paths: &Paths, config: Config, demo: Option<&DemoArgs>) -> Result<()> {
         &config.station,
     ));
     let _enter = rt.enter();
+    let loader = (store.clone(), tx.clone());
+    rt.spawn_blocking(move || {
+        let (store, tx) = loader;
+        match store.summaries() {
+            Ok((rows, bad)) => {
+                for e in bad {
+                    tracing::error!(error = %e, "queue row skipped");
+                }
+                let _ = tx.send(Msg::QueueLoaded(Box::new(packdesk::app::Queue::new(rows))));
+            }
+            Err(e) => tracing::error!(error = %e, "the queue could not be loaded"),
+        }
+    });
     let runner = Runner::new(store.clone(), carrier, tx);
     state.packer = store.packer()?;
     // Resume where the bench was: the open order comes back on screen.

@@ -210,6 +210,8 @@ pub struct AppState {
     pub assembler: Assembler,
     /// Background jobs in flight (shown in the status bar).
     pub jobs: usize,
+    /// The queue is still being loaded; rows changed meanwhile wait here.
+    pub queue_loading: Option<Vec<OrderSummary>>,
     pub should_quit: bool,
     /// Wall clock, set by the event loop before each message.
     pub now: DateTime<Utc>,
@@ -230,6 +232,7 @@ impl AppState {
             help: false,
             assembler,
             jobs: 0,
+            queue_loading: None,
             should_quit: false,
             now: DateTime::<Utc>::UNIX_EPOCH,
             now_ms: 0,
@@ -263,7 +266,7 @@ pub enum Looked {
 }
 
 /// Everything that reaches the reducer.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub enum Msg {
     /// A named action (key or command barcode).
     Action(Action),
@@ -294,6 +297,8 @@ pub enum Msg {
     Shipment(Box<Shipment>),
     /// A background job finished (successfully or not: the shipment says which).
     JobDone,
+    /// The queue, loaded and sorted in the background after the first frame.
+    QueueLoaded(Box<Queue>),
     /// Timer tick.
     Tick,
 }

@@ -2,10 +2,13 @@
 
 use std::collections::HashMap;
 
-use nucleo_matcher::pattern::{CaseMatching, Normalization, Pattern};
 use nucleo_matcher::{Config, Matcher, Utf32Str};
 
+use crate::domain::summary::fold;
 use crate::domain::{OrderState, OrderSummary};
+
+/// From this many rows on, filtering uses two threads.
+const PARALLEL_FROM: usize = 20_000;
 
 /// The queue tabs, in order.
 pub const TABS: [OrderState; 6] = [
@@ -28,7 +31,6 @@ pub struct Queue {
     selected: usize,
     filter: String,
     matcher: Matcher,
-    utf32_buf: Vec<char>,
 }
 
 impl std::fmt::Debug for Queue {
@@ -83,37 +85,61 @@ impl Queue {
             visible: Vec::new(),
             selected: 0,
             filter: String::new(),
-            matcher: Matcher::new(Config::DEFAULT),
-            utf32_buf: Vec::new(),
+            matcher: Matcher::new(matcher_config()),
         };
         q.refresh();
         q
     }
 
-    /// Recomputes the visible rows for the tab and filter.
+    /// Recomputes the visible rows for the tab and filter. Large queues are filtered on
+    /// two threads (the bench machines have two cores or more).
     fn refresh(&mut self) {
         let state = TABS[self.tab];
-        self.visible.clear();
-        if self.filter.trim().is_empty() {
-            self.visible.extend(
-                self.rows
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, r)| r.state == state)
-                    .map(|(i, _)| i as u32),
-            );
+        let atoms = atoms(&self.filter);
+        if atoms.is_empty() || self.rows.len() < PARALLEL_FROM {
+            let matcher = &mut self.matcher;
+            self.visible = self
+                .rows
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| r.state == state && matches(matcher, r, &atoms))
+                .map(|(i, _)| i as u32)
+                .collect();
         } else {
-            let pattern = Pattern::parse(&self.filter, CaseMatching::Ignore, Normalization::Smart);
-            for (i, r) in self.rows.iter().enumerate() {
-                if r.state != state {
-                    continue;
-                }
-                let hay = Utf32Str::new(&r.haystack, &mut self.utf32_buf);
-                if pattern.score(hay, &mut self.matcher).is_some() {
-                    self.visible.push(i as u32);
-                }
-            }
+            let half = self.rows.len() / 2;
+            let (a, b) = self.rows.split_at(half);
+            let scan = |rows: &[OrderSummary], offset: usize| -> Vec<u32> {
+                let mut matcher = Matcher::new(matcher_config());
+                rows.iter()
+                    .enumerate()
+                    .filter(|(_, r)| r.state == state && matches(&mut matcher, r, &atoms))
+                    .map(|(i, _)| (i + offset) as u32)
+                    .collect()
+            };
+            self.visible = std::thread::scope(|s| {
+                let second = s.spawn(|| scan(b, half));
+                let mut first = scan(a, 0);
+                // The matcher does not panic on ASCII input; were it to, the second half
+                // would be missing from the view (never from the store).
+                first.extend(second.join().unwrap_or_default());
+                first
+            });
         }
+        self.clamp_selection();
+    }
+
+    /// Narrows the visible rows to those that also match a longer filter.
+    fn narrow(&mut self) {
+        let atoms = atoms(&self.filter);
+        let (rows, matcher) = (&self.rows, &mut self.matcher);
+        self.visible.retain(|&i| {
+            rows.get(i as usize)
+                .is_some_and(|r| matches(matcher, r, &atoms))
+        });
+        self.clamp_selection();
+    }
+
+    fn clamp_selection(&mut self) {
         if self.selected >= self.visible.len() {
             self.selected = self.visible.len().saturating_sub(1);
         }
@@ -143,10 +169,20 @@ impl Queue {
         &self.filter
     }
 
+    /// Sets the filter. Typing one more character only re-checks the rows that matched
+    /// before, so each keystroke gets cheaper.
     pub fn set_filter(&mut self, filter: &str) {
-        if self.filter != filter {
-            self.filter = filter.to_string();
-            self.selected = 0;
+        if self.filter == filter {
+            return;
+        }
+        let extends = !self.filter.trim().is_empty()
+            && filter.starts_with(self.filter.as_str())
+            && !filter[self.filter.len()..].contains(char::is_whitespace);
+        self.filter = filter.to_string();
+        self.selected = 0;
+        if extends {
+            self.narrow();
+        } else {
             self.refresh();
         }
     }
@@ -226,6 +262,35 @@ impl Queue {
     }
 }
 
+/// Every word of the filter matches the row fuzzily (nucleo's greedy matcher on folded
+/// ASCII: no allocation per row). No words: everything matches.
+fn matches(matcher: &mut Matcher, row: &OrderSummary, atoms: &[String]) -> bool {
+    let hay = Utf32Str::Ascii(row.haystack.as_bytes());
+    atoms.iter().all(|a| {
+        matcher
+            .fuzzy_match_greedy(hay, Utf32Str::Ascii(a.as_bytes()))
+            .is_some()
+    })
+}
+
+/// Haystacks and needles are folded beforehand, so the matcher need not fold per char.
+fn matcher_config() -> Config {
+    let mut c = Config::DEFAULT;
+    c.ignore_case = false;
+    c.normalize = false;
+    c
+}
+
+/// The filter's words, folded like the haystacks.
+fn atoms(filter: &str) -> Vec<String> {
+    filter
+        .split_whitespace()
+        .map(fold)
+        .map(|a| a.replace(' ', ""))
+        .filter(|a| !a.is_empty())
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -247,7 +312,7 @@ mod tests {
             country: "CZ".into(),
             flags: vec![],
             customer: format!("Customer {n}"),
-            haystack: format!("{n} Customer {n} SKU-{n}"),
+            haystack: fold(&format!("{n} Customer {n} SKU-{n}")),
         }
     }
 
@@ -277,6 +342,13 @@ mod tests {
         q.set_filter("pl2");
         assert_eq!(q.visible_len(), 1);
         assert_eq!(q.selected_row().map(|r| r.number.as_str()), Some("PL200"));
+        // Fuzzy, case- and diacritics-insensitive, every word must match.
+        q.set_filter("Čústomer p2");
+        assert_eq!(q.visible_len(), 1);
+        q.set_filter("cz1 customer");
+        assert_eq!(q.selected_row().map(|r| r.number.as_str()), Some("CZ100"));
+        q.set_filter("cz1 customerx");
+        assert_eq!(q.visible_len(), 0);
         q.set_filter("");
         let mut r = q.row("demo:CZ100").cloned().expect("row");
         r.state = OrderState::InProgress;

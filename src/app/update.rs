@@ -58,9 +58,27 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
         }
         Msg::Shipment(s) => shipment(state, *s, &mut fx),
         Msg::JobDone => state.jobs = state.jobs.saturating_sub(1),
+        Msg::QueueLoaded(queue) => {
+            let (tab, filter) = (state.queue.tab(), state.queue.filter().to_string());
+            state.queue = *queue;
+            state.queue.set_tab(tab);
+            state.queue.set_filter(&filter);
+            for row in state.queue_loading.take().unwrap_or_default() {
+                state.queue.upsert(row);
+            }
+        }
         Msg::Tick => {}
     }
     fx
+}
+
+/// Updates a queue row; while the queue is still loading, also remembers it so the
+/// loaded queue gets it too.
+fn upsert_row(state: &mut AppState, row: OrderSummary) {
+    if let Some(pending) = state.queue_loading.as_mut() {
+        pending.push(row.clone());
+    }
+    state.queue.upsert(row);
 }
 
 /// Shows a notice; errors ring the bell where configured.
@@ -229,7 +247,7 @@ fn opened(
             // keeps what was scanned).
             let (s, claim) = PackSession::new(&order, &c);
             let row = summary_for(state, &order, OrderState::InProgress);
-            state.queue.upsert(row.clone());
+            upsert_row(state, row.clone());
             fx.push(Effect::Persist(Persist::Step {
                 session: Box::new(s.clone()),
                 ledger: vec![claim],
@@ -251,7 +269,7 @@ fn opened(
                 });
             } else {
                 let row = summary_for(state, &order, OrderState::InProgress);
-                state.queue.upsert(row.clone());
+                upsert_row(state, row.clone());
                 fx.push(Effect::Persist(Persist::Step {
                     session: Box::new(s.clone()),
                     ledger: vec![claim],
@@ -316,7 +334,7 @@ fn apply_flow(state: &mut AppState, ev: FlowEvent, code: Option<String>, fx: &mu
     let claimed = state.pack.as_ref().is_some_and(|p| p.claimed);
     if !step.ledger.is_empty() && claimed {
         let row = summary_for(state, &order, row_state(&session));
-        state.queue.upsert(row.clone());
+        upsert_row(state, row.clone());
         fx.push(Effect::Persist(Persist::Step {
             session: Box::new(session.clone()),
             ledger: step.ledger,
@@ -448,7 +466,7 @@ fn shipment(state: &mut AppState, s: Shipment, fx: &mut Vec<Effect>) {
         && let Some(mut row) = state.queue.row(&s.order_key).cloned()
     {
         row.state = st;
-        state.queue.upsert(row.clone());
+        upsert_row(state, row.clone());
         fx.push(Effect::Persist(Persist::Summary(Box::new(row))));
     }
     let what = match s.state {

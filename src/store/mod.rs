@@ -148,23 +148,41 @@ impl Store {
             dir: dir.to_path_buf(),
             source: sled::Error::Io(e),
         })?;
-        let db = sled::Config::new()
-            .path(dir.join("db"))
-            .flush_every_ms(Some(200))
-            .open()
-            .map_err(|e| {
-                let text = e.to_string();
-                if text.contains("could not acquire lock") || text.contains("WouldBlock") {
-                    StoreError::Locked {
-                        dir: dir.to_path_buf(),
+        // sled releases its file lock from a background thread after the last handle
+        // is dropped, so a reopen in the same process can race it: try for a moment
+        // before saying another process holds the directory.
+        let mut tries = 0;
+        let db = loop {
+            let attempt = sled::Config::new()
+                .path(dir.join("db"))
+                .flush_every_ms(Some(200))
+                // sled's default page cache is 1 GiB; the bench needs little of it.
+                .cache_capacity(32 * 1024 * 1024)
+                .open();
+            match attempt {
+                Ok(db) => break db,
+                Err(e) => {
+                    let text = e.to_string();
+                    let locked =
+                        text.contains("could not acquire lock") || text.contains("WouldBlock");
+                    if locked && tries < 10 {
+                        tries += 1;
+                        std::thread::sleep(std::time::Duration::from_millis(30));
+                        continue;
                     }
-                } else {
-                    StoreError::Open {
-                        dir: dir.to_path_buf(),
-                        source: e,
-                    }
+                    return Err(if locked {
+                        StoreError::Locked {
+                            dir: dir.to_path_buf(),
+                        }
+                    } else {
+                        StoreError::Open {
+                            dir: dir.to_path_buf(),
+                            source: e,
+                        }
+                    });
                 }
-            })?;
+            }
+        };
         let io = |e| StoreError::Io {
             dir: dir.to_path_buf(),
             source: e,

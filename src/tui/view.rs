@@ -102,6 +102,12 @@ fn status_line(state: &AppState, ui: &Ui) -> Line<'static> {
             ui.theme.status_bar,
         ),
     ];
+    if state.queue_loading.is_some() {
+        spans.push(Span::styled(
+            format!(" {} ", c.t("status.loading")),
+            ui.theme.banner_info,
+        ));
+    }
     if state.jobs > 0 {
         spans.push(Span::styled(
             format!(" {} ", c.tf("status.jobs", &[("count", &state.jobs)])),
