@@ -15,7 +15,7 @@ use packdesk::docs::SheetEntry;
 use packdesk::domain::OrderState;
 use packdesk::effects::{Runner, dispatch};
 use packdesk::i18n::{Catalog, Lang};
-use packdesk::scan::{Assembler, Layout, ScanConfig, Terminator};
+use packdesk::scan::Assembler;
 use packdesk::store::Store;
 use packdesk::tui::keymap::Keymap;
 use packdesk::tui::theme::Theme;
@@ -213,7 +213,7 @@ fn bench(paths: &Paths, config: Config, demo: Option<&DemoArgs>) -> Result<()> {
         keymap: Keymap::load(&config.keymap, Some(&paths.config_dir.join("keymap.toml")))?,
         catalog: Catalog::new(lang),
     };
-    let scan = scan_config(&config.scanner)?;
+    let scan = config.scanner.clone();
     // The first frame comes at once; the queue (100 000 rows on a big shop) is loaded and
     // sorted in the background and arrives as a message. Scanning an order number works
     // meanwhile: it is looked up in the store's index, not in the queue.
@@ -270,36 +270,6 @@ fn bench(paths: &Paths, config: Config, demo: Option<&DemoArgs>) -> Result<()> {
     store.flush()?;
     res?;
     Ok(())
-}
-
-/// The scanner section as the scan assembler takes it.
-fn scan_config(s: &packdesk::config::ScannerSection) -> Result<ScanConfig> {
-    let terminators = s
-        .terminators
-        .iter()
-        .map(|t| match t.as_str() {
-            "enter" => Ok(Terminator::Enter),
-            "ctrl-j" => Ok(Terminator::CtrlJ),
-            "tab" => Ok(Terminator::Tab),
-            other => {
-                bail!("scanner.terminators: unknown terminator `{other}` (use enter, ctrl-j, tab)")
-            }
-        })
-        .collect::<Result<Vec<_>>>()?;
-    let layout: Layout = s
-        .layout
-        .parse()
-        .map_err(|e| anyhow::anyhow!("scanner.layout: {e}"))?;
-    let cfg = ScanConfig {
-        terminators,
-        prefix: s.prefix.clone(),
-        min_len: s.min_length,
-        layout,
-        gs_substitute: s.gs_substitute,
-        double_fire_ms: s.double_fire_ms,
-    };
-    cfg.validate()?;
-    Ok(cfg)
 }
 
 fn parse_state(s: &str) -> Result<OrderState> {

@@ -1,5 +1,6 @@
 //! `station.toml`: defaults, a full file, and errors that name the file, line and key.
 
+use packdesk::scan::{Layout, Terminator};
 use std::path::{Path, PathBuf};
 
 use packdesk::config::{Config, ConfigError, Paths, documented_defaults};
@@ -34,9 +35,12 @@ fn defaults() {
     assert!(!c.ship_on_pack);
     assert_eq!(c.out_dir, PathBuf::from("./packdesk-out"));
     assert_eq!(c.scanner.prefix, None);
-    assert_eq!(c.scanner.terminators, ["enter", "ctrl-j"]);
+    assert_eq!(
+        c.scanner.terminators,
+        [Terminator::Enter, Terminator::CtrlJ]
+    );
     assert_eq!(c.scanner.min_length, 3);
-    assert_eq!(c.scanner.layout, "us");
+    assert_eq!(c.scanner.layout, Layout::Us);
     assert_eq!(c.scanner.gs_substitute, None);
     assert_eq!(c.scanner.double_fire_ms, 80);
     assert!(!c.packing.require_weight);
@@ -104,9 +108,9 @@ fn full_file() {
     assert!(c.ship_on_pack);
     assert_eq!(c.out_dir, PathBuf::from("/srv/packdesk/out"));
     assert_eq!(c.scanner.prefix.as_deref(), Some("§"));
-    assert_eq!(c.scanner.terminators, ["tab"]);
+    assert_eq!(c.scanner.terminators, [Terminator::Tab]);
     assert_eq!(c.scanner.min_length, 6);
-    assert_eq!(c.scanner.layout, "cs");
+    assert_eq!(c.scanner.layout, Layout::Cs);
     assert_eq!(c.scanner.gs_substitute, Some('~'));
     assert_eq!(c.scanner.double_fire_ms, 150);
     assert!(c.packing.require_weight);

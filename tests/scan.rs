@@ -315,7 +315,7 @@ fn too_short_rejected() {
             ..
         })
     ));
-    let mut asm = Assembler::new(cfg(|c| c.min_len = 1));
+    let mut asm = Assembler::new(cfg(|c| c.min_length = 1));
     assert_eq!(
         scan_of(type_keys(&mut asm, "7", 0, 1, KeyIn::Enter)).code,
         "7"

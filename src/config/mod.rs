@@ -17,9 +17,6 @@ use serde::Deserialize;
 pub use error::ConfigError;
 pub use paths::{CONFIG_FILE_NAME, Paths};
 
-/// The longest double-fire window accepted; a packer rescans faster than this.
-const MAX_DOUBLE_FIRE_MS: u64 = 2000;
-
 /// The default station configuration with a comment on every key.
 pub fn documented_defaults() -> &'static str {
     include_str!("../../station.example.toml")
@@ -39,12 +36,12 @@ pub struct Config {
     pub theme: String,
     /// Ring the terminal bell (BEL) when a scan is rejected.
     pub bell: bool,
-    /// Mark an order shipped as soon as it is packed (the demo sets this).
+    /// Create the shipment and its label as soon as an order is packed (the demo sets this).
     pub ship_on_pack: bool,
     /// Where labels, packing slips and exports are written.
     pub out_dir: PathBuf,
     /// `[scanner]`: how keystrokes are told apart from scans.
-    pub scanner: ScannerSection,
+    pub scanner: crate::scan::ScanConfig,
     /// `[packing]`: what a finished package needs.
     pub packing: PackingSection,
 }
@@ -59,39 +56,8 @@ impl Default for Config {
             bell: true,
             ship_on_pack: false,
             out_dir: PathBuf::from("./packdesk-out"),
-            scanner: ScannerSection::default(),
+            scanner: crate::scan::ScanConfig::default(),
             packing: PackingSection::default(),
-        }
-    }
-}
-
-/// `[scanner]`: a keyboard-wedge barcode scanner.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(default, deny_unknown_fields, expecting = "a [scanner] table")]
-pub struct ScannerSection {
-    /// Characters the scanner sends before every code, if it is programmed to.
-    pub prefix: Option<String>,
-    /// Keys that end a scan (`enter`, `ctrl-j`, `tab`).
-    pub terminators: Vec<String>,
-    /// Shorter input is typing, not a scan.
-    pub min_length: usize,
-    /// The keyboard layout the scanner types in (`us`, `cs`, `sk`, `de`, `pl`).
-    pub layout: String,
-    /// A character the scanner sends instead of the GS1 group separator (0x1D).
-    pub gs_substitute: Option<char>,
-    /// The same code again within this many milliseconds is a hardware double-fire.
-    pub double_fire_ms: u64,
-}
-
-impl Default for ScannerSection {
-    fn default() -> ScannerSection {
-        ScannerSection {
-            prefix: None,
-            terminators: vec!["enter".to_string(), "ctrl-j".to_string()],
-            min_length: 3,
-            layout: "us".to_string(),
-            gs_substitute: None,
-            double_fire_ms: 80,
         }
     }
 }
@@ -167,28 +133,8 @@ impl Config {
                 "the station name must not contain control characters",
             );
         }
-        if self.scanner.terminators.is_empty() {
-            return fail(
-                &["scanner", "terminators"],
-                "at least one terminator is needed, e.g. [\"enter\"]",
-            );
-        }
-        if self.scanner.min_length == 0 {
-            return fail(&["scanner", "min_length"], "must be at least 1");
-        }
-        if self.scanner.double_fire_ms > MAX_DOUBLE_FIRE_MS {
-            return fail(
-                &["scanner", "double_fire_ms"],
-                &format!(
-                    "must be at most {MAX_DOUBLE_FIRE_MS} ms, or real repeated scans are lost"
-                ),
-            );
-        }
-        if self.scanner.prefix.as_deref() == Some("") {
-            return fail(
-                &["scanner", "prefix"],
-                "must not be empty; leave it out instead",
-            );
+        if let Err(e) = self.scanner.validate() {
+            return fail(&["scanner", e.key()], &e.to_string());
         }
         let w = self.packing.default_weight_kg;
         if !(w.is_finite() && w > 0.0 && w <= 1000.0) {

@@ -53,8 +53,10 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Layout {
-    /// US (or the scanner already matches the station layout): no mapping.
+    /// US (or the scanner already matches the station layout): no mapping. The Polish
+    /// "programmer's" layout types ASCII exactly like US, so `pl` means this too.
     #[default]
+    #[serde(alias = "pl")]
     Us,
     /// Czech QWERTZ (`cz` basic in XKB; Windows "Czech").
     #[serde(alias = "cz")]
@@ -187,7 +189,7 @@ impl FromStr for Layout {
     type Err = UnknownLayout;
     fn from_str(s: &str) -> Result<Layout, UnknownLayout> {
         match s.trim().to_ascii_lowercase().as_str() {
-            "us" => Ok(Layout::Us),
+            "us" | "pl" => Ok(Layout::Us),
             "cs" | "cz" => Ok(Layout::Cs),
             "sk" => Ok(Layout::Sk),
             "de" => Ok(Layout::De),

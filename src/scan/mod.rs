@@ -54,7 +54,7 @@ pub enum Terminator {
 
 /// The `[scanner]` section of `station.toml`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[serde(default, deny_unknown_fields, expecting = "a [scanner] table")]
 pub struct ScanConfig {
     /// Keys that end a scan. Default: Enter and Ctrl+J.
     pub terminators: Vec<Terminator>,
@@ -62,7 +62,7 @@ pub struct ScanConfig {
     /// layout). When set, keyed input without it is rejected as not a scan.
     pub prefix: Option<String>,
     /// Shorter codes (after prefix and symbology id) are rejected. Default 3.
-    pub min_len: usize,
+    pub min_length: usize,
     /// The station's keyboard layout, for a scanner programmed for US. Default `us`.
     pub layout: Layout,
     /// A printable character the scanner sends instead of GS (ASCII 29), e.g. `~` or `|`.
@@ -76,7 +76,7 @@ impl Default for ScanConfig {
         ScanConfig {
             terminators: vec![Terminator::Enter, Terminator::CtrlJ],
             prefix: None,
-            min_len: 3,
+            min_length: 3,
             layout: Layout::Us,
             gs_substitute: None,
             double_fire_ms: 80,
@@ -90,8 +90,8 @@ pub enum ScanConfigError {
     /// `terminators` is empty: no scan could ever end.
     #[error("scanner.terminators is empty: at least one of enter, ctrl-j, tab is needed")]
     NoTerminator,
-    /// `min_len` is 0.
-    #[error("scanner.min_len must be at least 1")]
+    /// `min_length` is 0.
+    #[error("scanner.min_length must be at least 1")]
     ZeroMinLen,
     /// `gs_substitute` is a letter, digit, space or control character.
     #[error("scanner.gs_substitute {0:?} must be a printable symbol such as `~` or `|`")]
@@ -99,6 +99,27 @@ pub enum ScanConfigError {
     /// `prefix` contains a control character or whitespace.
     #[error("scanner.prefix {0:?} must be printable characters without spaces")]
     BadPrefix(String),
+    /// `double_fire_ms` so long that real repeated scans would be dropped.
+    #[error(
+        "scanner.double_fire_ms {0} is above {MAX_DOUBLE_FIRE_MS} ms: real repeated scans would be lost"
+    )]
+    DoubleFireTooLong(u64),
+}
+
+/// The longest double-fire window that still lets a packer scan the same item twice.
+pub const MAX_DOUBLE_FIRE_MS: u64 = 2000;
+
+impl ScanConfigError {
+    /// The `[scanner]` key the error is about.
+    pub fn key(&self) -> &'static str {
+        match self {
+            ScanConfigError::NoTerminator => "terminators",
+            ScanConfigError::ZeroMinLen => "min_length",
+            ScanConfigError::BadGsSubstitute(_) => "gs_substitute",
+            ScanConfigError::BadPrefix(_) => "prefix",
+            ScanConfigError::DoubleFireTooLong(_) => "double_fire_ms",
+        }
+    }
 }
 
 impl ScanConfig {
@@ -107,7 +128,7 @@ impl ScanConfig {
         if self.terminators.is_empty() {
             return Err(ScanConfigError::NoTerminator);
         }
-        if self.min_len == 0 {
+        if self.min_length == 0 {
             return Err(ScanConfigError::ZeroMinLen);
         }
         if let Some(c) = self.gs_substitute
@@ -116,9 +137,12 @@ impl ScanConfig {
             return Err(ScanConfigError::BadGsSubstitute(c));
         }
         if let Some(p) = &self.prefix
-            && p.chars().any(|c| c.is_control() || c.is_whitespace())
+            && (p.is_empty() || p.chars().any(|c| c.is_control() || c.is_whitespace()))
         {
             return Err(ScanConfigError::BadPrefix(p.clone()));
+        }
+        if self.double_fire_ms > MAX_DOUBLE_FIRE_MS {
+            return Err(ScanConfigError::DoubleFireTooLong(self.double_fire_ms));
         }
         Ok(())
     }
@@ -182,7 +206,7 @@ pub enum Assembled {
 /// Why input was not accepted as a scan.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 pub enum RejectReason {
-    /// Shorter than `min_len`.
+    /// Shorter than `min_length`.
     #[error("too short to be a barcode")]
     TooShort,
     /// A prefix is configured and the input does not start with it.
@@ -422,7 +446,7 @@ impl Assembler {
         if let Some(id) = aim {
             code = code.get(id.len()..).unwrap_or_default();
         }
-        if code.chars().count() < self.cfg.min_len {
+        if code.chars().count() < self.cfg.min_length {
             return reject(raw, RejectReason::TooShort);
         }
         let kind = match self.classify(code, aim) {
@@ -586,7 +610,7 @@ mod tests {
                 .is_err_and(|e| e.to_string().contains("scanner.prefix"))
         );
         let bad = ScanConfig {
-            min_len: 0,
+            min_length: 0,
             ..ScanConfig::default()
         };
         assert_eq!(bad.validate(), Err(ScanConfigError::ZeroMinLen));

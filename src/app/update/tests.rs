@@ -448,7 +448,11 @@ fn unknown_order_number_in_queue_rings() {
 fn rows_changed_while_the_queue_loads_survive_the_load() {
     let o = order("CZ1");
     let other = order("CZ2");
-    let mut st = AppState::new(Settings::default(), Assembler::new(ScanConfig::default()), vec![]);
+    let mut st = AppState::new(
+        Settings::default(),
+        Assembler::new(ScanConfig::default()),
+        vec![],
+    );
     st.queue_loading = Some(Vec::new());
     // The packer opens CZ1 by scan before the queue has arrived.
     open(&mut st, &o);
@@ -459,6 +463,9 @@ fn rows_changed_while_the_queue_loads_survive_the_load() {
     update(&mut st, Msg::QueueLoaded(Box::new(loaded)));
     assert!(st.queue_loading.is_none());
     assert_eq!(st.queue.len(), 2);
-    assert_eq!(st.queue.row("demo:CZ1").map(|r| r.state), Some(OrderState::InProgress));
+    assert_eq!(
+        st.queue.row("demo:CZ1").map(|r| r.state),
+        Some(OrderState::InProgress)
+    );
     assert_eq!((st.queue.count(0), st.queue.count(1)), (1, 1));
 }
