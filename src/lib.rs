@@ -17,4 +17,5 @@ pub mod scan;
 pub mod shop;
 pub mod sim;
 pub mod store;
+pub mod sync;
 pub mod tui;

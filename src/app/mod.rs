@@ -210,6 +210,8 @@ pub struct AppState {
     pub assembler: Assembler,
     /// Background jobs in flight (shown in the status bar).
     pub jobs: usize,
+    /// The last shop sync (None when no shop is configured).
+    pub sync: Option<crate::sync::SyncStatus>,
     /// The queue is still being loaded; rows changed meanwhile wait here.
     pub queue_loading: Option<Vec<OrderSummary>>,
     pub should_quit: bool,
@@ -233,6 +235,7 @@ impl AppState {
             assembler,
             jobs: 0,
             queue_loading: None,
+            sync: None,
             should_quit: false,
             now: DateTime::<Utc>::UNIX_EPOCH,
             now_ms: 0,
@@ -297,6 +300,10 @@ pub enum Msg {
     Shipment(Box<Shipment>),
     /// A background job finished (successfully or not: the shipment says which).
     JobDone,
+    /// Queue rows changed outside the bench (the shop sync imported orders).
+    RowsChanged(Vec<OrderSummary>),
+    /// How the last shop sync went.
+    Sync(Box<crate::sync::SyncStatus>),
     /// The queue, loaded and sorted in the background after the first frame.
     QueueLoaded(Box<Queue>),
     /// Timer tick.

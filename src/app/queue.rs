@@ -312,6 +312,7 @@ mod tests {
             country: "CZ".into(),
             flags: vec![],
             customer: format!("Customer {n}"),
+            revision: 0,
             haystack: fold(&format!("{n} Customer {n} SKU-{n}")),
         }
     }

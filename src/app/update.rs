@@ -58,6 +58,25 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
         }
         Msg::Shipment(s) => shipment(state, *s, &mut fx),
         Msg::JobDone => state.jobs = state.jobs.saturating_sub(1),
+        Msg::RowsChanged(rows) => {
+            for row in rows {
+                // The open order changed in the shop: reload it, so the session is
+                // checked against the new content (an outdated one starts over).
+                let reload = state.pack.as_ref().is_some_and(|p| {
+                    p.order.key() == row.key
+                        && p.session.order_revision != row.revision
+                        && !p.session.is_finished()
+                });
+                if reload {
+                    fx.push(Effect::LoadOrder {
+                        key: row.key.clone(),
+                        via: None,
+                    });
+                }
+                upsert_row(state, row);
+            }
+        }
+        Msg::Sync(status) => state.sync = Some(*status),
         Msg::QueueLoaded(queue) => {
             let (tab, filter) = (state.queue.tab(), state.queue.filter().to_string());
             state.queue = *queue;

@@ -23,6 +23,9 @@ pub struct OrderSummary {
     pub country: String,
     pub flags: Vec<Flag>,
     pub customer: String,
+    /// The order's upstream revision (see `Order::revision`).
+    #[serde(default)]
+    pub revision: u64,
     /// Number, customer, SKUs and EANs in one string, folded to lower-case ASCII
     /// (`Dvořák` → `dvorak`): what `/` filters on.
     pub haystack: String,
@@ -99,6 +102,7 @@ impl OrderSummary {
             country: order.customer.country.clone(),
             flags,
             customer: order.customer.name.clone(),
+            revision: order.revision,
             haystack: fold(&haystack),
         }
     }

@@ -470,6 +470,23 @@ impl Store {
             .map(|v| String::from_utf8_lossy(&v).into_owned()))
     }
 
+    /// A small value in the `meta` tree (cursors, positions), flushed.
+    pub fn meta_set(&self, key: &str, value: &[u8]) -> Result<(), StoreError> {
+        self.meta
+            .insert(key.as_bytes(), value)
+            .map_err(|e| self.io(e))?;
+        self.db.flush().map_err(|e| self.io(e))?;
+        Ok(())
+    }
+
+    pub fn meta_get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self
+            .meta
+            .get(key.as_bytes())
+            .map_err(|e| self.io(e))?
+            .map(|v| v.to_vec()))
+    }
+
     /// The current packer of this station (restored after a restart).
     pub fn set_packer(&self, packer: Option<&str>) -> Result<(), StoreError> {
         match packer {

@@ -102,6 +102,22 @@ fn status_line(state: &AppState, ui: &Ui) -> Line<'static> {
             ui.theme.status_bar,
         ),
     ];
+    if let Some(sync) = &state.sync {
+        let (key, style) = if sync.ok {
+            ("status.sync_ok", ui.theme.status_bar)
+        } else {
+            ("status.sync_failed", ui.theme.banner_warn)
+        };
+        let quota = sync
+            .quota
+            .remaining
+            .map(|r| format!(" ({})", c.tf("status.quota", &[("remaining", &r)])))
+            .unwrap_or_default();
+        spans.push(Span::styled(
+            format!(" {}{quota} ", c.tf(key, &[("shop", &sync.shop)])),
+            style,
+        ));
+    }
     if state.queue_loading.is_some() {
         spans.push(Span::styled(
             format!(" {} ", c.t("status.loading")),
