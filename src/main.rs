@@ -196,6 +196,7 @@ fn bench(paths: &Paths, config: Config, demo: Option<&DemoArgs>) -> Result<()> {
     let store = Store::open(&paths.data_dir)?;
     if let Some(d) = demo {
         if store.is_empty() {
+            eprintln!("packdesk demo: generating {} demo orders…", d.orders);
             let orders = packdesk::demo::generate(d.seed, d.orders, chrono::Utc::now());
             store.import_orders(&orders)?;
             tracing::info!(count = orders.len(), "demo orders generated");

@@ -24,6 +24,9 @@ pub const TABS: [OrderState; 6] = [
 /// (oldest first); plus the visible selection for the current tab and filter.
 pub struct Queue {
     rows: Vec<OrderSummary>,
+    /// Which characters each row's haystack contains (see [`char_mask`]): rows that lack
+    /// a character of the filter are skipped without running the matcher.
+    masks: Vec<u64>,
     by_key: HashMap<String, usize>,
     counts: [usize; TABS.len()],
     tab: usize,
@@ -77,7 +80,9 @@ impl Queue {
                 counts[t] += 1;
             }
         }
+        let masks = rows.iter().map(|r| char_mask(&r.haystack)).collect();
         let mut q = Queue {
+            masks,
             rows,
             by_key,
             counts,
@@ -101,24 +106,27 @@ impl Queue {
             self.visible = self
                 .rows
                 .iter()
+                .zip(&self.masks)
                 .enumerate()
-                .filter(|(_, r)| r.state == state && matches(matcher, r, &atoms))
+                .filter(|(_, (r, m))| r.state == state && matches(matcher, r, **m, &atoms))
                 .map(|(i, _)| i as u32)
                 .collect();
         } else {
             let half = self.rows.len() / 2;
             let (a, b) = self.rows.split_at(half);
-            let scan = |rows: &[OrderSummary], offset: usize| -> Vec<u32> {
+            let (ma, mb) = self.masks.split_at(half);
+            let scan = |rows: &[OrderSummary], masks: &[u64], offset: usize| -> Vec<u32> {
                 let mut matcher = Matcher::new(matcher_config());
                 rows.iter()
+                    .zip(masks)
                     .enumerate()
-                    .filter(|(_, r)| r.state == state && matches(&mut matcher, r, &atoms))
+                    .filter(|(_, (r, m))| r.state == state && matches(&mut matcher, r, **m, &atoms))
                     .map(|(i, _)| (i + offset) as u32)
                     .collect()
             };
             self.visible = std::thread::scope(|s| {
-                let second = s.spawn(|| scan(b, half));
-                let mut first = scan(a, 0);
+                let second = s.spawn(|| scan(b, mb, half));
+                let mut first = scan(a, ma, 0);
                 // The matcher does not panic on ASCII input; were it to, the second half
                 // would be missing from the view (never from the store).
                 first.extend(second.join().unwrap_or_default());
@@ -131,10 +139,12 @@ impl Queue {
     /// Narrows the visible rows to those that also match a longer filter.
     fn narrow(&mut self) {
         let atoms = atoms(&self.filter);
-        let (rows, matcher) = (&self.rows, &mut self.matcher);
+        let (rows, masks, matcher) = (&self.rows, &self.masks, &mut self.matcher);
         self.visible.retain(|&i| {
-            rows.get(i as usize)
-                .is_some_and(|r| matches(matcher, r, &atoms))
+            let i = i as usize;
+            rows.get(i)
+                .zip(masks.get(i))
+                .is_some_and(|(r, m)| matches(matcher, r, *m, &atoms))
         });
         self.clamp_selection();
     }
@@ -243,6 +253,7 @@ impl Queue {
                     self.counts[t] += 1;
                 }
                 let changed_tab = old != row.state;
+                self.masks[i] = char_mask(&row.haystack);
                 self.rows[i] = row;
                 if changed_tab {
                     self.refresh();
@@ -264,12 +275,30 @@ impl Queue {
 
 /// Every word of the filter matches the row fuzzily (nucleo's greedy matcher on folded
 /// ASCII: no allocation per row). No words: everything matches.
-fn matches(matcher: &mut Matcher, row: &OrderSummary, atoms: &[String]) -> bool {
+fn matches(matcher: &mut Matcher, row: &OrderSummary, mask: u64, atoms: &[Atom]) -> bool {
     let hay = Utf32Str::Ascii(row.haystack.as_bytes());
     atoms.iter().all(|a| {
-        matcher
-            .fuzzy_match_greedy(hay, Utf32Str::Ascii(a.as_bytes()))
-            .is_some()
+        mask & a.mask == a.mask
+            && matcher
+                .fuzzy_match_greedy(hay, Utf32Str::Ascii(a.text.as_bytes()))
+                .is_some()
+    })
+}
+
+/// One word of the filter, folded, with the characters it needs.
+struct Atom {
+    text: String,
+    mask: u64,
+}
+
+/// A bit per character class present: `a`–`z`, `0`–`9`, and one bit for anything else.
+fn char_mask(text: &str) -> u64 {
+    text.bytes().fold(0u64, |m, b| {
+        m | match b {
+            b'a'..=b'z' => 1 << (b - b'a'),
+            b'0'..=b'9' => 1 << (26 + b - b'0'),
+            _ => 1 << 36,
+        }
     })
 }
 
@@ -282,12 +311,16 @@ fn matcher_config() -> Config {
 }
 
 /// The filter's words, folded like the haystacks.
-fn atoms(filter: &str) -> Vec<String> {
+fn atoms(filter: &str) -> Vec<Atom> {
     filter
         .split_whitespace()
         .map(fold)
         .map(|a| a.replace(' ', ""))
         .filter(|a| !a.is_empty())
+        .map(|text| Atom {
+            mask: char_mask(&text),
+            text,
+        })
         .collect()
 }
 

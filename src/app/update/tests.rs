@@ -483,14 +483,22 @@ fn a_changed_open_order_is_reloaded_and_other_rows_just_move() {
     row = OrderSummary::of(&o, OrderState::InProgress);
     row.revision = 1;
     let fx = update(&mut st, Msg::RowsChanged(vec![row]));
-    assert!(matches!(fx.as_slice(), [Effect::LoadOrder { key, .. }] if key == "demo:CZ1"), "{fx:?}");
+    assert!(
+        matches!(fx.as_slice(), [Effect::LoadOrder { key, .. }] if key == "demo:CZ1"),
+        "{fx:?}"
+    );
     let mut changed = o.clone();
     changed.revision = 1;
     changed.lines[0].quantity = Qty::units(3);
     let session = st.pack.as_ref().map(|p| p.session.clone());
     update(
         &mut st,
-        Msg::OrderLoaded { order: Box::new(changed), session: session.map(Box::new), shipments: vec![], via: None },
+        Msg::OrderLoaded {
+            order: Box::new(changed),
+            session: session.map(Box::new),
+            shipments: vec![],
+            via: None,
+        },
     );
     assert_eq!(st.banner, Some(Notice::ChangedUpstreamReset));
     assert_eq!(st.pack.as_ref().map(|p| p.session.order_revision), Some(1));
