@@ -2,8 +2,6 @@
 
 use std::collections::HashMap;
 
-use nucleo_matcher::{Config, Matcher, Utf32Str};
-
 use crate::domain::summary::fold;
 use crate::domain::{OrderState, OrderSummary};
 
@@ -33,7 +31,6 @@ pub struct Queue {
     visible: Vec<u32>,
     selected: usize,
     filter: String,
-    matcher: Matcher,
 }
 
 impl std::fmt::Debug for Queue {
@@ -90,7 +87,6 @@ impl Queue {
             visible: Vec::new(),
             selected: 0,
             filter: String::new(),
-            matcher: Matcher::new(matcher_config()),
         };
         q.refresh();
         q
@@ -102,13 +98,12 @@ impl Queue {
         let state = TABS[self.tab];
         let atoms = atoms(&self.filter);
         if atoms.is_empty() || self.rows.len() < PARALLEL_FROM {
-            let matcher = &mut self.matcher;
             self.visible = self
                 .rows
                 .iter()
                 .zip(&self.masks)
                 .enumerate()
-                .filter(|(_, (r, m))| r.state == state && matches(matcher, r, **m, &atoms))
+                .filter(|(_, (r, m))| r.state == state && matches(r, **m, &atoms))
                 .map(|(i, _)| i as u32)
                 .collect();
         } else {
@@ -116,11 +111,10 @@ impl Queue {
             let (a, b) = self.rows.split_at(half);
             let (ma, mb) = self.masks.split_at(half);
             let scan = |rows: &[OrderSummary], masks: &[u64], offset: usize| -> Vec<u32> {
-                let mut matcher = Matcher::new(matcher_config());
                 rows.iter()
                     .zip(masks)
                     .enumerate()
-                    .filter(|(_, (r, m))| r.state == state && matches(&mut matcher, r, **m, &atoms))
+                    .filter(|(_, (r, m))| r.state == state && matches(r, **m, &atoms))
                     .map(|(i, _)| (i + offset) as u32)
                     .collect()
             };
@@ -139,12 +133,12 @@ impl Queue {
     /// Narrows the visible rows to those that also match a longer filter.
     fn narrow(&mut self) {
         let atoms = atoms(&self.filter);
-        let (rows, masks, matcher) = (&self.rows, &self.masks, &mut self.matcher);
+        let (rows, masks) = (&self.rows, &self.masks);
         self.visible.retain(|&i| {
             let i = i as usize;
             rows.get(i)
                 .zip(masks.get(i))
-                .is_some_and(|(r, m)| matches(matcher, r, *m, &atoms))
+                .is_some_and(|(r, m)| matches(r, *m, &atoms))
         });
         self.clamp_selection();
     }
@@ -273,16 +267,25 @@ impl Queue {
     }
 }
 
-/// Every word of the filter matches the row fuzzily (nucleo's greedy matcher on folded
-/// ASCII: no allocation per row). No words: everything matches.
-fn matches(matcher: &mut Matcher, row: &OrderSummary, mask: u64, atoms: &[Atom]) -> bool {
-    let hay = Utf32Str::Ascii(row.haystack.as_bytes());
+/// Every word of the filter matches the row fuzzily: its characters appear in the row in
+/// order (fzf/nucleo fuzzy matching; the queue keeps its priority order, so no score is
+/// needed). Rows without every character of a word are skipped by their mask first.
+fn matches(row: &OrderSummary, mask: u64, atoms: &[Atom]) -> bool {
     atoms.iter().all(|a| {
-        mask & a.mask == a.mask
-            && matcher
-                .fuzzy_match_greedy(hay, Utf32Str::Ascii(a.text.as_bytes()))
-                .is_some()
+        mask & a.mask == a.mask && is_subsequence(a.text.as_bytes(), row.haystack.as_bytes())
     })
+}
+
+/// Whether `needle`'s bytes occur in `hay` in order.
+fn is_subsequence(needle: &[u8], hay: &[u8]) -> bool {
+    let mut rest = hay;
+    for &b in needle {
+        match memchr::memchr(b, rest) {
+            Some(i) => rest = &rest[i + 1..],
+            None => return false,
+        }
+    }
+    true
 }
 
 /// One word of the filter, folded, with the characters it needs.
@@ -300,14 +303,6 @@ fn char_mask(text: &str) -> u64 {
             _ => 1 << 36,
         }
     })
-}
-
-/// Haystacks and needles are folded beforehand, so the matcher need not fold per char.
-fn matcher_config() -> Config {
-    let mut c = Config::DEFAULT;
-    c.ignore_case = false;
-    c.normalize = false;
-    c
 }
 
 /// The filter's words, folded like the haystacks.
