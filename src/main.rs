@@ -53,6 +53,8 @@ enum Command {
     /// Print barcode sheets as PDF.
     #[command(subcommand)]
     Sheet(SheetCmd),
+    /// Run the Upgates, BaseLinker and Balikobot simulators on loopback until Ctrl+C.
+    Sim(packdesk::sim::cli::SimArgs),
 }
 
 #[derive(Args, Debug)]
@@ -161,6 +163,7 @@ fn real_main(cli: Cli) -> Result<()> {
             orders(&store, cmd)
         }
         Command::Sheet(cmd) => sheet(cmd),
+        Command::Sim(args) => packdesk::sim::cli::run(&args, &mut std::io::stdout()),
     }
 }
 
