@@ -55,6 +55,8 @@ enum Command {
     Sheet(SheetCmd),
     /// Run the Upgates, BaseLinker and Balikobot simulators on loopback until Ctrl+C.
     Sim(packdesk::sim::cli::SimArgs),
+    /// Check the config, secrets, shop and carrier credentials, statuses and services.
+    Doctor,
 }
 
 #[derive(Args, Debug)]
@@ -164,6 +166,10 @@ fn real_main(cli: Cli) -> Result<()> {
         }
         Command::Sheet(cmd) => sheet(cmd),
         Command::Sim(args) => packdesk::sim::cli::run(&args, &mut std::io::stdout()),
+        Command::Doctor => packdesk::doctor::cli(
+            &Paths::resolve(cli.dirs.config.as_deref(), cli.dirs.data_dir.as_deref())?,
+            &mut std::io::stdout(),
+        ),
     }
 }
 
