@@ -57,6 +57,9 @@ enum Command {
     Sim(packdesk::sim::cli::SimArgs),
     /// Check the config, secrets, shop and carrier credentials, statuses and services.
     Doctor,
+    /// Find, show and change orders in the configured shop.
+    #[command(subcommand)]
+    Order(packdesk::shop::lookup::OrderCmd),
 }
 
 #[derive(Args, Debug)]
@@ -168,6 +171,11 @@ fn real_main(cli: Cli) -> Result<()> {
         Command::Sim(args) => packdesk::sim::cli::run(&args, &mut std::io::stdout()),
         Command::Doctor => packdesk::doctor::cli(
             &Paths::resolve(cli.dirs.config.as_deref(), cli.dirs.data_dir.as_deref())?,
+            &mut std::io::stdout(),
+        ),
+        Command::Order(cmd) => packdesk::shop::lookup::cli(
+            &Paths::resolve(cli.dirs.config.as_deref(), cli.dirs.data_dir.as_deref())?,
+            cmd,
             &mut std::io::stdout(),
         ),
     }
