@@ -251,28 +251,12 @@ async fn carrier_checks(config: &Config, out: &mut Vec<Check>) {
     };
     match client {
         CarrierClient::Balikobot(c) => balikobot_checks(&c, config, out).await,
-        CarrierClient::Baselinker(_) => {
-            // The courier API has no cheap call of its own; the token is the shop's kind
-            // of token, checked with getOrderStatusList.
-            let url = section
-                .url
-                .as_deref()
-                .unwrap_or(crate::config::BASELINKER_URL);
-            let token =
-                match resolve_secret("carrier", section.key.as_ref(), section.key_env.as_deref()) {
-                    Ok(t) => t,
-                    Err(e) => {
-                        out.push(check("carrier", Outcome::Fail, e.to_string()));
-                        return;
-                    }
-                };
-            let probe = BaseLinkerShop::new(url, token.expose());
-            let res = match probe {
-                Ok(p) => p.statuses().await.map(|_| ()),
-                Err(e) => Err(e),
-            };
-            match res {
-                Ok(()) => out.push(check(
+        CarrierClient::Baselinker { api, .. } => {
+            // The courier API has no cheap call of its own; the token is checked with
+            // getOrderStatusList, which every token may call.
+            let url = api.url().to_string();
+            match BaseLinkerShop::with_api(api).statuses().await {
+                Ok(_) => out.push(check(
                     "carrier",
                     Outcome::Ok,
                     format!("baselinker couriers at {url}: token accepted"),

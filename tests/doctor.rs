@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::Duration;
 
 use packdesk::sim::cli::{
     BALIKOBOT_KEY, BALIKOBOT_USER, BASELINKER_TOKEN, SimArgs, Sims, UPGATES_KEY, UPGATES_LOGIN,
@@ -229,4 +230,74 @@ fn no_remote_sections_is_fine() {
     assert!(ok, "{lines:#?} {stderr}");
     assert!(line(&lines, "shop").starts_with("SKIP"));
     assert!(line(&lines, "carrier").contains("own labels"));
+}
+
+#[test]
+fn baselinker_shop_and_couriers_check_and_share_one_token_bucket() {
+    use packdesk::config::{CarrierClient, Config, ShopClient, remote_clients};
+    use packdesk::shop::Shop;
+    use packdesk::shop::baselinker::BaseLinkerShop;
+    let env = sims();
+    let text = format!(
+        "[shop]\nkind = \"baselinker\"\nurl = \"{url}\"\nkey_env = \"T_SHOP_KEY\"\n\
+         [carrier]\nkind = \"baselinker\"\nurl = \"{url}\"\nkey_env = \"T_CARRIER_KEY\"\n\
+         [[carrier.map]]\nshipping = \"inpost\"\ncarrier = \"inpost\"\nservice = \"paczkomaty\"\n\
+         [status]\nqueue = [\"New\"]\npacked = \"1053\"\n",
+        url = env.url("baselinker")
+    );
+    let cfg = env.write("bl-both.toml", &text);
+    let keys = [
+        ("T_SHOP_KEY", BASELINKER_TOKEN),
+        ("T_CARRIER_KEY", BASELINKER_TOKEN),
+    ];
+    let (ok, lines, stderr) = doctor(&cfg, &keys);
+    assert!(ok, "{lines:#?}\n{stderr}");
+    assert!(line(&lines, "carrier").contains("token accepted"));
+    assert!(line(&lines, "carrier.map").starts_with("SKIP"));
+    let (ok, lines, _) = doctor(
+        &cfg,
+        &[
+            ("T_SHOP_KEY", BASELINKER_TOKEN),
+            ("T_CARRIER_KEY", "bad-token-9"),
+        ],
+    );
+    assert!(!ok);
+    assert!(line(&lines, "carrier").starts_with("FAIL"), "{lines:#?}");
+
+    // In-process: the courier uses the shop's bucket (burst 5, then ~0.63 s per request).
+    let config = Config::from_toml_str(
+        &text
+            .replace(
+                "key_env = \"T_SHOP_KEY\"",
+                &format!("key = \"{BASELINKER_TOKEN}\""),
+            )
+            .replace(
+                "key_env = \"T_CARRIER_KEY\"",
+                &format!("key = \"{BASELINKER_TOKEN}\""),
+            ),
+        Path::new("inline.toml"),
+    )
+    .expect("parses");
+    let (Some(ShopClient::Baselinker(shop)), Some(CarrierClient::Baselinker { api, .. })) =
+        remote_clients(&config).expect("clients")
+    else {
+        panic!("BaseLinker clients expected");
+    };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        for _ in 0..5 {
+            shop.statuses().await.expect("statuses");
+        }
+        let courier_side = BaseLinkerShop::with_api(api);
+        let started = std::time::Instant::now();
+        courier_side.statuses().await.expect("statuses");
+        assert!(
+            started.elapsed() >= Duration::from_millis(400),
+            "the courier's request waited for the shared bucket: {:?}",
+            started.elapsed()
+        );
+    });
 }

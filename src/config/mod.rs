@@ -18,10 +18,10 @@ use serde::Deserialize;
 pub use error::ConfigError;
 pub use paths::{CONFIG_FILE_NAME, Paths};
 pub use remote::{
-    BALIKOBOT_URL, BASELINKER_URL, CarrierClient, CarrierKind, CarrierMap, CarrierSection, Secret,
-    ShipDefaults, ShopClient, ShopKind, ShopSection, StatusSection, build_carrier, build_shop,
-    carrier_client, map_shipping, mode_is_private, resolve_secret, resolve_secret_with,
-    shop_client,
+    BALIKOBOT_URL, BASELINKER_URL, CarrierClient, CarrierKind, CarrierMap, CarrierSection, Remote,
+    Secret, ShipDefaults, ShopClient, ShopKind, ShopSection, StatusSection, build_carrier,
+    build_remote, build_shop, carrier_client, map_shipping, mode_is_private, remote_clients,
+    resolve_secret, resolve_secret_with, shop_client,
 };
 
 /// The longest double-fire window accepted; a packer rescans faster than this.

@@ -20,7 +20,7 @@ use crate::carrier::baselinker::BaseLinkerCourier;
 use crate::carrier::own::OwnLabel;
 use crate::domain::Shipping;
 use crate::shop::Shop;
-use crate::shop::baselinker::BaseLinkerShop;
+use crate::shop::baselinker::{BaseLinkerApi, BaseLinkerShop};
 use crate::shop::upgates::UpgatesClient;
 use crate::store::Store;
 
@@ -358,8 +358,14 @@ pub fn build_shop(config: &super::Config) -> Result<Option<Arc<dyn Shop>>, Confi
 pub enum CarrierClient {
     /// Balikobot.
     Balikobot(Arc<BalikobotClient>),
-    /// BaseLinker couriers.
-    Baselinker(Arc<BaseLinkerCourier>),
+    /// BaseLinker couriers, with the API client they use (its token bucket is shared with
+    /// a BaseLinker `[shop]` on the same token).
+    Baselinker {
+        /// The courier client.
+        courier: Arc<BaseLinkerCourier>,
+        /// Its `connector.php` client.
+        api: BaseLinkerApi,
+    },
 }
 
 impl CarrierClient {
@@ -367,19 +373,39 @@ impl CarrierClient {
     pub fn as_carrier(&self) -> Arc<dyn Carrier> {
         match self {
             CarrierClient::Balikobot(c) => c.clone(),
-            CarrierClient::Baselinker(c) => c.clone(),
+            CarrierClient::Baselinker { courier, .. } => courier.clone(),
         }
     }
 }
 
 /// Builds the `[carrier]` API client; `None` for own labels (or no `[carrier]`).
 pub fn carrier_client(config: &super::Config) -> Result<Option<CarrierClient>, ConfigError> {
+    carrier_with(config, None)
+}
+
+/// Builds the `[shop]` and `[carrier]` clients together. When both are BaseLinker on the
+/// same URL and token, the courier shares the shop's API client, so that both stay under
+/// the one per-token request limit.
+pub fn remote_clients(
+    config: &super::Config,
+) -> Result<(Option<ShopClient>, Option<CarrierClient>), ConfigError> {
+    let shop = shop_client(config)?;
+    let carrier = carrier_with(config, shop.as_ref())?;
+    Ok((shop, carrier))
+}
+
+/// The carrier client; a BaseLinker courier shares `shop`'s API client when it is
+/// BaseLinker on the same URL and token.
+fn carrier_with(
+    config: &super::Config,
+    shop: Option<&ShopClient>,
+) -> Result<Option<CarrierClient>, ConfigError> {
     let Some(c) = &config.carrier else {
         return Ok(None);
     };
     let timeout = Duration::from_secs(c.timeout_s);
-    match c.kind {
-        CarrierKind::OwnLabel => Ok(None),
+    let carrier = match c.kind {
+        CarrierKind::OwnLabel => None,
         CarrierKind::Balikobot => {
             let secret = resolve_secret("carrier", c.key.as_ref(), c.key_env.as_deref())?;
             let user = c
@@ -389,16 +415,69 @@ pub fn carrier_client(config: &super::Config) -> Result<Option<CarrierClient>, C
             let url = c.url.as_deref().unwrap_or(BALIKOBOT_URL);
             let client = BalikobotClient::new(url, user, secret.expose(), timeout)
                 .map_err(|e| remote("carrier.url", e))?;
-            Ok(Some(CarrierClient::Balikobot(Arc::new(client))))
+            Some(CarrierClient::Balikobot(Arc::new(client)))
         }
         CarrierKind::Baselinker => {
             let secret = resolve_secret("carrier", c.key.as_ref(), c.key_env.as_deref())?;
             let url = c.url.as_deref().unwrap_or(BASELINKER_URL);
-            let client = BaseLinkerCourier::new(url, secret.expose(), timeout)
-                .map_err(|e| remote("carrier.url", e))?;
-            Ok(Some(CarrierClient::Baselinker(Arc::new(client))))
+            let same_account = config.shop.as_ref().and_then(|s| {
+                let shop_url = s.url.as_deref().unwrap_or(BASELINKER_URL);
+                let shop_secret =
+                    resolve_secret("shop", s.key.as_ref(), s.key_env.as_deref()).ok()?;
+                (s.kind == ShopKind::Baselinker && same_url(shop_url, url) && shop_secret == secret)
+                    .then_some(())
+            });
+            let api = match (shop, same_account) {
+                (Some(ShopClient::Baselinker(s)), Some(())) => s.api().clone(),
+                _ => BaseLinkerApi::new(url, secret.expose(), timeout)
+                    .map_err(|e| remote("carrier.url", e))?,
+            };
+            Some(CarrierClient::Baselinker {
+                courier: Arc::new(BaseLinkerCourier::with_api(api.clone())),
+                api,
+            })
         }
+    };
+    Ok(carrier)
+}
+
+fn same_url(a: &str, b: &str) -> bool {
+    a.trim().trim_end_matches('/') == b.trim().trim_end_matches('/')
+}
+
+/// The shop and the carrier a station works with.
+#[derive(Clone)]
+pub struct Remote {
+    /// The order source; `None` without `[shop]`.
+    pub shop: Option<Arc<dyn Shop>>,
+    /// The shipment provider; packdesk's own labels without a carrier API.
+    pub carrier: Arc<dyn Carrier>,
+}
+
+impl fmt::Debug for Remote {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Remote")
+            .field("shop", &self.shop.as_ref().map(|s| s.kind()))
+            .field("carrier", &self.carrier.kind())
+            .finish()
     }
+}
+
+/// Builds the `[shop]` and `[carrier]` of a station at once (sharing one BaseLinker API
+/// client where both use the same token); own labels are written to `out_dir`.
+pub fn build_remote(
+    config: &super::Config,
+    store: Store,
+    out_dir: &Path,
+) -> Result<Remote, ConfigError> {
+    let (shop, carrier) = remote_clients(config)?;
+    Ok(Remote {
+        shop: shop.map(|s| s.as_shop()),
+        carrier: match carrier {
+            Some(c) => c.as_carrier(),
+            None => Arc::new(OwnLabel::new(store, out_dir, &config.station)),
+        },
+    })
 }
 
 /// Builds the `[carrier]` provider; packdesk's own labels (written to `out_dir`) when no
