@@ -149,6 +149,8 @@ fn find_by_number_email_and_phone_in_a_period() {
     let (ok, _, err) = env.order(false, &["find", "--phone", "+420777000000"]);
     assert!(!ok, "--phone without a period is refused");
     assert!(err.contains("--from"), "{err}");
+    let (ok, _, _) = env.order(false, &["find", "--email", email, "--from", "2001-01-01"]);
+    assert!(!ok, "a period without --phone is refused");
 }
 
 #[test]

@@ -29,10 +29,10 @@ pub enum OrderCmd {
         #[arg(long, requires_all = ["from", "to"])]
         phone: Option<String>,
         /// Created on or after this day (YYYY-MM-DD, local time) or time (RFC 3339).
-        #[arg(long, value_name = "DATE")]
+        #[arg(long, value_name = "DATE", requires = "phone")]
         from: Option<String>,
         /// Created on or before this day (the whole day) or time.
-        #[arg(long, value_name = "DATE")]
+        #[arg(long, value_name = "DATE", requires = "phone")]
         to: Option<String>,
     },
     /// Show an order as the shop has it: status, payment, total, tracking, items.
