@@ -9,6 +9,7 @@ pub mod carrier;
 pub mod config;
 pub mod demo;
 pub mod docs;
+pub mod doctor;
 pub mod domain;
 pub mod effects;
 pub mod flow;

@@ -53,6 +53,13 @@ enum Command {
     /// Print barcode sheets as PDF.
     #[command(subcommand)]
     Sheet(SheetCmd),
+    /// Run the Upgates, BaseLinker and Balikobot simulators on loopback until Ctrl+C.
+    Sim(packdesk::sim::cli::SimArgs),
+    /// Check the config, secrets, shop and carrier credentials, statuses and services.
+    Doctor,
+    /// Find, show and change orders in the configured shop.
+    #[command(subcommand)]
+    Order(packdesk::shop::lookup::OrderCmd),
 }
 
 #[derive(Args, Debug)]
@@ -161,6 +168,16 @@ fn real_main(cli: Cli) -> Result<()> {
             orders(&store, cmd)
         }
         Command::Sheet(cmd) => sheet(cmd),
+        Command::Sim(args) => packdesk::sim::cli::run(&args, &mut std::io::stdout()),
+        Command::Doctor => packdesk::doctor::cli(
+            &Paths::resolve(cli.dirs.config.as_deref(), cli.dirs.data_dir.as_deref())?,
+            &mut std::io::stdout(),
+        ),
+        Command::Order(cmd) => packdesk::shop::lookup::cli(
+            &Paths::resolve(cli.dirs.config.as_deref(), cli.dirs.data_dir.as_deref())?,
+            cmd,
+            &mut std::io::stdout(),
+        ),
     }
 }
 

@@ -3,7 +3,9 @@
 use packdesk::scan::{Layout, Terminator};
 use std::path::{Path, PathBuf};
 
-use packdesk::config::{Config, ConfigError, Paths, documented_defaults};
+use packdesk::config::{
+    CarrierKind, Config, ConfigError, Paths, ShopKind, build_shop, documented_defaults,
+};
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -89,6 +91,24 @@ fn documented_defaults_parse_to_default_and_match_the_example_file() {
         "require_weight",
         "allow_manual_confirm",
         "default_weight_kg",
+        "kind",
+        "url",
+        "login",
+        "key",
+        "key_env",
+        "send_emails",
+        "user",
+        "timeout_s",
+        "shipping",
+        "carrier",
+        "service",
+        "size_class",
+        "insurance",
+        "queue",
+        "packed",
+        "ready",
+        "dispatched",
+        "notify_customer",
     ] {
         assert!(
             documented_defaults().contains(&format!("{key} = ")),
@@ -116,6 +136,177 @@ fn full_file() {
     assert!(c.packing.require_weight);
     assert!(!c.packing.allow_manual_confirm);
     assert_eq!(c.packing.default_weight_kg, 1.25);
+
+    let shop = c.shop.expect("[shop]");
+    assert_eq!(shop.kind, ShopKind::Upgates);
+    assert_eq!(
+        shop.url.as_deref(),
+        Some("https://obchod.admin.s17.upgates.com/api/v2")
+    );
+    assert_eq!(shop.login.as_deref(), Some("packdesk"));
+    assert_eq!(shop.key, None);
+    assert_eq!(shop.key_env.as_deref(), Some("PACKDESK_FULL_SHOP_KEY"));
+    assert!(shop.send_emails);
+    let carrier = c.carrier.expect("[carrier]");
+    assert_eq!(carrier.kind, CarrierKind::Balikobot);
+    assert_eq!(carrier.user.as_deref(), Some("bench"));
+    assert_eq!(carrier.timeout_s, 12);
+    assert_eq!(carrier.map.len(), 2);
+    assert_eq!(
+        (
+            carrier.map[0].shipping.as_str(),
+            carrier.map[0].carrier.as_str()
+        ),
+        ("balik-do-ruky", "cp")
+    );
+    assert_eq!(carrier.map[0].service, "DR");
+    assert_eq!(carrier.map[0].size_class, None);
+    assert!(!carrier.map[0].insurance);
+    assert_eq!(carrier.map[1].size_class.as_deref(), Some("S"));
+    assert_eq!(carrier.map[1].default_weight_kg, Some(0.8));
+    assert!(carrier.map[1].insurance);
+    let status = c.status.expect("[status]");
+    assert_eq!(status.queue, ["Přijatá", "6"]);
+    assert_eq!(status.packed.as_deref(), Some("Zabalená"));
+    assert_eq!(status.ready.as_deref(), Some("Vyřizuje se"));
+    assert_eq!(status.dispatched.as_deref(), Some("Odeslaná"));
+    assert!(status.notify_customer);
+}
+
+#[test]
+fn remote_sections_default_to_absent_and_carrier_to_own_label() {
+    let c = Config::default();
+    assert!(c.shop.is_none() && c.carrier.is_none() && c.status.is_none());
+    let c = Config::from_toml_str(
+        "[[carrier.map]]\nshipping = \"osobni\"\ncarrier = \"own\"\n",
+        Path::new("s.toml"),
+    )
+    .unwrap();
+    let carrier = c.carrier.unwrap();
+    assert_eq!(carrier.kind, CarrierKind::OwnLabel);
+    assert_eq!(carrier.timeout_s, 30);
+    assert_eq!(carrier.map[0].service, "");
+    let c = Config::from_toml_str("[status]\n", Path::new("s.toml")).unwrap();
+    let status = c.status.unwrap();
+    assert!(status.queue.is_empty() && status.packed.is_none() && !status.notify_customer);
+    let c = Config::from_toml_str(
+        "[shop]\nkind = \"baselinker\"\nkey_env = \"X\"\n",
+        Path::new("s.toml"),
+    )
+    .unwrap();
+    assert!(!c.shop.unwrap().send_emails);
+}
+
+#[test]
+fn remote_errors_name_line_and_key() {
+    for (text, key, line) in [
+        ("[shop]\nkind = \"shoptet\"\n", "shop.kind", 2),
+        ("[shop]\nurl = \"https://x.cz\"\n", "shop", 1),
+        (
+            "[shop]\nkind = \"upgates\"\nlogin = \"a\"\nkey_env = \"K\"\n",
+            "shop.kind",
+            2,
+        ),
+        (
+            "[shop]\nkind = \"baselinker\"\nurl = \"ftp://x\"\nkey_env = \"K\"\n",
+            "shop.url",
+            3,
+        ),
+        (
+            "[shop]\nkind = \"baselinker\"\nkey_env = \"K\"\nkey = \"s\"\n",
+            "shop.key",
+            4,
+        ),
+        (
+            "[shop]\nkind = \"baselinker\"\nkey_env = \"not a name\"\n",
+            "shop.key_env",
+            3,
+        ),
+        ("[carrier]\nkind = \"dhl\"\n", "carrier.kind", 2),
+        (
+            "[carrier]\nkind = \"balikobot\"\nkey_env = \"K\"\n",
+            "carrier.kind",
+            2,
+        ),
+        ("[carrier]\ntimeout_s = 0\n", "carrier.timeout_s", 2),
+        (
+            "[[carrier.map]]\nshipping = \"a\"\ncarrier = \"cp\"\n\n[[carrier.map]]\nshipping = \"b\"\ncarrier = \"cp\"\ndefault_weight_kg = -2.0\n",
+            "carrier.map[1].default_weight_kg",
+            8,
+        ),
+        (
+            "[[carrier.map]]\nshipping = \"a\"\ncarrier = \"cp\"\n[[carrier.map]]\nshipping = \"A\"\ncarrier = \"ppl\"\n",
+            "carrier.map[1].shipping",
+            5,
+        ),
+        (
+            "[[carrier.map]]\nshipping = \"a\"\ncarrier = \"cp\"\nservise = \"DR\"\n",
+            "carrier.map[0].servise",
+            4,
+        ),
+        ("[status]\nqueue = [\"1\", \" \"]\n", "status.queue[1]", 2),
+        ("[status]\npacked = 5\n", "status.packed", 2),
+    ] {
+        let (_, l, _, k, _) = invalid(Config::from_toml_str(text, Path::new("s.toml")));
+        assert_eq!((l, k.as_str()), (line, key), "{text}");
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn a_key_in_the_file_needs_a_private_file() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("station.toml");
+    let text = "station = \"b\"\n[shop]\nkind = \"baselinker\"\nkey = \"tok-SECRET-42\"\n";
+    std::fs::write(&file, text).unwrap();
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let err = Config::load(&file);
+    let message = err
+        .as_ref()
+        .err()
+        .map(ToString::to_string)
+        .unwrap_or_default();
+    let (path, line, _, key, _) = invalid(err);
+    assert_eq!((path, line, key.as_str()), (file.clone(), 4, "shop.key"));
+    assert!(message.contains("chmod 600"), "{message}");
+    assert!(message.contains(&file.display().to_string()), "{message}");
+    assert!(!message.contains("tok-SECRET-42"), "{message}");
+
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let c = Config::load(&file).unwrap();
+    let shop = c.shop.as_ref().unwrap();
+    assert_eq!(shop.key.as_ref().map(|k| k.expose()), Some("tok-SECRET-42"));
+    assert!(!format!("{c:?}").contains("tok-SECRET-42"));
+    assert!(build_shop(&c).unwrap().is_some());
+
+    // key_env instead: the file's mode does not matter.
+    std::fs::write(
+        &file,
+        "[shop]\nkind = \"baselinker\"\nkey_env = \"PACKDESK_TEST_CONFIG_UNSET_VAR\"\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let c = Config::load(&file).unwrap();
+    let err = build_shop(&c)
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(err.contains("shop.key_env"), "{err}");
+    assert!(
+        err.contains("PACKDESK_TEST_CONFIG_UNSET_VAR is not set"),
+        "{err}"
+    );
+}
+
+#[test]
+fn no_shop_builds_nothing_and_no_carrier_is_own_label() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = Config::default();
+    assert!(build_shop(&c).unwrap().is_none());
+    let store = packdesk::store::Store::open(&dir.path().join("data")).unwrap();
+    let carrier = packdesk::config::build_carrier(&c, store, dir.path()).unwrap();
+    assert_eq!(carrier.kind(), "own-label");
 }
 
 #[test]
@@ -141,11 +332,11 @@ fn unknown_key_names_file_line_and_key() {
 #[test]
 fn unknown_section_is_an_error() {
     let (_, line, _, key, _) = invalid(Config::from_toml_str(
-        "station = \"b\"\n\n[shop]\nkind = \"upgates\"\n",
+        "station = \"b\"\n\n[shops]\nkind = \"upgates\"\n",
         Path::new("s.toml"),
     ));
     assert_eq!(line, 3);
-    assert_eq!(key, "shop");
+    assert_eq!(key, "shops");
 }
 
 #[test]
@@ -281,4 +472,30 @@ fn default_paths_are_xdg() {
         "{paths:?}"
     );
     assert_ne!(paths.data_dir, paths.config_dir);
+}
+
+#[test]
+fn the_commented_remote_examples_parse_when_uncommented() {
+    let doc = documented_defaults();
+    let start = doc.find("# Remote systems").expect("remote block");
+    let mut text = String::new();
+    for line in doc[start..].lines() {
+        let Some(rest) = line.strip_prefix("# ") else {
+            continue;
+        };
+        let is_key = rest.split_once(" = ").is_some_and(|(k, _)| {
+            !k.is_empty() && k.chars().all(|c| c.is_ascii_lowercase() || c == '_')
+        });
+        if (rest.starts_with('[') || is_key) && !rest.starts_with("key = ") {
+            text.push_str(rest);
+            text.push('\n');
+        }
+    }
+    let c = Config::from_toml_str(&text, Path::new("uncommented.toml"))
+        .unwrap_or_else(|e| panic!("{e}\n{text}"));
+    assert_eq!(c.shop.map(|s| s.kind), Some(ShopKind::Upgates));
+    let carrier = c.carrier.unwrap();
+    assert_eq!(carrier.map.len(), 1);
+    assert_eq!(carrier.map[0].default_weight_kg, Some(1.0));
+    assert_eq!(c.status.unwrap().dispatched.as_deref(), Some("Odeslaná"));
 }

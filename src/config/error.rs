@@ -38,6 +38,15 @@ pub enum ConfigError {
         /// What is wrong.
         message: String,
     },
+    /// A `[shop]` / `[carrier]` setting cannot be used: a secret that is not there, a
+    /// client that cannot be built. Never holds the secret itself.
+    #[error("key `{key}`: {message}")]
+    Remote {
+        /// The dotted key (`shop.key_env`).
+        key: String,
+        /// What is wrong.
+        message: String,
+    },
     /// No home directory, so the default XDG paths cannot be found.
     #[error(
         "cannot find the home directory for the default config and data paths; \
@@ -127,7 +136,8 @@ pub(crate) fn key_at(text: &str, pos: usize) -> Option<String> {
 }
 
 /// The byte span of the value at the dotted `path` in `text` (for errors found after
-/// deserialisation, such as a value out of range).
+/// deserialisation, such as a value out of range). A numeric part indexes an array
+/// (`["carrier", "map", "1", "service"]`).
 pub(crate) fn value_span(text: &str, path: &[&str]) -> Option<Range<usize>> {
     let (doc, _) = DeTable::parse_recoverable(text);
     let (first, rest) = path.split_first()?;
@@ -135,6 +145,7 @@ pub(crate) fn value_span(text: &str, path: &[&str]) -> Option<Range<usize>> {
     for part in rest {
         match value.get_ref() {
             DeValue::Table(t) => value = t.get(*part)?,
+            DeValue::Array(items) => value = items.get(part.parse::<usize>().ok()?)?,
             _ => return None,
         }
     }
@@ -201,6 +212,10 @@ mod tests {
         assert_eq!(
             value_span(text, &["scanner", "min_length"]).map(|s| &text[s]),
             Some("3")
+        );
+        assert_eq!(
+            value_span(text, &["a", "b", "1", "c"]).map(|s| &text[s]),
+            Some("2")
         );
     }
 }

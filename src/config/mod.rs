@@ -9,6 +9,7 @@
 
 mod error;
 mod paths;
+mod remote;
 
 use std::path::{Path, PathBuf};
 
@@ -16,6 +17,12 @@ use serde::Deserialize;
 
 pub use error::ConfigError;
 pub use paths::{CONFIG_FILE_NAME, Paths};
+pub use remote::{
+    BALIKOBOT_URL, BASELINKER_URL, CarrierClient, CarrierKind, CarrierMap, CarrierSection, Remote,
+    Secret, ShipDefaults, ShopClient, ShopKind, ShopSection, StatusSection, build_carrier,
+    build_remote, build_shop, carrier_client, map_shipping, mode_is_private, remote_clients,
+    resolve_secret, resolve_secret_with, shop_client,
+};
 
 /// The default station configuration with a comment on every key.
 pub fn documented_defaults() -> &'static str {
@@ -44,6 +51,12 @@ pub struct Config {
     pub scanner: crate::scan::ScanConfig,
     /// `[packing]`: what a finished package needs.
     pub packing: PackingSection,
+    /// `[shop]`: where orders come from; `None`: no shop (demo or local orders only).
+    pub shop: Option<ShopSection>,
+    /// `[carrier]`: who makes shipments; `None`: packdesk's own labels.
+    pub carrier: Option<CarrierSection>,
+    /// `[status]`: shop statuses of the queue and of our events; `None`: none set.
+    pub status: Option<StatusSection>,
 }
 
 impl Default for Config {
@@ -58,6 +71,9 @@ impl Default for Config {
             out_dir: PathBuf::from("./packdesk-out"),
             scanner: crate::scan::ScanConfig::default(),
             packing: PackingSection::default(),
+            shop: None,
+            carrier: None,
+            status: None,
         }
     }
 }
@@ -86,7 +102,8 @@ impl Default for PackingSection {
 
 impl Config {
     /// Reads and parses `path`. A missing file is an error here; see
-    /// [`Paths::load_config`] for the default location, where it is not.
+    /// [`Paths::load_config`] for the default location, where it is not. A file holding a
+    /// secret (`shop.key`, `carrier.key`) must not be readable by group or others.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
         let text = match std::fs::read_to_string(path) {
             Ok(text) => text,
@@ -102,7 +119,34 @@ impl Config {
                 });
             }
         };
-        Config::from_toml_str(&text, path)
+        let config = Config::from_toml_str(&text, path)?;
+        config.check_secret_file(&text, path)?;
+        Ok(config)
+    }
+
+    /// A secret in the file is accepted only when the file is private (unix mode).
+    fn check_secret_file(&self, text: &str, path: &Path) -> Result<(), ConfigError> {
+        let Some(first) = remote::secrets_in_file(self).into_iter().next() else {
+            return Ok(());
+        };
+        let mode = remote::file_mode(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        match mode {
+            Some(m) if !remote::mode_is_private(m) => Err(ConfigError::at(
+                path,
+                text,
+                error::value_span(text, &first),
+                Some(first.join(".")),
+                format!(
+                    "this file holds a secret but is readable by others (mode {m:03o}): \
+                     run `chmod 600 {}`, or use key_env instead of key",
+                    path.display()
+                ),
+            )),
+            _ => Ok(()),
+        }
     }
 
     /// Parses and validates `text`; `origin` is the file name used in errors.
@@ -142,6 +186,27 @@ impl Config {
                 &["packing", "default_weight_kg"],
                 "must be a weight in kg above 0 and at most 1000",
             );
+        }
+        if let Some((path, message)) = remote::validate(self) {
+            let parts: Vec<&str> = path.iter().map(String::as_str).collect();
+            let mut key = String::new();
+            for p in &parts {
+                if p.parse::<usize>().is_ok() {
+                    key.push_str(&format!("[{p}]"));
+                } else {
+                    if !key.is_empty() {
+                        key.push('.');
+                    }
+                    key.push_str(p);
+                }
+            }
+            return Err(ConfigError::at(
+                origin,
+                text,
+                error::value_span(text, &parts),
+                Some(key),
+                message,
+            ));
         }
         Ok(())
     }

@@ -1,6 +1,7 @@
 //! Order sources: the `Shop` trait and its implementations (Upgates, BaseLinker).
 
 pub mod baselinker;
+pub mod lookup;
 pub mod upgates;
 
 use async_trait::async_trait;
