@@ -3,6 +3,7 @@
 
 pub mod balikobot;
 pub mod baselinker;
+pub mod camera;
 pub mod upgates;
 
 use std::net::SocketAddr;
