@@ -53,6 +53,9 @@ enum Command {
     /// Print barcode sheets as PDF.
     #[command(subcommand)]
     Sheet(SheetCmd),
+    /// List, export (evidence for a dispute) or prune the parcel photos.
+    #[command(subcommand)]
+    Photos(packdesk::camera::cli::PhotosCmd),
 }
 
 #[derive(Args, Debug)]
@@ -161,6 +164,14 @@ fn real_main(cli: Cli) -> Result<()> {
             orders(&store, cmd)
         }
         Command::Sheet(cmd) => sheet(cmd),
+        Command::Photos(cmd) => {
+            let paths = Paths::resolve(cli.dirs.config.as_deref(), cli.dirs.data_dir.as_deref())?;
+            print!(
+                "{}",
+                packdesk::camera::cli::run(&Store::open(&paths.data_dir)?, cmd)?
+            );
+            Ok(())
+        }
     }
 }
 

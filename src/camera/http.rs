@@ -6,6 +6,8 @@ use async_trait::async_trait;
 use diqwest::WithDigestAuth;
 use reqwest::StatusCode;
 
+use crate::domain::text::sanitize;
+
 use super::{Auth, Camera, CameraError, MAX_SNAPSHOT_BYTES, check_jpeg};
 
 /// A camera that answers `GET <url>` with a JPEG, with Basic or Digest auth and a time
@@ -80,9 +82,9 @@ impl HttpCamera {
                 .await
                 .map_err(|e| match e {
                     diqwest::error::Error::Reqwest(e) => self.transport(e),
-                    other => CameraError::Unreachable {
+                    other => CameraError::Challenge {
                         camera: self.shown.clone(),
-                        detail: format!("Digest auth failed: {other}"),
+                        detail: sanitize(&other.to_string()),
                     },
                 })?,
         };

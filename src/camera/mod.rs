@@ -140,6 +140,16 @@ pub enum CameraError {
         /// `none`, `Basic` or `Digest`.
         scheme: &'static str,
     },
+    /// The camera's 401 challenge could not be answered with the configured scheme.
+    #[error(
+        "camera {camera} cannot be logged into with Digest auth ({detail}); if it asks for Basic, set camera.auth = \"basic\""
+    )]
+    Challenge {
+        /// The camera.
+        camera: String,
+        /// What was wrong with the challenge (sanitised).
+        detail: String,
+    },
     /// The camera answered with an HTTP error.
     #[error("camera {camera} answered HTTP {status}")]
     Status {
