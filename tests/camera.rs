@@ -624,3 +624,52 @@ async fn photo_gate_blocks_only_required_without_photo() {
     assert_eq!(photo_gate(PhotoPolicy::Required, &list), Gate::Allowed);
     assert_eq!(photo_gate(PhotoPolicy::Optional, &list), Gate::Allowed);
 }
+
+#[tokio::test]
+async fn cli_finds_the_order_by_number() {
+    let (_dir, store, photos) = open_store();
+    let orders = packdesk::demo::generate(3, 2, Utc::now());
+    store.import_orders(&orders).expect("imported");
+    let order = orders.first().expect("an order");
+    let (_sim, running) = camera_sim(SimAuth::None, Faults::default()).await;
+    let r = photos
+        .take(
+            &http(&running, Auth::None, 3000),
+            &order.key(),
+            None,
+            "b",
+            None,
+        )
+        .await
+        .expect("taken");
+    let listed = run(
+        &store,
+        PhotosCmd::List {
+            order: order.number.clone(),
+        },
+    )
+    .expect("listed");
+    assert!(listed.contains(&r.sha256), "{listed}");
+    let out = tempfile::tempdir().expect("out");
+    run(
+        &store,
+        PhotosCmd::Export {
+            order: order.number.clone(),
+            out: out.path().to_path_buf(),
+        },
+    )
+    .expect("exported by number");
+    let name = r.path.file_name().expect("name");
+    assert_eq!(
+        sha_hex(&std::fs::read(out.path().join(name)).expect("copied")),
+        r.sha256
+    );
+    let err = run(
+        &store,
+        PhotosCmd::List {
+            order: "no-such-order".into(),
+        },
+    )
+    .expect_err("no photos");
+    assert!(err.to_string().contains("no-such-order"), "{err}");
+}

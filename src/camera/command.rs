@@ -21,11 +21,32 @@ static NEXT_FILE: AtomicU64 = AtomicU64::new(0);
 /// Runs `program args…` for every snapshot. An argument containing `{out}` gets the path
 /// of a fresh temporary file the program must write the JPEG to; without `{out}` the
 /// JPEG is read from standard output. The program is killed when it outlives the timeout.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct CommandCamera {
     program: String,
     args: Vec<String>,
     timeout: Duration,
+}
+
+/// An argument with the credentials of a URL in it (`rtsp://user:pass@host/…`) masked.
+fn redact_arg(arg: &str) -> String {
+    match (arg.find("://"), arg.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end + 3 => {
+            format!("{}***{}", &arg[..scheme_end + 3], &arg[at..])
+        }
+        _ => arg.to_string(),
+    }
+}
+
+impl std::fmt::Debug for CommandCamera {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let args: Vec<String> = self.args.iter().map(|a| redact_arg(a)).collect();
+        f.debug_struct("CommandCamera")
+            .field("program", &self.program)
+            .field("args", &args)
+            .field("timeout", &self.timeout)
+            .finish()
+    }
 }
 
 /// Removes the temporary output file however the snapshot ends.
@@ -146,5 +167,28 @@ impl Camera for CommandCamera {
 
     fn describe(&self) -> String {
         self.program.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_masks_url_credentials_in_arguments() {
+        let cam = CommandCamera::new(
+            "ffmpeg",
+            vec![
+                "-i".into(),
+                "rtsp://admin:Pa55@10.0.0.9:554/stream1".into(),
+                "{out}".into(),
+            ],
+            Duration::from_secs(5),
+        );
+        let shown = format!("{cam:?}");
+        assert!(!shown.contains("Pa55"), "{shown}");
+        assert!(shown.contains("rtsp://***@10.0.0.9:554/stream1"), "{shown}");
+        assert_eq!(redact_arg("http://host/a@b"), "http://***@b");
+        assert_eq!(redact_arg("-frames:v"), "-frames:v");
     }
 }
