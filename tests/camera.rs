@@ -159,6 +159,7 @@ async fn digest_roundtrip(algorithm: DigestAlgorithm) {
     assert_ne!(a, b, "every snapshot is a new picture");
     assert_eq!(sim.served(), 2);
     assert!(sim.unauthorized_count() >= 1, "a challenge was answered");
+    assert_eq!(sim.last_digest_algorithm(), Some(algorithm));
 
     let err = http(&running, digest("admin", "not-the-password"), 3000)
         .snapshot()
@@ -185,6 +186,31 @@ async fn digest_sha256_snapshot() {
 }
 
 #[tokio::test]
+async fn digest_answers_the_strongest_of_several_challenges() {
+    let sim = CameraSim::new_offering_more(
+        SimAuth::Digest {
+            user: "admin".into(),
+            pass: PASSWORD.into(),
+            algorithm: DigestAlgorithm::Sha256,
+        },
+        Faults::default(),
+        11,
+    );
+    let running = sim.start(0).await.expect("starts");
+    // The 401 carries Basic, Digest MD5 and Digest SHA-256, in that order.
+    http(&running, digest("admin", PASSWORD), 3000)
+        .snapshot()
+        .await
+        .expect("digest among several challenges");
+    assert_eq!(sim.last_digest_algorithm(), Some(DigestAlgorithm::Sha256));
+    http(&running, basic("admin", PASSWORD), 3000)
+        .snapshot()
+        .await
+        .expect("this camera takes Basic too");
+    assert_eq!(sim.served(), 2);
+}
+
+#[tokio::test]
 async fn digest_client_against_basic_only_camera_is_refused() {
     let (_sim, running) = camera_sim(
         SimAuth::Basic {
@@ -203,6 +229,7 @@ async fn digest_client_against_basic_only_camera_is_refused() {
     assert!(!text.contains(PASSWORD), "{text}");
     assert!(text.contains(&running.base_url), "{text}");
     assert!(text.contains("camera.auth = \"basic\""), "{text}");
+    assert!(text.contains("offers only: Basic"), "{text}");
 }
 
 #[tokio::test]

@@ -3,8 +3,8 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use diqwest::WithDigestAuth;
 use reqwest::StatusCode;
+use reqwest::header::{AUTHORIZATION, WWW_AUTHENTICATE};
 
 use crate::domain::text::sanitize;
 
@@ -77,20 +77,25 @@ impl HttpCamera {
                 .send()
                 .await
                 .map_err(|e| self.transport(e))?,
-            Auth::Digest { user, pass } => request
-                .send_digest_auth((user.as_str(), pass.expose()))
-                .await
-                .map_err(|e| match e {
-                    diqwest::error::Error::Reqwest(e) => self.transport(e),
-                    other => CameraError::Challenge {
-                        camera: self.shown.clone(),
-                        detail: sanitize(&other.to_string()),
-                    },
-                })?,
+            Auth::Digest { user, pass } => {
+                let first = request.send().await.map_err(|e| self.transport(e))?;
+                if first.status() != StatusCode::UNAUTHORIZED {
+                    first
+                } else {
+                    let answer = self.digest_answer(first.headers(), user, pass.expose())?;
+                    self.client
+                        .get(self.url.clone())
+                        .header(AUTHORIZATION, answer)
+                        .send()
+                        .await
+                        .map_err(|e| self.transport(e))?
+                }
+            }
         };
         match response.status() {
-            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => {
+            s @ (StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN) => {
                 return Err(CameraError::Unauthorized {
+                    status: s.as_u16(),
                     camera: self.shown.clone(),
                     user: self.auth.user().unwrap_or("-").to_string(),
                     scheme: self.auth.scheme(),
@@ -121,11 +126,79 @@ impl HttpCamera {
         Ok(body)
     }
 
+    /// The `Authorization` value answering the camera's Digest challenge. A camera may
+    /// send several `WWW-Authenticate` headers (Basic and Digest, or Digest with MD5 and
+    /// with SHA-256): the strongest Digest one is answered.
+    fn digest_answer(
+        &self,
+        headers: &reqwest::header::HeaderMap,
+        user: &str,
+        pass: &str,
+    ) -> Result<String, CameraError> {
+        let challenge = |detail: String| CameraError::Challenge {
+            camera: self.shown.clone(),
+            detail: sanitize(&detail),
+        };
+        let offered: Vec<&str> = headers
+            .get_all(WWW_AUTHENTICATE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .collect();
+        let mut best: Option<digest_auth::WwwAuthenticateHeader> = None;
+        let mut last_error = None;
+        for h in &offered {
+            let is_digest = h
+                .trim_start()
+                .get(..6)
+                .is_some_and(|s| s.eq_ignore_ascii_case("digest"));
+            if !is_digest {
+                continue;
+            }
+            match digest_auth::parse(h) {
+                Ok(p) => {
+                    if best
+                        .as_ref()
+                        .is_none_or(|b| strength(p.algorithm.algo) > strength(b.algorithm.algo))
+                    {
+                        best = Some(p);
+                    }
+                }
+                Err(e) => last_error = Some(e.to_string()),
+            }
+        }
+        let Some(mut prompt) = best else {
+            return Err(challenge(match last_error {
+                Some(e) => format!("its Digest challenge is invalid: {e}"),
+                None if offered.is_empty() => "it sent no WWW-Authenticate challenge".into(),
+                None => format!("it offers only: {}", offered.join(" | ")),
+            }));
+        };
+        let uri = match self.url.query() {
+            Some(q) => format!("{}?{q}", self.url.path()),
+            None => self.url.path().to_string(),
+        };
+        let context = digest_auth::AuthContext::new(user, pass, uri);
+        prompt
+            .respond(&context)
+            .map(|a| a.to_header_string())
+            .map_err(|e| challenge(e.to_string()))
+    }
+
     fn too_large(&self) -> CameraError {
         CameraError::NotJpeg {
             camera: self.shown.clone(),
             detail: format!("answer larger than {MAX_SNAPSHOT_BYTES} bytes"),
         }
+    }
+}
+
+/// Preference among Digest algorithms (RFC 7616 §3.7: the client uses the first it
+/// supports; we take the strongest).
+fn strength(a: digest_auth::AlgorithmType) -> u8 {
+    match a {
+        digest_auth::AlgorithmType::MD5 => 0,
+        digest_auth::AlgorithmType::SHA2_256 => 1,
+        digest_auth::AlgorithmType::SHA2_512_256 => 2,
     }
 }
 

@@ -130,9 +130,11 @@ pub enum CameraError {
     },
     /// The camera refused the credentials.
     #[error(
-        "camera {camera} refused the login of user `{user}` ({scheme} auth, HTTP 401): check camera.user and the password in camera.password_env"
+        "camera {camera} refused the login of user `{user}` ({scheme} auth, HTTP {status}): check camera.user and the password in camera.password_env"
     )]
     Unauthorized {
+        /// 401, or 403 from cameras that answer so (or lock the user out).
+        status: u16,
         /// The camera.
         camera: String,
         /// The user that was tried (no user: `-`).

@@ -1,7 +1,8 @@
 //! A simulated IP camera: `GET /snapshot.jpg` answers a fresh JPEG (a frame counter drawn
 //! as blocks, so every picture differs), behind no auth, HTTP Basic, or HTTP Digest
 //! (RFC 7616, MD5 or SHA-256, `qop="auth"`, nonces it issued, nonce counts that must
-//! grow), with the injected [`Faults`] (latency, 503, answers that never come).
+//! grow; [`CameraSim::new_offering_more`] also offers Basic and MD5 in further
+//! `WWW-Authenticate` headers, as many cameras do), with the injected [`Faults`] (latency, 503, answers that never come).
 //!
 //! The Digest check is written here independently of the client's crate, so a test
 //! through it checks the client's computation.
@@ -98,8 +99,12 @@ struct Inner {
     requests: AtomicU64,
     served: AtomicU64,
     unauthorized: AtomicU64,
+    /// Also offer Basic and Digest MD5 challenges (before the configured one).
+    extra_challenges: bool,
     /// Issued nonces and the highest nonce count seen for each.
     nonces: Mutex<HashMap<String, u64>>,
+    /// The algorithm of the last accepted Digest answer.
+    last_algorithm: Mutex<Option<DigestAlgorithm>>,
 }
 
 /// The simulated camera's handle: run it, read back what it did.
@@ -117,7 +122,7 @@ impl std::fmt::Debug for CameraSim {
     }
 }
 
-fn lock(m: &Mutex<HashMap<String, u64>>) -> MutexGuard<'_, HashMap<String, u64>> {
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     match m.lock() {
         Ok(g) => g,
         Err(p) => p.into_inner(),
@@ -137,9 +142,27 @@ impl CameraSim {
                 requests: AtomicU64::new(0),
                 served: AtomicU64::new(0),
                 unauthorized: AtomicU64::new(0),
+                extra_challenges: false,
                 nonces: Mutex::new(HashMap::new()),
+                last_algorithm: Mutex::new(None),
             }),
         }
+    }
+
+    /// Like [`CameraSim::new`], but a Digest camera also offers Basic and Digest MD5 (in
+    /// separate `WWW-Authenticate` headers, before its configured algorithm) and accepts
+    /// all of them, as many real cameras do.
+    pub fn new_offering_more(auth: SimAuth, faults: Faults, seed: u64) -> CameraSim {
+        let mut sim = CameraSim::new(auth, faults, seed);
+        if let Some(inner) = Arc::get_mut(&mut sim.inner) {
+            inner.extra_challenges = true;
+        }
+        sim
+    }
+
+    /// The algorithm of the last accepted Digest answer.
+    pub fn last_digest_algorithm(&self) -> Option<DigestAlgorithm> {
+        *lock(&self.inner.last_algorithm)
     }
 
     /// The routes: `GET /snapshot.jpg`.
@@ -213,12 +236,25 @@ fn parse_digest_params(value: &str) -> Option<HashMap<String, String>> {
     }
 }
 
+/// The Digest algorithms the camera offers, in the order of its challenges.
+fn offered(inner: &Inner, configured: DigestAlgorithm) -> Vec<DigestAlgorithm> {
+    if inner.extra_challenges && configured != DigestAlgorithm::Md5 {
+        vec![DigestAlgorithm::Md5, configured]
+    } else {
+        vec![configured]
+    }
+}
+
 fn unauthorized(inner: &Inner) -> Response {
     inner.unauthorized.fetch_add(1, Ordering::Relaxed);
-    let challenge = match &inner.auth {
-        SimAuth::None => return StatusCode::UNAUTHORIZED.into_response(),
-        SimAuth::Basic { .. } => format!("Basic realm=\"{REALM}\""),
+    let mut challenges = Vec::new();
+    match &inner.auth {
+        SimAuth::None => {}
+        SimAuth::Basic { .. } => challenges.push(format!("Basic realm=\"{REALM}\"")),
         SimAuth::Digest { algorithm, .. } => {
+            if inner.extra_challenges {
+                challenges.push(format!("Basic realm=\"{REALM}\""));
+            }
             let n = inner.requests.load(Ordering::Relaxed);
             let nonce = hex::encode(Sha256::digest(format!(
                 "{}:{n}:{:?}",
@@ -226,18 +262,33 @@ fn unauthorized(inner: &Inner) -> Response {
                 std::time::SystemTime::now()
             )));
             lock(&inner.nonces).insert(nonce.clone(), 0);
-            format!(
-                "Digest realm=\"{REALM}\", qop=\"auth\", algorithm={}, nonce=\"{nonce}\", opaque=\"{}\"",
-                algorithm.name(),
-                hex::encode(Md5::digest(REALM.as_bytes()))
-            )
+            let opaque = hex::encode(Md5::digest(REALM.as_bytes()));
+            for a in offered(inner, *algorithm) {
+                challenges.push(format!(
+                    "Digest realm=\"{REALM}\", qop=\"auth\", algorithm={}, nonce=\"{nonce}\", opaque=\"{opaque}\"",
+                    a.name()
+                ));
+            }
         }
-    };
+    }
     let mut r = (StatusCode::UNAUTHORIZED, "Unauthorized").into_response();
-    if let Ok(v) = HeaderValue::from_str(&challenge) {
-        r.headers_mut().insert(header::WWW_AUTHENTICATE, v);
+    for c in challenges {
+        if let Ok(v) = HeaderValue::from_str(&c) {
+            r.headers_mut().append(header::WWW_AUTHENTICATE, v);
+        }
     }
     r
+}
+
+fn basic_ok(value: &str, user: &str, pass: &str) -> bool {
+    value
+        .strip_prefix("Basic ")
+        .and_then(|b| {
+            base64::engine::general_purpose::STANDARD
+                .decode(b.trim())
+                .ok()
+        })
+        .is_some_and(|d| d == format!("{user}:{pass}").as_bytes())
 }
 
 fn authorized(inner: &Inner, method: &Method, uri: &str, headers: &HeaderMap) -> bool {
@@ -247,14 +298,12 @@ fn authorized(inner: &Inner, method: &Method, uri: &str, headers: &HeaderMap) ->
     match (&inner.auth, given) {
         (SimAuth::None, _) => true,
         (_, None) => false,
-        (SimAuth::Basic { user, pass }, Some(v)) => v
-            .strip_prefix("Basic ")
-            .and_then(|b| {
-                base64::engine::general_purpose::STANDARD
-                    .decode(b.trim())
-                    .ok()
-            })
-            .is_some_and(|d| d == format!("{user}:{pass}").as_bytes()),
+        (SimAuth::Basic { user, pass }, Some(v)) => basic_ok(v, user, pass),
+        (SimAuth::Digest { user, pass, .. }, Some(v))
+            if inner.extra_challenges && v.starts_with("Basic ") =>
+        {
+            basic_ok(v, user, pass)
+        }
         (
             SimAuth::Digest {
                 user,
@@ -267,12 +316,19 @@ fn authorized(inner: &Inner, method: &Method, uri: &str, headers: &HeaderMap) ->
                 return false;
             };
             let field = |k: &str| p.get(k).map(String::as_str).unwrap_or_default();
+            // No algorithm parameter means MD5 (RFC 7616 §3.3).
+            let used = offered(inner, *algorithm).into_iter().find(|a| {
+                p.get("algorithm").map_or(*a == DigestAlgorithm::Md5, |x| {
+                    x.eq_ignore_ascii_case(a.name())
+                })
+            });
+            let Some(algorithm) = used else {
+                return false;
+            };
             if field("username") != user
                 || field("realm") != REALM
                 || field("uri") != uri
                 || field("qop") != "auth"
-                || p.get("algorithm")
-                    .is_some_and(|a| !a.eq_ignore_ascii_case(algorithm.name()))
             {
                 return false;
             }
@@ -295,6 +351,7 @@ fn authorized(inner: &Inner, method: &Method, uri: &str, headers: &HeaderMap) ->
             match nonces.get_mut(nonce) {
                 Some(last) if nc > *last => {
                     *last = nc;
+                    *lock(&inner.last_algorithm) = Some(algorithm);
                     true
                 }
                 _ => false,
