@@ -643,10 +643,18 @@ async fn photo_gate_blocks_only_required_without_photo() {
     // A required photo blocking packed, then the photo taken via the simulated camera.
     let (_sim, running) = camera_sim(SimAuth::None, Faults::default()).await;
     let (_d, _s, photos) = open_store();
+    assert!(matches!(
+        photos.gate(PhotoPolicy::Required, ORDER).expect("gate"),
+        Gate::Blocked(_)
+    ));
     photos
         .take(&http(&running, Auth::None, 3000), ORDER, None, "b", None)
         .await
         .expect("taken");
+    assert_eq!(
+        photos.gate(PhotoPolicy::Required, ORDER).expect("gate"),
+        Gate::Allowed
+    );
     let list = photos.list(ORDER).expect("list");
     assert_eq!(photo_gate(PhotoPolicy::Required, &list), Gate::Allowed);
     assert_eq!(photo_gate(PhotoPolicy::Optional, &list), Gate::Allowed);

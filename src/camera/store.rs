@@ -365,6 +365,16 @@ impl PhotoStore {
             .collect()
     }
 
+    /// [`photo_gate`](super::photo_gate) for this order's stored photos: may it be marked
+    /// packed under `policy`?
+    pub fn gate(
+        &self,
+        policy: super::PhotoPolicy,
+        order_key: &str,
+    ) -> Result<super::Gate, PhotoError> {
+        Ok(super::photo_gate(policy, &self.list(order_key)?))
+    }
+
     /// Reads a photo's file and checks it still has its recorded SHA-256.
     pub fn read_verified(&self, record: &PhotoRecord) -> Result<Vec<u8>, PhotoError> {
         let path = self.file_path(record);
