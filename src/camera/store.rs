@@ -339,9 +339,16 @@ impl PhotoStore {
             size: jpeg.len() as u64,
             path: rel,
         };
-        self.tree
-            .insert(record_key(order_key, seq), encode(&record)?)
-            .map_err(|e| self.store_io(e))?;
+        let inserted = encode(&record).and_then(|v| {
+            self.tree
+                .insert(record_key(order_key, seq), v)
+                .map_err(|e| self.store_io(e))
+        });
+        if let Err(e) = inserted {
+            // A file without its record would be evidence nobody can find or prune.
+            let _ = remove_read_only(&path);
+            return Err(e);
+        }
         self.store.flush()?;
         tracing::info!(order = %order_key, seq, bytes = record.size, sha256 = %record.sha256, "photo stored");
         Ok(record)
