@@ -5,6 +5,7 @@
 //! `docs`, `shop`, `carrier` and `sim`.
 
 pub mod app;
+pub mod camera;
 pub mod carrier;
 pub mod config;
 pub mod demo;

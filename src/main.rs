@@ -60,6 +60,9 @@ enum Command {
     /// Find, show and change orders in the configured shop.
     #[command(subcommand)]
     Order(packdesk::shop::lookup::OrderCmd),
+    /// List, export (evidence for a dispute) or prune the parcel photos.
+    #[command(subcommand)]
+    Photos(packdesk::camera::cli::PhotosCmd),
 }
 
 #[derive(Args, Debug)]
@@ -178,6 +181,14 @@ fn real_main(cli: Cli) -> Result<()> {
             cmd,
             &mut std::io::stdout(),
         ),
+        Command::Photos(cmd) => {
+            let paths = Paths::resolve(cli.dirs.config.as_deref(), cli.dirs.data_dir.as_deref())?;
+            print!(
+                "{}",
+                packdesk::camera::cli::run(&Store::open(&paths.data_dir)?, cmd)?
+            );
+            Ok(())
+        }
     }
 }
 

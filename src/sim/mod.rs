@@ -4,6 +4,7 @@
 pub mod balikobot;
 pub mod baselinker;
 pub mod cli;
+pub mod camera;
 pub mod upgates;
 
 use std::net::SocketAddr;

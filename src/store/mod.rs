@@ -568,6 +568,11 @@ impl Store {
             .collect()
     }
 
+    /// Opens (or creates) a tree of this database owned by another module (`photos` …).
+    pub fn open_tree(&self, name: &str) -> Result<sled::Tree, StoreError> {
+        self.db.open_tree(name).map_err(|e| self.io(e))
+    }
+
     /// Flushes everything written so far to disk.
     pub fn flush(&self) -> Result<(), StoreError> {
         self.db.flush().map(|_| ()).map_err(|e| self.io(e))
