@@ -37,6 +37,9 @@ impl IppTarget {
                 });
             }
         }
+        // reqwest is built without a default crypto provider; without one it panics when
+        // the client is built. Installing fails only when one is already there.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let client = AsyncIppClient::builder(parsed.clone())
             .request_timeout(limit)
             .build();
