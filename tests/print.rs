@@ -437,21 +437,23 @@ fn find_printed(needle: &str) -> Option<(PathBuf, String)> {
     None
 }
 
-#[tokio::test]
-async fn cups_prints_a_label_over_ipp() {
-    require_cups();
-    let tracking = format!(
-        "PD{}",
+/// A tracking number no earlier run used.
+fn fresh_tracking(prefix: &str) -> String {
+    format!(
+        "{prefix}{}",
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap()
-            .as_millis()
-    );
-    let pdf = own_label_pdf(&LabelData {
+            .as_micros()
+    )
+}
+
+fn label_pdf(tracking: &str) -> Vec<u8> {
+    own_label_pdf(&LabelData {
         order_number: "2026-000777".into(),
         parcel_no: 1,
         parcel_count: 1,
-        tracking_number: tracking.clone(),
+        tracking_number: tracking.to_string(),
         carrier: "Zásilkovna".into(),
         service: String::new(),
         sender: "Sklad Brno".into(),
@@ -469,7 +471,26 @@ async fn cups_prints_a_label_over_ipp() {
         cod: Some(Money::new(49_900, "CZK")),
         weight_kg: Some(0.8),
     })
-    .unwrap();
+    .unwrap()
+}
+
+/// Runs a CUPS admin command (needs root or the lpadmin group, as in CI).
+fn cups_admin(cmd: &str, queue: &str) {
+    let ok = Command::new(cmd)
+        .arg(queue)
+        .output()
+        .is_ok_and(|o| o.status.success());
+    assert!(
+        ok,
+        "`{cmd} {queue}` failed: run the tests as root (as CI does) after `sudo bash .ci/cups-setup`"
+    );
+}
+
+#[tokio::test]
+async fn cups_prints_a_label_over_ipp() {
+    require_cups();
+    let tracking = fresh_tracking("PD");
+    let pdf = label_pdf(&tracking);
     let (_d, _s, queue) = temp_queue();
     let queued = queue
         .enqueue(NewJob {
@@ -513,6 +534,53 @@ async fn cups_prints_a_label_over_ipp() {
         path.display()
     ));
     let _ = std::fs::remove_file(path);
+}
+
+#[tokio::test]
+async fn a_job_held_by_a_stopped_printer_is_polled_again_not_sent_twice() {
+    require_cups();
+    cups_admin("cupsdisable", "cupspdf-stopped");
+    let tracking = fresh_tracking("PS");
+    let (_d, _s, queue) = temp_queue();
+    let queued = queue
+        .enqueue(NewJob {
+            name: format!("label-{tracking}.pdf"),
+            kind: DocKind::Label,
+            format: Format::Pdf,
+            content: JobContent::Bytes(label_pdf(&tracking)),
+            printer: Printer::Ipp {
+                uri: "ipp://localhost:631/printers/cupspdf-stopped".into(),
+                user: "packdesk-test-anon".into(),
+                timeout_secs: 1,
+            },
+            key: None,
+        })
+        .await
+        .unwrap();
+    drain(&queue).await;
+    let held = job(&queue, queued.id);
+    assert_eq!(held.state, JobState::Queued, "{held:?}");
+    let remote = held.remote_job.expect("the IPP job id is kept");
+    let error = held.last_error.clone().unwrap_or_default();
+    assert!(
+        error.contains(&format!("IPP job {remote} is still pending")),
+        "{error}"
+    );
+
+    // Paper is in again: the same CUPS job completes; nothing is sent a second time.
+    cups_admin("cupsenable", "cupspdf-stopped");
+    queue.retry(queued.id).await.unwrap();
+    drain(&queue).await;
+    cups_admin("cupsdisable", "cupspdf-stopped");
+    let done = job(&queue, queued.id);
+    assert_eq!(done.state, JobState::Done, "{done:?}");
+    assert_eq!(done.remote_job, Some(remote));
+    assert_eq!(done.attempts, 2);
+    let printed = find_printed(&tracking);
+    assert!(printed.is_some(), "the held job came out");
+    if let Some((path, _)) = printed {
+        let _ = std::fs::remove_file(path);
+    }
 }
 
 #[tokio::test]

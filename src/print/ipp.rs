@@ -58,10 +58,15 @@ impl IppTarget {
         &self,
         doc: Document<'_>,
         resume_job: Option<i32>,
+        accepted: &mut (dyn FnMut(i32) + Send),
     ) -> Result<Printed, PrintError> {
         let job_id = match resume_job {
             Some(id) => id,
-            None => self.submit(doc).await?,
+            None => {
+                let id = self.submit(doc).await?;
+                accepted(id);
+                id
+            }
         };
         self.wait(job_id).await
     }

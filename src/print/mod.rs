@@ -277,11 +277,14 @@ impl Printer {
     /// Prints `doc` and waits until the printer is done with it.
     ///
     /// `resume_job` is an IPP job id from an earlier attempt that was still pending: the
-    /// job is polled instead of sent again, so it is not printed twice.
+    /// job is polled instead of sent again, so it is not printed twice. `accepted` is
+    /// called with the IPP job id as soon as the printer has taken a new job (before
+    /// waiting for it), so the caller can record it.
     pub async fn print(
         &self,
         doc: Document<'_>,
         resume_job: Option<i32>,
+        accepted: &mut (dyn FnMut(i32) + Send),
     ) -> Result<Printed, PrintError> {
         match self {
             Printer::Ipp {
@@ -290,7 +293,7 @@ impl Printer {
                 timeout_secs,
             } => {
                 let target = ipp::IppTarget::new(uri, user, Duration::from_secs(*timeout_secs))?;
-                target.print(doc, resume_job).await
+                target.print(doc, resume_job, accepted).await
             }
             Printer::Raw9100 {
                 address,

@@ -296,11 +296,15 @@ impl PrintQueue {
             if job.state == JobState::Printing {
                 queue.update(job.id, |j| {
                     j.state = JobState::Queued;
-                    j.last_error = Some(
-                        "packdesk stopped while this job was printing; it is tried again \
-                         and may come out twice"
+                    j.last_error = Some(match j.remote_job {
+                        Some(remote) => format!(
+                            "packdesk stopped while the printer had this job (IPP job \
+                             {remote}); its state is asked again"
+                        ),
+                        None => "packdesk stopped while this job was being sent; it is sent \
+                                 again and may come out twice"
                             .into(),
-                    );
+                    });
                     Ok(())
                 })?;
                 tracing::warn!(id = job.id, "print job interrupted; queued again");
@@ -613,7 +617,18 @@ impl PrintQueue {
                         format: job.format,
                         bytes: &bytes,
                     };
-                    job.printer.print(doc, job.remote_job).await
+                    // Recorded at once: should packdesk stop while the printer works on
+                    // the job, the next start polls it instead of sending it again.
+                    let mut accepted = |remote: i32| {
+                        let recorded = self.update(job.id, |j| {
+                            j.remote_job = Some(remote);
+                            Ok(())
+                        });
+                        if let Err(e) = recorded {
+                            tracing::error!(id = job.id, remote, error = %e, "cannot record the IPP job id");
+                        }
+                    };
+                    job.printer.print(doc, job.remote_job, &mut accepted).await
                 }
                 Err(QueueError::Content { path, source, .. }) => {
                     Err(PrintError::Content { path, source })
@@ -695,6 +710,56 @@ impl PrintQueue {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn temp_tree() -> sled::Tree {
+        match sled::Config::new().temporary(true).open() {
+            Ok(db) => match db.open_tree(TREE) {
+                Ok(t) => t,
+                Err(e) => panic!("{e}"),
+            },
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn jobs_interrupted_while_printing_are_queued_again_on_open() {
+        let tree = temp_tree();
+        let queue = PrintQueue::from_tree(tree.clone(), QueueOptions::default()).unwrap();
+        let printer = Printer::Dir {
+            dir: PathBuf::from("/nonexistent"),
+        };
+        let new = |name: &str| NewJob {
+            name: name.into(),
+            kind: DocKind::Label,
+            format: Format::Pdf,
+            content: JobContent::Bytes(b"%PDF".to_vec()),
+            printer: printer.clone(),
+            key: None,
+        };
+        let sent = queue.enqueue(new("a.pdf")).await.unwrap();
+        let at_printer = queue.enqueue(new("b.pdf")).await.unwrap();
+        // What a crash leaves behind: both claimed, one already taken by an IPP printer.
+        assert_eq!(queue.claim_due().unwrap().map(|j| j.id), Some(sent.id));
+        assert_eq!(
+            queue.claim_due().unwrap().map(|j| j.id),
+            Some(at_printer.id)
+        );
+        queue
+            .update(at_printer.id, |j| {
+                j.remote_job = Some(42);
+                Ok(())
+            })
+            .unwrap();
+        drop(queue);
+
+        let queue = PrintQueue::from_tree(tree, QueueOptions::default()).unwrap();
+        let a = queue.get(sent.id).unwrap().unwrap();
+        let b = queue.get(at_printer.id).unwrap().unwrap();
+        assert_eq!((a.state, b.state), (JobState::Queued, JobState::Queued));
+        assert!(a.last_error.unwrap().contains("may come out twice"));
+        assert_eq!(b.remote_job, Some(42));
+        assert!(b.last_error.unwrap().contains("IPP job 42"));
+    }
 
     #[test]
     fn backoff_doubles_up_to_the_limit() {
