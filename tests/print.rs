@@ -584,6 +584,27 @@ async fn a_job_held_by_a_stopped_printer_is_polled_again_not_sent_twice() {
 }
 
 #[tokio::test]
+async fn zpl_through_a_cups_raw_queue_arrives_unchanged() {
+    require_cups();
+    // The queue `zpl-raw` forwards to 127.0.0.1:19100 (see .ci/cups-setup).
+    let listener = match TcpListener::bind("127.0.0.1:19100").await {
+        Ok(l) => l,
+        Err(e) => panic!("port 19100 (the zpl-raw queue's printer) is busy: {e}"),
+    };
+    let received = tokio::spawn(receive_one(listener));
+    let (_d, _s, queue) = temp_queue();
+    let queued = queue.enqueue(zpl_job(ipp("zpl-raw"))).await.unwrap();
+    drain(&queue).await;
+    let done = job(&queue, queued.id);
+    assert_eq!(done.state, JobState::Done, "{done:?}");
+    let got = tokio::time::timeout(Duration::from_secs(10), received)
+        .await
+        .expect("CUPS forwards the job within 10 s")
+        .unwrap();
+    assert_eq!(got, ZPL);
+}
+
+#[tokio::test]
 async fn cups_queue_not_accepting_jobs_leaves_the_job_queued() {
     require_cups();
     let (_d, _s, queue) = temp_queue();
