@@ -567,6 +567,36 @@ async fn a_job_held_by_a_stopped_printer_is_polled_again_not_sent_twice() {
         "{error}"
     );
 
+    // A second held job is cancelled: at CUPS too, so it never comes out later.
+    let second = queue
+        .enqueue(NewJob {
+            name: "held-then-cancelled.pdf".into(),
+            kind: DocKind::Label,
+            format: Format::Pdf,
+            content: JobContent::Bytes(label_pdf(&fresh_tracking("PC"))),
+            printer: held.printer.clone(),
+            key: None,
+        })
+        .await
+        .unwrap();
+    // Only the new job is due (the first waits for its backoff).
+    assert_eq!(drain(&queue).await.len(), 2);
+    let second_remote = job(&queue, second.id).remote_job.expect("held at CUPS");
+    let cancelled = queue.cancel(second.id).await.unwrap();
+    assert_eq!(cancelled.state, JobState::Cancelled);
+    assert_eq!(cancelled.remote_job, None, "{cancelled:?}");
+    let lpstat = |which: &str| {
+        let out = Command::new("lpstat")
+            .args(["-W", which, "-o", "cupspdf-stopped"])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let id_col = format!("cupspdf-stopped-{second_remote} ");
+    assert!(lpstat("all").contains(&id_col), "CUPS knows the job");
+    let pending = lpstat("not-completed");
+    assert!(!pending.contains(&id_col), "cancelled at CUPS: {pending}");
+
     // Paper is in again: the same CUPS job completes; nothing is sent a second time.
     cups_admin("cupsenable", "cupspdf-stopped");
     queue.retry(queued.id).await.unwrap();

@@ -71,6 +71,17 @@ impl IppTarget {
         self.wait(job_id).await
     }
 
+    /// Cancels a job the printer holds (Cancel-Job).
+    pub(super) async fn cancel(&self, job_id: i32) -> Result<(), PrintError> {
+        let op = IppOperationBuilder::cancel_job(self.uri.clone(), job_id)
+            .user_name(&self.user)
+            .build()
+            .map_err(|e| self.protocol(format!("cannot build Cancel-Job: {e}")))?;
+        self.send(op, "Cancel-Job").await?;
+        tracing::info!(printer = %self.shown, job_id, "IPP job cancelled");
+        Ok(())
+    }
+
     async fn submit(&self, doc: Document<'_>) -> Result<i32, PrintError> {
         let name: String = doc.name.chars().take(MAX_NAME_CHARS).collect();
         let payload = IppPayload::new_async(futures::io::Cursor::new(doc.bytes.to_vec()));

@@ -22,7 +22,8 @@ use tokio::io::AsyncWriteExt;
 
 pub use config::{ConfigProblem, PrinterKind, PrinterSection, PrintersSection, Role, RouteError};
 pub use queue::{
-    JobContent, JobState, NewJob, PrintEvent, PrintJob, PrintQueue, QueueError, QueueOptions,
+    ContentRef, JobContent, JobState, NewJob, PrintEvent, PrintJob, PrintQueue, QueueError,
+    QueueOptions,
 };
 
 /// What a document is; decides which printer it goes to.
@@ -300,6 +301,25 @@ impl Printer {
                 timeout_secs,
             } => send_raw(address, doc.bytes, Duration::from_secs(*timeout_secs)).await,
             Printer::Dir { dir } => write_to_dir(dir, doc).await,
+        }
+    }
+}
+
+impl Printer {
+    /// Cancels the job `remote_job` the printer holds. Only IPP printers keep jobs; for the
+    /// others this does nothing.
+    pub async fn cancel_remote(&self, remote_job: i32) -> Result<(), PrintError> {
+        match self {
+            Printer::Ipp {
+                uri,
+                user,
+                timeout_secs,
+            } => {
+                ipp::IppTarget::new(uri, user, Duration::from_secs(*timeout_secs))?
+                    .cancel(remote_job)
+                    .await
+            }
+            Printer::Raw9100 { .. } | Printer::Dir { .. } => Ok(()),
         }
     }
 }

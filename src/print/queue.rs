@@ -485,8 +485,31 @@ impl PrintQueue {
         Ok(job)
     }
 
-    /// Cancels a queued or failed job; it stays listed as cancelled.
+    /// Cancels a queued or failed job; it stays listed as cancelled. A job an IPP printer
+    /// still holds (out of paper, stopped) is cancelled there too; when that fails the job
+    /// is cancelled here anyway and `last_error` says the printer may still print it.
     pub async fn cancel(&self, id: u64) -> Result<PrintJob, QueueError> {
+        let job = self.set_cancelled(id).await?;
+        let Some(remote) = job.remote_job else {
+            return Ok(job);
+        };
+        let note = match job.printer.cancel_remote(remote).await {
+            Ok(()) => None,
+            Err(e) => Some(format!(
+                "cancelled here, but the printer may still print it: {e}"
+            )),
+        };
+        self.update_durably(id, |j| {
+            j.remote_job = None;
+            if note.is_some() {
+                j.last_error.clone_from(&note);
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn set_cancelled(&self, id: u64) -> Result<PrintJob, QueueError> {
         self.update_durably(id, |j| match j.state {
             JobState::Queued | JobState::Failed => {
                 j.state = JobState::Cancelled;
