@@ -563,7 +563,8 @@ async fn a_job_held_by_a_stopped_printer_is_polled_again_not_sent_twice() {
     let remote = held.remote_job.expect("the IPP job id is kept");
     let error = held.last_error.clone().unwrap_or_default();
     assert!(
-        error.contains(&format!("IPP job {remote} is still pending")),
+        error.contains(&format!("IPP job {remote} is still pending"))
+            && error.contains("printer: paused"),
         "{error}"
     );
 

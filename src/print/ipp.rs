@@ -131,6 +131,11 @@ impl IppTarget {
                     });
                 }
                 _ if started.elapsed() >= self.limit => {
+                    // Why it waits is usually on the printer (media-empty, paused).
+                    let reasons = match self.printer_reasons().await {
+                        Some(printer) => format!("job: {reasons}; printer: {printer}"),
+                        None => reasons,
+                    };
                     return Err(PrintError::JobPending {
                         printer: self.shown.clone(),
                         job_id,
@@ -141,6 +146,24 @@ impl IppTarget {
                 }
                 _ => tokio::time::sleep(POLL_INTERVAL).await,
             }
+        }
+    }
+
+    /// `printer-state-reasons` and `printer-state-message`, if the printer answers.
+    async fn printer_reasons(&self) -> Option<String> {
+        let op = IppOperationBuilder::get_printer_attributes(self.uri.clone())
+            .attributes(["printer-state-reasons", "printer-state-message"])
+            .build()
+            .ok()?;
+        let resp = self.send(op, "Get-Printer-Attributes").await.ok()?;
+        let attr = |name| {
+            first_attr(&resp, DelimiterTag::PrinterAttributes, name)
+                .map(|v| v.to_string())
+                .filter(|s| !s.is_empty())
+        };
+        match (attr("printer-state-reasons"), attr("printer-state-message")) {
+            (Some(r), Some(m)) => Some(format!("{r} \"{m}\"")),
+            (r, m) => r.or(m),
         }
     }
 
