@@ -178,6 +178,40 @@ async fn refused_printer_leaves_the_job_queued_until_it_comes_up() {
 }
 
 #[tokio::test]
+async fn a_job_for_a_dead_printer_can_move_to_another() {
+    let addr = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap()
+    };
+    let (_d, _s, queue) = temp_queue();
+    let queued = queue.enqueue(zpl_job(raw(addr))).await.unwrap();
+    drain(&queue).await;
+    assert_eq!(job(&queue, queued.id).state, JobState::Queued);
+
+    let out = tempfile::tempdir().unwrap();
+    let moved = queue
+        .retarget(
+            queued.id,
+            Printer::Dir {
+                dir: out.path().to_path_buf(),
+            },
+        )
+        .await
+        .unwrap();
+    assert!(matches!(moved.printer, Printer::Dir { .. }));
+    drain(&queue).await;
+    assert_eq!(job(&queue, queued.id).state, JobState::Done);
+    assert_eq!(
+        std::fs::read(out.path().join("label-1001-Z123456789.zpl")).unwrap(),
+        ZPL
+    );
+    assert!(matches!(
+        queue.retarget(queued.id, raw(addr)).await,
+        Err(QueueError::WrongState { state: "done", .. })
+    ));
+}
+
+#[tokio::test]
 async fn worker_prints_new_jobs_and_retries_by_itself_with_backoff() {
     let addr = {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();

@@ -529,6 +529,34 @@ impl PrintQueue {
         .await
     }
 
+    /// Sends a queued or failed job to another printer (its own is gone for good), and
+    /// tries it now. A job an IPP printer still holds must be cancelled first.
+    pub async fn retarget(&self, id: u64, printer: Printer) -> Result<PrintJob, QueueError> {
+        let job = self
+            .update_durably(id, |j| match (j.state, j.remote_job) {
+                (JobState::Queued | JobState::Failed, None) => {
+                    j.printer = printer.clone();
+                    j.state = JobState::Queued;
+                    j.next_attempt_at = Utc::now();
+                    Ok(())
+                }
+                (JobState::Queued | JobState::Failed, Some(_)) => Err(QueueError::WrongState {
+                    id,
+                    state: j.state.as_str(),
+                    hint: "its printer still holds it; cancel it and reprint elsewhere",
+                }),
+                (state, _) => Err(QueueError::WrongState {
+                    id,
+                    state: state.as_str(),
+                    hint: "only queued or failed jobs can move to another printer",
+                }),
+            })
+            .await?;
+        tracing::info!(id, printer = %job.printer, "print job moved");
+        self.wake.notify_one();
+        Ok(job)
+    }
+
     /// A new job with the same document and printer as the done job `id`.
     pub async fn reprint(&self, id: u64) -> Result<PrintJob, QueueError> {
         let old = self.get(id)?.ok_or(QueueError::NotFound { id })?;
