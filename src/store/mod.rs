@@ -245,6 +245,12 @@ impl Store {
         &self.dir
     }
 
+    /// A tree of this database for a module that keeps its own records (the print queue
+    /// uses `print_queue`), opened or created.
+    pub fn tree(&self, name: &str) -> Result<sled::Tree, StoreError> {
+        self.db.open_tree(name).map_err(|e| self.io(e))
+    }
+
     /// True when no order was ever imported.
     pub fn is_empty(&self) -> bool {
         self.orders.is_empty()
