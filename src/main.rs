@@ -53,6 +53,9 @@ enum Command {
     /// Print barcode sheets as PDF.
     #[command(subcommand)]
     Sheet(SheetCmd),
+    /// Documents from the store as PDF: packing slips, carrier labels 4-up or on a roll.
+    #[command(subcommand)]
+    Doc(packdesk::docs::DocCmd),
 }
 
 #[derive(Args, Debug)]
@@ -161,6 +164,14 @@ fn real_main(cli: Cli) -> Result<()> {
             orders(&store, cmd)
         }
         Command::Sheet(cmd) => sheet(cmd),
+        Command::Doc(cmd) => {
+            let paths = Paths::resolve(cli.dirs.config.as_deref(), cli.dirs.data_dir.as_deref())?;
+            let config = paths.load_config()?;
+            let store = Store::open(&paths.data_dir)?;
+            let done = packdesk::docs::run_doc(cmd, &store, &config.station)?;
+            eprintln!("packdesk: {done}");
+            Ok(())
+        }
     }
 }
 
