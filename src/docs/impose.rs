@@ -45,6 +45,18 @@ impl Placed {
         let [a, b, c, d, e, f] = self.unit;
         [s * a, s * b, s * c, s * d, tx + s * e, ty + s * f]
     }
+
+    /// The label as shown, turned a further quarter turn counter-clockwise (its top to
+    /// the left), so a landscape label fills a portrait quarter.
+    fn turned_ccw(&self) -> Placed {
+        let [a, b, c, d, e, f] = self.unit;
+        Placed {
+            form: self.form,
+            width: self.height,
+            height: self.width,
+            unit: [-b, a, -d, c, self.height - f, e],
+        }
+    }
 }
 
 /// The output document being built: copied label forms, then pages that draw them.
@@ -194,7 +206,9 @@ fn quarter_origin(q: u8) -> (f32, f32) {
 /// (1 top left, 2 top right, 3 bottom left, 4 bottom right) and on in reading order,
 /// continuing on new sheets. Every page of every label is one quarter; each is scaled to
 /// fit the 105 × 148.5 mm quarter (aspect kept, centred) as the page is shown, i.e. with
-/// its `/Rotate` applied.
+/// its `/Rotate` applied; a page that is shown landscape is turned a quarter turn
+/// counter-clockwise (top to the left) so it fills the portrait quarter instead of
+/// shrinking to 70 %.
 ///
 /// Returns the PDF and the quarter where the next label would go (1 when the last sheet
 /// is full), to be remembered so a half-used sheet is used up by the next run.
@@ -218,6 +232,11 @@ pub fn impose_a4x4(labels: &[Vec<u8>], start: u8) -> Result<(Vec<u8>, u8), DocEr
     let mut quarter = start;
     let mut sheet: Vec<(String, ObjectId, [f32; 6])> = Vec::new();
     for p in &placed {
+        let p = if p.width > p.height {
+            p.turned_ccw()
+        } else {
+            *p
+        };
         let s = (qw / p.width).min(qh / p.height);
         let (x0, y0) = quarter_origin(quarter);
         let tx = x0 + (qw - s * p.width) / 2.0;
@@ -500,6 +519,19 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn a_landscape_label_turned_counter_clockwise_stays_in_its_box() {
+        // A 150 × 100 label: its top-left corner goes to the bottom-left.
+        let p = place((1, 0), [0.0, 0.0, 150.0, 100.0], 0).turned_ccw();
+        assert_eq!((p.width, p.height), (100.0, 150.0));
+        assert_eq!(apply(p.unit, 0.0, 100.0), (0.0, 0.0));
+        assert_eq!(apply(p.unit, 150.0, 100.0), (0.0, 150.0));
+        assert_eq!(apply(p.unit, 150.0, 0.0), (100.0, 150.0));
+        // Composed with /Rotate 90 it is upright again.
+        let q = place((1, 0), [0.0, 0.0, 100.0, 150.0], 1).turned_ccw();
+        assert_eq!(q.unit, [1.0, 0.0, 0.0, 1.0, 0.0, 0.0]);
     }
 
     #[test]
