@@ -34,7 +34,9 @@ fn label(i: u32) -> LabelData {
             email: String::new(),
         },
         pickup_point: None,
-        cod: (i % 3 == 0).then(|| Money::new(49_900 + i64::from(i), "PLN")),
+        cod: i
+            .is_multiple_of(3)
+            .then(|| Money::new(49_900 + i64::from(i), "PLN")),
         weight_kg: Some(0.5 + f64::from(i % 7)),
     }
 }

@@ -54,7 +54,7 @@ fn label(i: usize) -> LabelData {
             email: String::new(),
         },
         pickup_point: None,
-        cod: (i % 2 == 0).then(|| Money::new(129_000, "CZK")),
+        cod: i.is_multiple_of(2).then(|| Money::new(129_000, "CZK")),
         weight_kg: Some(1.0),
     }
 }
@@ -214,7 +214,7 @@ fn quarter_codes(pdf: &Pdf, page: usize, q: u8) -> Vec<String> {
     let w = (210.0 / 25.4 * f64::from(DPI)).round() as u32;
     let h = (297.0 / 25.4 * f64::from(DPI)).round() as u32;
     let (qw, qh) = (w / 2, h / 2);
-    let x = if q % 2 == 0 { w - qw } else { 0 };
+    let x = if q.is_multiple_of(2) { w - qw } else { 0 };
     let y = if q <= 2 { 0 } else { h - qh };
     let prefix = pdf.dir.path().join(format!("p{page}q{q}"));
     let page_s = page.to_string();

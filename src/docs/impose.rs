@@ -197,7 +197,7 @@ fn a4_pt() -> (f32, f32) {
 /// 4 bottom right) on an A4 page, in pt.
 fn quarter_origin(q: u8) -> (f32, f32) {
     let (w, h) = a4_pt();
-    let x = if q % 2 == 0 { w / 2.0 } else { 0.0 };
+    let x = if q.is_multiple_of(2) { w / 2.0 } else { 0.0 };
     let y = if q <= 2 { h / 2.0 } else { 0.0 };
     (x, y)
 }
@@ -374,13 +374,13 @@ fn intersect(a: [f32; 4], b: [f32; 4]) -> Option<[f32; 4]> {
     (r[2] > r[0] && r[3] > r[1]).then_some(r)
 }
 
+/// A form's stream filter entries (`/Filter`, `/DecodeParms`) and its stream bytes.
+type FormContent = (Vec<(&'static str, Object)>, Vec<u8>);
+
 /// The page's content for a Form XObject: a single stream is taken as it is stored
 /// (with its `/Filter` and `/DecodeParms`, not re-encoded); several streams are decoded
 /// and joined with newlines.
-fn page_content(
-    src: &Document,
-    page_id: ObjectId,
-) -> Result<(Vec<(&'static str, Object)>, Vec<u8>), lopdf::Error> {
+fn page_content(src: &Document, page_id: ObjectId) -> Result<FormContent, lopdf::Error> {
     let ids = src.get_page_contents(page_id);
     if let [id] = ids.as_slice() {
         let stream = src.get_object(*id)?.as_stream()?;
