@@ -531,3 +531,145 @@ fn own_label_zpl_is_utf8_with_the_tracking_barcode() {
     assert!(zpl.contains(&d.recipient.name), "Polish name as UTF-8");
     assert!(zpl.trim_end().ends_with("^XZ"));
 }
+
+/// `packdesk doc labels|slip` against a store: labels from `label_path` files and from
+/// the label store, 4-up from a given quarter and then from the remembered one.
+#[test]
+fn doc_cli_imposes_stored_labels_and_remembers_the_next_quarter() {
+    use packdesk::docs::{LabelStore, next_free_quarter};
+    use packdesk::domain::{Shipment, ShipmentState};
+    use packdesk::store::Store;
+
+    let tmp = tempfile::tempdir().unwrap();
+    let data_dir = tmp.path().join("data");
+    let orders = packdesk::demo::generate(7, 3, chrono::Utc::now());
+    let store = Store::open(&data_dir).unwrap();
+    store.import_orders(&orders).unwrap();
+    let labels = LabelStore::open(&data_dir).unwrap();
+    let ship = |order: usize, parcel: u32, path: Option<String>| Shipment {
+        order_key: orders[order].key(),
+        parcel_no: parcel,
+        parcel_count: 2,
+        provider: "ppl".into(),
+        state: ShipmentState::Ready,
+        package_id: None,
+        tracking_number: Some(label(order * 2 + parcel as usize).tracking_number),
+        label_path: path,
+        weight_kg: 1.0,
+        error: None,
+        updated_at: chrono::Utc::now(),
+    };
+    // Order 0: parcel 1 as a file, parcel 2 only in the label store.
+    let file = tmp.path().join("p1.pdf");
+    std::fs::write(&file, own_label_pdf(&label(1)).unwrap()).unwrap();
+    store
+        .save_shipment(&ship(0, 1, Some(file.display().to_string())))
+        .unwrap();
+    store.save_shipment(&ship(0, 2, None)).unwrap();
+    labels
+        .put_for(&orders[0].key(), 2, &own_label_pdf(&label(2)).unwrap())
+        .unwrap();
+    // Order 1: one label file. Order 2: a ZPL label.
+    let file = tmp.path().join("p3.pdf");
+    std::fs::write(&file, own_label_pdf(&label(3)).unwrap()).unwrap();
+    store
+        .save_shipment(&ship(1, 1, Some(file.display().to_string())))
+        .unwrap();
+    store.save_shipment(&ship(2, 1, None)).unwrap();
+    labels
+        .put_for(
+            &orders[2].key(),
+            1,
+            own_label_zpl(&label(5)).unwrap().as_bytes(),
+        )
+        .unwrap();
+    drop(store);
+
+    let packdesk = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_packdesk"))
+            .args(args)
+            .args(["--data-dir", data_dir.to_str().unwrap()])
+            .env("HOME", tmp.path())
+            .env("XDG_CONFIG_HOME", tmp.path().join("config"))
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let sheet = tmp.path().join("sheet.pdf");
+    let list = format!("{},{}", orders[0].number, orders[1].number);
+    let (ok, err) = packdesk(&[
+        "doc",
+        "labels",
+        "--orders",
+        &list,
+        "--layout",
+        "a4x4",
+        "--start",
+        "2",
+        "--remember",
+        "--out",
+        sheet.to_str().unwrap(),
+    ]);
+    assert!(ok, "{err}");
+    let pdf = write(&std::fs::read(&sheet).unwrap());
+    assert!(quarter_codes(&pdf, 1, 1).is_empty());
+    assert_eq!(quarter_codes(&pdf, 1, 2), vec![label(1).tracking_number]);
+    assert_eq!(quarter_codes(&pdf, 1, 3), vec![label(2).tracking_number]);
+    assert_eq!(quarter_codes(&pdf, 1, 4), vec![label(3).tracking_number]);
+    let store = Store::open(&data_dir).unwrap();
+    assert_eq!(next_free_quarter(&store, "bench-1").unwrap(), 1);
+    packdesk::docs::set_next_free_quarter(&store, "bench-1", 4).unwrap();
+    drop(store);
+
+    // Without --start the station's remembered quarter is used.
+    let (ok, err) = packdesk(&[
+        "doc",
+        "labels",
+        "--orders",
+        &orders[1].number,
+        "--out",
+        sheet.to_str().unwrap(),
+    ]);
+    assert!(ok, "{err}");
+    assert!(err.contains("started at quarter 4"), "{err}");
+    let pdf = write(&std::fs::read(&sheet).unwrap());
+    assert_eq!(quarter_codes(&pdf, 1, 4), vec![label(3).tracking_number]);
+
+    // A ZPL label cannot go on a sheet: named error, no file.
+    let zpl_out = tmp.path().join("zpl.pdf");
+    let (ok, err) = packdesk(&[
+        "doc",
+        "labels",
+        "--orders",
+        &orders[2].number,
+        "--layout",
+        "roll",
+        "--out",
+        zpl_out.to_str().unwrap(),
+    ]);
+    assert!(
+        !ok && err.contains("ZPL") && err.contains(&orders[2].number),
+        "{err}"
+    );
+    assert!(!zpl_out.exists());
+
+    // The packing slip of a stored order.
+    let slip = tmp.path().join("slip.pdf");
+    let (ok, err) = packdesk(&[
+        "doc",
+        "slip",
+        "--order",
+        &orders[0].number,
+        "--out",
+        slip.to_str().unwrap(),
+    ]);
+    assert!(ok, "{err}");
+    let text = text_of(&write(&std::fs::read(&slip).unwrap()));
+    assert!(text.contains(&orders[0].number), "{text}");
+    assert!(text.contains(&orders[0].lines[0].sku), "{text}");
+    let (ok, err) = packdesk(&["doc", "slip", "--order", "NO-SUCH", "--out", "/dev/null"]);
+    assert!(!ok && err.contains("no order NO-SUCH"), "{err}");
+}
