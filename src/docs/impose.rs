@@ -123,6 +123,10 @@ impl Output {
             for (key, value) in filters {
                 dict.set(key, copy_graph(&src, &value, &mut self.doc, &mut map));
             }
+            // A transparency group of the page stays the form's group.
+            if let Ok(group) = page.get(b"Group") {
+                dict.set("Group", copy_graph(&src, group, &mut self.doc, &mut map));
+            }
             let form = self
                 .doc
                 .add_object(Object::Stream(Stream::new(dict, content)));
