@@ -673,3 +673,22 @@ fn doc_cli_imposes_stored_labels_and_remembers_the_next_quarter() {
     let (ok, err) = packdesk(&["doc", "slip", "--order", "NO-SUCH", "--out", "/dev/null"]);
     assert!(!ok && err.contains("no order NO-SUCH"), "{err}");
 }
+
+#[test]
+fn identical_fonts_and_images_of_several_labels_are_stored_once() {
+    let one = own_label_pdf(&label(1)).unwrap();
+    let (single, _) = impose_a4x4(std::slice::from_ref(&one), 1).unwrap();
+    let (double, _) = impose_a4x4(&[one.clone(), one], 1).unwrap();
+    assert!(
+        double.len() < single.len() * 12 / 10,
+        "two identical labels take {} bytes, one {}",
+        double.len(),
+        single.len()
+    );
+    let pdf = write(&double);
+    assert_eq!(quarter_codes(&pdf, 1, 1), vec![label(1).tracking_number]);
+    assert_eq!(quarter_codes(&pdf, 1, 2), vec![label(1).tracking_number]);
+    let text = text_of(&pdf);
+    assert_eq!(text.matches(&label(1).recipient.name).count(), 2, "{text}");
+    qpdf_check(&pdf);
+}

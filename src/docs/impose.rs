@@ -12,6 +12,7 @@
 use std::collections::{HashMap, VecDeque};
 
 use lopdf::{Dictionary, Document, Object, ObjectId, Stream, dictionary};
+use sha2::{Digest, Sha256};
 
 use super::DocError;
 use super::canvas::{A4_H, A4_W};
@@ -64,6 +65,9 @@ struct Output {
     doc: Document,
     pages_id: ObjectId,
     kids: Vec<Object>,
+    /// Streams already copied, by SHA-256 of their dictionary and bytes: a font or
+    /// logo that several labels embed identically is stored once.
+    shared: HashMap<[u8; 32], ObjectId>,
 }
 
 impl Output {
@@ -74,6 +78,7 @@ impl Output {
             doc,
             pages_id,
             kids: Vec::new(),
+            shared: HashMap::new(),
         }
     }
 
@@ -90,7 +95,7 @@ impl Output {
         if src.is_encrypted() {
             return Err(err("the PDF is encrypted with a password".into()));
         }
-        let mut map = HashMap::new();
+        let mut copier = Copier::new(&src);
         let mut placed = Vec::new();
         for (n, page_id) in src.page_iter().enumerate() {
             let page_err = |reason: String| err(format!("page {}: {reason}", n + 1));
@@ -109,7 +114,7 @@ impl Output {
                 .unwrap_or(0);
             let quarter_turns = quarter_turns(rotate, label, n + 1);
             let resources = match inherited(&src, page, b"Resources") {
-                Some(r) => copy_graph(&src, r, &mut self.doc, &mut map),
+                Some(r) => copier.copy(r, &mut self.doc, &mut self.shared),
                 None => Object::Dictionary(Dictionary::new()),
             };
             let (filters, content) = page_content(&src, page_id)
@@ -121,11 +126,11 @@ impl Output {
                 "Resources" => resources,
             };
             for (key, value) in filters {
-                dict.set(key, copy_graph(&src, &value, &mut self.doc, &mut map));
+                dict.set(key, copier.copy(&value, &mut self.doc, &mut self.shared));
             }
             // A transparency group of the page stays the form's group.
             if let Ok(group) = page.get(b"Group") {
-                dict.set("Group", copy_graph(&src, group, &mut self.doc, &mut map));
+                dict.set("Group", copier.copy(group, &mut self.doc, &mut self.shared));
             }
             let form = self
                 .doc
@@ -405,83 +410,130 @@ fn page_content(src: &Document, page_id: ObjectId) -> Result<FormContent, lopdf:
     Ok((Vec::new(), content))
 }
 
-/// Copies `root` from `src` into `out` with every object it references (transitively),
-/// renumbered. Ids already copied (in `map`) are reused, so resources shared by several
-/// pages of one label are copied once. Page and page-tree objects are never followed
-/// (a reference to them becomes `null`), so a stray `/P` or `/Parent` does not pull in
-/// the whole source document.
-fn copy_graph(
-    src: &Document,
-    root: &Object,
-    out: &mut Document,
-    map: &mut HashMap<ObjectId, ObjectId>,
-) -> Object {
-    let mut queue = VecDeque::new();
-    let copied = rewrite(src, root, out, map, &mut queue);
-    while let Some((old, new)) = queue.pop_front() {
-        let obj = match src.get_object(old) {
-            Ok(o) => rewrite(src, o, out, map, &mut queue),
-            Err(_) => Object::Null,
-        };
-        out.objects.insert(new, obj);
-    }
-    copied
+/// Copies objects of one source document into the output, renumbered. Ids already
+/// copied are reused, so resources shared by several pages of one label are copied once;
+/// a stream without references identical to one already in the output (a font, a logo)
+/// is not copied again. Page and page-tree objects are never followed (a reference to
+/// them becomes `null`), so a stray `/P` or `/Parent` does not pull in the whole source
+/// document.
+struct Copier<'s> {
+    src: &'s Document,
+    map: HashMap<ObjectId, ObjectId>,
+    queue: VecDeque<(ObjectId, ObjectId)>,
 }
 
-/// `obj` with its references renumbered into `out`; newly seen references are queued.
-fn rewrite(
-    src: &Document,
-    obj: &Object,
-    out: &mut Document,
-    map: &mut HashMap<ObjectId, ObjectId>,
-    queue: &mut VecDeque<(ObjectId, ObjectId)>,
-) -> Object {
+impl<'s> Copier<'s> {
+    fn new(src: &'s Document) -> Copier<'s> {
+        Copier {
+            src,
+            map: HashMap::new(),
+            queue: VecDeque::new(),
+        }
+    }
+
+    /// Copies `root` with every object it references (transitively) into `out`.
+    fn copy(
+        &mut self,
+        root: &Object,
+        out: &mut Document,
+        shared: &mut HashMap<[u8; 32], ObjectId>,
+    ) -> Object {
+        let copied = self.rewrite(root, out, shared);
+        while let Some((old, new)) = self.queue.pop_front() {
+            let obj = match self.src.get_object(old) {
+                Ok(o) => self.rewrite(o, out, shared),
+                Err(_) => Object::Null,
+            };
+            out.objects.insert(new, obj);
+        }
+        copied
+    }
+
+    /// `obj` with its references renumbered into `out`; newly seen references are queued.
+    fn rewrite(
+        &mut self,
+        obj: &Object,
+        out: &mut Document,
+        shared: &mut HashMap<[u8; 32], ObjectId>,
+    ) -> Object {
+        match obj {
+            Object::Reference(id) => {
+                if let Some(new) = self.map.get(id) {
+                    return Object::Reference(*new);
+                }
+                let target = self.src.get_object(*id).ok();
+                if target.is_some_and(is_page_node) {
+                    return Object::Null;
+                }
+                let digest = match target {
+                    Some(Object::Stream(st)) if !st.dict.iter().any(|(_, v)| has_refs(v)) => {
+                        let d = stream_digest(st);
+                        if let Some(existing) = shared.get(&d) {
+                            self.map.insert(*id, *existing);
+                            return Object::Reference(*existing);
+                        }
+                        Some(d)
+                    }
+                    _ => None,
+                };
+                let new = out.new_object_id();
+                if let Some(d) = digest {
+                    shared.insert(d, new);
+                }
+                self.map.insert(*id, new);
+                self.queue.push_back((*id, new));
+                Object::Reference(new)
+            }
+            Object::Array(items) => {
+                Object::Array(items.iter().map(|o| self.rewrite(o, out, shared)).collect())
+            }
+            Object::Dictionary(d) => Object::Dictionary(self.rewrite_dict(d, out, shared)),
+            Object::Stream(st) => {
+                let mut copy = st.clone();
+                copy.dict = self.rewrite_dict(&st.dict, out, shared);
+                Object::Stream(copy)
+            }
+            other => other.clone(),
+        }
+    }
+
+    fn rewrite_dict(
+        &mut self,
+        d: &Dictionary,
+        out: &mut Document,
+        shared: &mut HashMap<[u8; 32], ObjectId>,
+    ) -> Dictionary {
+        let mut copy = Dictionary::new();
+        for (k, v) in d.iter() {
+            copy.set(k.clone(), self.rewrite(v, out, shared));
+        }
+        copy
+    }
+}
+
+/// Whether a (direct) object contains any reference.
+fn has_refs(obj: &Object) -> bool {
     match obj {
-        Object::Reference(id) => {
-            if let Some(new) = map.get(id) {
-                return Object::Reference(*new);
-            }
-            if is_page_node(src, *id) {
-                return Object::Null;
-            }
-            let new = out.new_object_id();
-            map.insert(*id, new);
-            queue.push_back((*id, new));
-            Object::Reference(new)
-        }
-        Object::Array(items) => Object::Array(
-            items
-                .iter()
-                .map(|o| rewrite(src, o, out, map, queue))
-                .collect(),
-        ),
-        Object::Dictionary(d) => Object::Dictionary(rewrite_dict(src, d, out, map, queue)),
-        Object::Stream(s) => {
-            let mut copy = s.clone();
-            copy.dict = rewrite_dict(src, &s.dict, out, map, queue);
-            Object::Stream(copy)
-        }
-        other => other.clone(),
+        Object::Reference(_) => true,
+        Object::Array(items) => items.iter().any(has_refs),
+        Object::Dictionary(d) => d.iter().any(|(_, v)| has_refs(v)),
+        Object::Stream(st) => st.dict.iter().any(|(_, v)| has_refs(v)),
+        _ => false,
     }
 }
 
-fn rewrite_dict(
-    src: &Document,
-    d: &Dictionary,
-    out: &mut Document,
-    map: &mut HashMap<ObjectId, ObjectId>,
-    queue: &mut VecDeque<(ObjectId, ObjectId)>,
-) -> Dictionary {
-    let mut copy = Dictionary::new();
-    for (k, v) in d.iter() {
-        copy.set(k.clone(), rewrite(src, v, out, map, queue));
-    }
-    copy
+/// SHA-256 of a stream's dictionary (as lopdf prints it) and its stored bytes.
+fn stream_digest(st: &Stream) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(format!("{:?}", st.dict).as_bytes());
+    h.update([0]);
+    h.update(&st.content);
+    h.finalize().into()
 }
 
-/// Whether `id` is a page or a page-tree node.
-fn is_page_node(src: &Document, id: ObjectId) -> bool {
-    src.get_dictionary(id)
+/// Whether `obj` is a page or a page-tree node.
+fn is_page_node(obj: &Object) -> bool {
+    obj.as_dict()
         .and_then(|d| d.get(b"Type"))
         .and_then(Object::as_name)
         .is_ok_and(|t| t == b"Page" || t == b"Pages")
