@@ -76,13 +76,14 @@ pub fn is_zpl(bytes: &[u8]) -> bool {
 /// Fails like [`super::own_label_pdf`]: a tracking number that is not printable ASCII, or
 /// too long for the label width even at one dot per module.
 pub fn own_label_zpl(data: &LabelData) -> Result<String, DocError> {
-    let modules = code128_modules(&data.tracking_number)?.len() as u32;
+    let modules = u32::try_from(code128_modules(&data.tracking_number)?.len()).unwrap_or(u32::MAX);
+    let with_quiet = modules.saturating_add(2 * QUIET_MODULES);
     let module = (1..=4)
         .rev()
-        .find(|m| (modules + 2 * QUIET_MODULES) * m <= WIDTH - 16)
+        .find(|m| with_quiet.saturating_mul(*m) <= WIDTH - 16)
         .ok_or_else(|| DocError::BarcodeTooWide {
             data: data.tracking_number.clone(),
-            needed_mm: (modules + 2 * QUIET_MODULES) as f32 / DOTS_PER_MM,
+            needed_mm: with_quiet as f32 / DOTS_PER_MM,
             available_mm: (WIDTH - 16) as f32 / DOTS_PER_MM,
         })?;
     let mut z = Zpl::default();
