@@ -63,6 +63,9 @@ enum Command {
     /// List, export (evidence for a dispute) or prune the parcel photos.
     #[command(subcommand)]
     Photos(packdesk::camera::cli::PhotosCmd),
+    /// Documents from the store as PDF: packing slips, carrier labels 4-up or on a roll.
+    #[command(subcommand)]
+    Doc(packdesk::docs::DocCmd),
 }
 
 #[derive(Args, Debug)]
@@ -187,6 +190,14 @@ fn real_main(cli: Cli) -> Result<()> {
                 "{}",
                 packdesk::camera::cli::run(&Store::open(&paths.data_dir)?, cmd)?
             );
+            Ok(())
+        }
+        Command::Doc(cmd) => {
+            let paths = Paths::resolve(cli.dirs.config.as_deref(), cli.dirs.data_dir.as_deref())?;
+            let config = paths.load_config()?;
+            let store = Store::open(&paths.data_dir)?;
+            let done = packdesk::docs::run_doc(cmd, &store, &config.station)?;
+            eprintln!("packdesk: {done}");
             Ok(())
         }
     }

@@ -7,15 +7,23 @@
 //! Code 128 / EAN-13 barcodes as filled rectangles.
 
 mod canvas;
+mod cli;
 mod code128;
+mod impose;
 mod label;
 mod sheet;
 mod slip;
+mod store;
+mod zpl;
 
+pub use cli::{DocCmd, Layout, run_doc};
 pub use code128::{FNC1, code128_modules, gs1_data};
+pub use impose::{concat_roll, impose_a4x4};
 pub use label::{LabelData, own_label_pdf};
 pub use sheet::{SheetEntry, barcode_sheet_pdf, scanner_test_sheet_pdf};
 pub use slip::{PackingSlip, SlipLine, packing_slip_pdf};
+pub use store::{LabelStore, LabelStoreError, next_free_quarter, set_next_free_quarter};
+pub use zpl::{LabelFormat, is_zpl, label_format, own_label_zpl};
 
 /// Why a document could not be made.
 #[derive(Debug, thiserror::Error)]
@@ -46,5 +54,31 @@ pub enum DocError {
     Font {
         /// File name of the font under `assets/fonts/`.
         name: &'static str,
+    },
+    /// A label to place on a sheet or roll is not usable (not a PDF, ZPL, encrypted,
+    /// damaged, no pages).
+    #[error("label {label}: {reason}")]
+    Label {
+        /// The label's position in the list given, 1-based.
+        label: usize,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A 4-up start position outside 1–4.
+    #[error(
+        "start quarter {given} is not 1–4 (1 top left, 2 top right, 3 bottom left, 4 bottom right)"
+    )]
+    Quarter {
+        /// The position given.
+        given: u8,
+    },
+    /// There is no label page to place.
+    #[error("no label pages to place")]
+    NoLabels,
+    /// The PDF could not be serialised.
+    #[error("cannot write the PDF: {reason}")]
+    Write {
+        /// The writer's error.
+        reason: String,
     },
 }

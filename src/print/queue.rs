@@ -281,7 +281,7 @@ fn chrono_delay(d: Duration) -> chrono::Duration {
 impl PrintQueue {
     /// The queue in `store`'s data directory.
     pub fn open(store: &Store, options: QueueOptions) -> Result<PrintQueue, QueueError> {
-        PrintQueue::from_tree(store.tree(TREE)?, options)
+        PrintQueue::from_tree(store.open_tree(TREE)?, options)
     }
 
     /// The queue in a sled tree. Jobs left `printing` by a process that stopped are queued

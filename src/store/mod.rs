@@ -245,9 +245,9 @@ impl Store {
         &self.dir
     }
 
-    /// A tree of this database for a module that keeps its own records (the print queue
-    /// uses `print_queue`), opened or created.
-    pub fn tree(&self, name: &str) -> Result<sled::Tree, StoreError> {
+    /// A tree of this database for a module that keeps its own records (`print_queue`,
+    /// `photos`, `outbox` …), opened or created.
+    pub fn open_tree(&self, name: &str) -> Result<sled::Tree, StoreError> {
         self.db.open_tree(name).map_err(|e| self.io(e))
     }
 
@@ -572,11 +572,6 @@ impl Store {
                 decode("events", &k, &v)
             })
             .collect()
-    }
-
-    /// Opens (or creates) a tree of this database owned by another module (`photos` …).
-    pub fn open_tree(&self, name: &str) -> Result<sled::Tree, StoreError> {
-        self.db.open_tree(name).map_err(|e| self.io(e))
     }
 
     /// Flushes everything written so far to disk.
