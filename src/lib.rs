@@ -13,6 +13,7 @@ pub mod domain;
 pub mod effects;
 pub mod flow;
 pub mod i18n;
+pub mod outbox;
 pub mod scan;
 pub mod shop;
 pub mod sim;

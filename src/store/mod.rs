@@ -227,6 +227,12 @@ impl Store {
         &self.dir
     }
 
+    /// Opens (or creates) a tree of this database by name, for modules that own their own
+    /// trees (the outbox). Tree names are part of the schema (DESIGN.md §5).
+    pub fn open_tree(&self, name: &str) -> Result<sled::Tree, StoreError> {
+        self.db.open_tree(name).map_err(|e| self.io(e))
+    }
+
     /// True when no order was ever imported.
     pub fn is_empty(&self) -> bool {
         self.orders.is_empty()
