@@ -57,7 +57,8 @@ pub enum Operation {
         order_key: String,
         parcel_no: u32,
         parcel_count: u32,
-        req: ShipmentRequest,
+        /// Boxed: it is far larger than the other operations.
+        req: Box<ShipmentRequest>,
     },
     /// Status and/or tracking number of one order (batched with the others).
     PushStatus(OrderUpdate),

@@ -235,7 +235,7 @@ fn ship(eid: &str) -> Operation {
         order_key: format!("o:{eid}"),
         parcel_no: 1,
         parcel_count: 1,
-        req: req(eid),
+        req: Box::new(req(eid)),
     }
 }
 
@@ -312,8 +312,7 @@ impl Harness {
     async fn stop(self) -> Vec<OutboxEvent> {
         let _ = self.stop.send(true);
         self.task.await.expect("join").expect("worker ran");
-        let ev = lock(&self.events).clone();
-        ev
+        lock(&self.events).clone()
     }
 }
 

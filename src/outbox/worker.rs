@@ -454,7 +454,7 @@ impl Ctx {
             .bounded(
                 "label",
                 self.carrier
-                    .label(&req.carrier, &[created.package_id.clone()]),
+                    .label(&req.carrier, std::slice::from_ref(&created.package_id)),
                 Failure::from_carrier,
             )
             .await
