@@ -329,7 +329,11 @@ async fn transient_carrier_errors_are_retried_until_the_carrier_is_back() {
     let err = pending.last_error.unwrap_or_default();
     assert!(err.contains("balikobot"), "{err}");
     w.bb.set_faults(Faults::default());
-    wait_settled(&outbox, Duration::from_secs(5)).await;
+    // The shipment, then the status update its event queued.
+    while outbox.counts().expect("counts").done < 2 {
+        assert!(t0.elapsed() < Duration::from_secs(10), "did not finish");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     let e = outbox.get(id).expect("get").expect("entry");
     assert_eq!(e.state, EntryState::Done);
     assert!(e.attempts >= 4, "attempts {}", e.attempts);
@@ -567,12 +571,14 @@ async fn requests_per_order(n: usize, gap: Duration, window: Duration) -> (f64, 
     let before = w.ug.request_count();
     let mut worst = Duration::ZERO;
     let mut ids = Vec::with_capacity(n);
+    // Ticks that come late are caught up (burst), so the packing rate holds on a busy CI.
+    let mut tick = tokio::time::interval(gap);
     for i in 0..n {
+        tick.tick().await;
         let id = outbox
             .enqueue(status_op(&number(i), Some(&format!("DR{i:08}CZ"))))
             .expect("enqueue");
         ids.push(id);
-        tokio::time::sleep(gap).await;
     }
     wait_settled(&outbox, Duration::from_secs(10)).await;
     for id in ids {
@@ -608,4 +614,51 @@ async fn status_and_tracking_cost_few_shop_requests_per_packed_order() {
     assert!(fast <= 0.05, "{fast} requests per order");
     assert!(slow <= 0.35, "{slow} requests per order");
     assert!(fast_lag < Duration::from_secs(1), "{fast_lag:?}");
+}
+
+/// Packed → label stored (flushed) with 100 ms simulated carrier latency, and the cost of
+/// an enqueue (what the bench pays on its own path).
+#[tokio::test]
+async fn label_is_stored_quickly_and_enqueue_is_cheap() {
+    let w = world(
+        20,
+        Faults::default(),
+        Faults {
+            latency: Duration::from_millis(100),
+            ..Faults::default()
+        },
+        Duration::from_secs(2),
+    )
+    .await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(dir.path()).expect("store");
+    let outbox = Outbox::open(&store).expect("outbox");
+    let (stop, task, events) = start_worker(&w, &outbox, opts(Duration::from_millis(50)));
+    let mut worst_label = Duration::ZERO;
+    let mut enqueue_total = Duration::ZERO;
+    for i in 0..8 {
+        let t = Instant::now();
+        let id = outbox.enqueue(ship_op(i, 1)).expect("enqueue");
+        enqueue_total += t.elapsed();
+        loop {
+            let created = lock(&events).iter().any(|e| {
+                matches!(e, OutboxEvent::ShipmentCreated { id: x, label: Some(_), .. } if *x == id)
+            });
+            if created {
+                break;
+            }
+            assert!(t.elapsed() < Duration::from_secs(5), "no label for {id}");
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        worst_label = worst_label.max(t.elapsed());
+    }
+    let mean_enqueue = enqueue_total / 8;
+    eprintln!(
+        "packed → label stored: worst {} ms with 100 ms carrier latency; enqueue mean {:.2} ms",
+        worst_label.as_millis(),
+        mean_enqueue.as_secs_f64() * 1000.0
+    );
+    assert!(worst_label < Duration::from_secs(1), "{worst_label:?}");
+    let _ = stop.send(true);
+    task.await.expect("join").expect("worker");
 }

@@ -374,6 +374,8 @@ struct Inner {
     labels: sled::Tree,
     /// Pending and in-flight entries (the worker's view), guarded together with writes.
     open: Mutex<BTreeMap<u64, Entry>>,
+    /// Entries that could not be read at open (what and why), for the supervisor.
+    damaged: Vec<String>,
     wake: Notify,
 }
 
@@ -392,21 +394,28 @@ impl std::fmt::Debug for Outbox {
 }
 
 impl Outbox {
-    /// Opens the outbox trees of `store`. Damaged entries fail the open (naming the id):
-    /// an operation must never be silently lost.
+    /// Opens the outbox trees of `store`. A damaged entry does not stop the bench: it is
+    /// logged, left untouched on disk and listed by [`Outbox::damaged`].
     pub fn open(store: &Store) -> Result<Outbox, OutboxError> {
         let tree = store.open_tree(TREE)?;
         let keys = store.open_tree(KEYS_TREE)?;
         let labels = store.open_tree(LABELS_TREE)?;
         let mut open = BTreeMap::new();
+        let mut damaged = Vec::new();
         for kv in tree.iter() {
             let (k, v) = kv.map_err(|e| OutboxError::Io {
                 dir: store.dir().to_path_buf(),
                 source: e,
             })?;
-            let e = decode_entry(&k, &v)?;
-            if e.state.is_open() {
-                open.insert(e.id, e);
+            match decode_entry(&k, &v) {
+                Ok(e) if e.state.is_open() => {
+                    open.insert(e.id, e);
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::error!(error = %e, "outbox: damaged entry left untouched");
+                    damaged.push(e.to_string());
+                }
             }
         }
         Ok(Outbox {
@@ -416,6 +425,7 @@ impl Outbox {
                 keys,
                 labels,
                 open: Mutex::new(open),
+                damaged,
                 wake: Notify::new(),
             }),
         })
@@ -494,6 +504,12 @@ impl Outbox {
         tracing::debug!(id, key = %key, "outbox: enqueued");
         self.inner.wake.notify_one();
         Ok(id)
+    }
+
+    /// Entries found damaged at open, one message each (id and what is wrong). They are
+    /// never tried; a supervisor must look at them.
+    pub fn damaged(&self) -> &[String] {
+        &self.inner.damaged
     }
 
     /// One entry by id.

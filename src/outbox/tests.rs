@@ -370,6 +370,20 @@ fn ids_stay_monotonic_after_purge_and_reopen() {
     assert_eq!(outbox.counts().expect("counts").pending, 2);
 }
 
+#[test]
+fn a_damaged_entry_is_reported_not_fatal_and_its_id_not_reused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(dir.path()).expect("store");
+    let tree = store.open_tree(TREE).expect("tree");
+    tree.insert(50u64.to_be_bytes(), b"\x01{not json".as_slice())
+        .expect("insert");
+    let outbox = Outbox::open(&store).expect("opens despite the damage");
+    assert_eq!(outbox.damaged().len(), 1);
+    assert!(outbox.damaged()[0].contains("50"), "{:?}", outbox.damaged());
+    assert!(outbox.list(Filter::All).expect("list").is_empty());
+    assert_eq!(outbox.enqueue(ship("1-1")).expect("enqueue"), 51);
+}
+
 #[tokio::test]
 async fn ambiguous_create_is_reconciled_not_repeated() {
     let (dir, outbox) = open_outbox();
