@@ -18,7 +18,7 @@ use packdesk::shop::upgates::{UpgatesClient, UpgatesOptions};
 use packdesk::sim::balikobot::BalikobotSim;
 use packdesk::sim::upgates::{UpgatesSim, demo_order_json};
 use packdesk::sim::{Faults, Running};
-use packdesk::store::Store;
+use packdesk::store::{Store, StoreError};
 use tokio::sync::watch;
 
 const UG_LOGIN: &str = "packdesk-api";
@@ -30,6 +30,21 @@ const SENT: &str = "4";
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Reopens a data directory just closed in this process: sled's background flusher may
+/// hold the lock for up to one flush interval after the last handle is dropped.
+fn reopen(dir: &std::path::Path) -> Store {
+    let t0 = std::time::Instant::now();
+    loop {
+        match Store::open(dir) {
+            Ok(s) => return s,
+            Err(StoreError::Locked { .. }) if t0.elapsed() < Duration::from_secs(5) => {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            Err(e) => panic!("reopen {}: {e}", dir.display()),
+        }
+    }
 }
 
 fn number(i: usize) -> String {
@@ -285,7 +300,7 @@ async fn enqueue_is_durable_across_reopen_and_idempotent() {
         assert_eq!(outbox.enqueue(ship_op(1, 1)).expect("again"), a);
         (a, b)
     };
-    let store = Store::open(dir.path()).expect("reopen");
+    let store = reopen(dir.path());
     let outbox = Outbox::open(&store).expect("outbox");
     let list = outbox.list(Filter::Attention).expect("list");
     assert_eq!(list.iter().map(|e| e.id).collect::<Vec<_>>(), vec![a, b]);
@@ -454,7 +469,7 @@ async fn exactly_once_under_faults_with_a_restart() {
     }
 
     // Restart on the same data directory; the bench goes on packing.
-    let store = Store::open(dir.path()).expect("reopen");
+    let store = reopen(dir.path());
     let outbox = Outbox::open(&store).expect("outbox");
     // What the bench does at start: shipments finished while it was away get their status.
     for e in outbox.list(Filter::Only(EntryState::Done)).expect("list") {

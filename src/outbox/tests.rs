@@ -316,6 +316,21 @@ impl Harness {
     }
 }
 
+/// Reopens a data directory just closed in this process: sled's background flusher may
+/// hold the lock for up to one flush interval after the last handle is dropped.
+fn reopen(dir: &std::path::Path) -> Store {
+    let t0 = std::time::Instant::now();
+    loop {
+        match Store::open(dir) {
+            Ok(s) => return s,
+            Err(StoreError::Locked { .. }) if t0.elapsed() < Duration::from_secs(5) => {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            Err(e) => panic!("reopen {}: {e}", dir.display()),
+        }
+    }
+}
+
 #[test]
 fn keys_are_stable_and_distinct() {
     assert_eq!(ship("100-1").idempotency_key(), "ship:100-1");
@@ -363,7 +378,7 @@ fn ids_stay_monotonic_after_purge_and_reopen() {
     );
     assert!(outbox.find_key("ship:2-1").expect("find").is_none());
     drop(outbox);
-    let store = Store::open(dir.path()).expect("reopen");
+    let store = reopen(dir.path());
     let outbox = Outbox::open(&store).expect("outbox");
     let c = outbox.enqueue(ship("3-1")).expect("c");
     assert!(c > b, "{c} after {b}");
@@ -444,7 +459,7 @@ async fn in_flight_at_start_is_reconciled_first() {
     outbox.claim(id).expect("claim").expect("claimed");
     carrier.make("12-1");
     drop(outbox);
-    let store = Store::open(dir.path()).expect("reopen");
+    let store = reopen(dir.path());
     let outbox = Outbox::open(&store).expect("outbox");
     assert_eq!(
         outbox.get(id).expect("get").expect("entry").state,
