@@ -12,7 +12,9 @@ use packdesk::carrier::{
     Carrier, CarrierError, CreatedShipment, Handover, ShipmentRequest, TrackStatus,
 };
 use packdesk::domain::{Address, Line, Money, Order, Qty, Shipping};
-use packdesk::outbox::{EntryState, Filter, Operation, Outbox, OutboxEvent, Worker, WorkerOptions};
+use packdesk::outbox::{
+    EntryState, Filter, Frugal, Operation, Outbox, OutboxEvent, Worker, WorkerOptions,
+};
 use packdesk::shop::OrderUpdate;
 use packdesk::shop::upgates::{UpgatesClient, UpgatesOptions};
 use packdesk::sim::balikobot::BalikobotSim;
@@ -231,6 +233,7 @@ fn opts(window: Duration) -> WorkerOptions {
         backoff_max: Duration::from_millis(400),
         op_timeout: Duration::from_secs(3),
         shutdown_grace: Duration::ZERO,
+        frugal: None,
     }
 }
 
@@ -570,8 +573,14 @@ async fn exactly_once_under_faults_with_a_restart() {
     );
 }
 
-/// Enqueues `n` status+tracking updates `gap` apart and returns shop requests per order.
-async fn requests_per_order(n: usize, gap: Duration, window: Duration) -> (f64, Duration) {
+/// Enqueues `n` status+tracking updates `gap` apart and returns shop requests per order
+/// and the longest an update waited. `quota`: the shop's hourly quota, with frugal mode.
+async fn requests_per_order(
+    n: usize,
+    gap: Duration,
+    window: Duration,
+    quota: Option<u64>,
+) -> (f64, Duration) {
     let w = world(
         n,
         Faults::default(),
@@ -579,10 +588,18 @@ async fn requests_per_order(n: usize, gap: Duration, window: Duration) -> (f64, 
         Duration::from_secs(2),
     )
     .await;
+    let mut o = opts(window);
+    if let Some(q) = quota {
+        w.ug.set_quota(q, 0);
+        o.frugal = Some(Frugal {
+            below_remaining: q as u32,
+            window: window * 8,
+        });
+    }
     let dir = tempfile::tempdir().expect("tempdir");
     let store = Store::open(dir.path()).expect("store");
     let outbox = Outbox::open(&store).expect("outbox");
-    let (stop, task, _events) = start_worker(&w, &outbox, opts(window));
+    let (stop, task, _events) = start_worker(&w, &outbox, o);
     let before = w.ug.request_count();
     let mut worst = Duration::ZERO;
     let mut ids = Vec::with_capacity(n);
@@ -615,17 +632,40 @@ async fn requests_per_order(n: usize, gap: Duration, window: Duration) -> (f64, 
 #[tokio::test]
 async fn status_and_tracking_cost_few_shop_requests_per_packed_order() {
     // Packing faster than one order per window: 200 orders, one per 5 ms, 200 ms window.
-    let (fast, fast_lag) =
-        requests_per_order(200, Duration::from_millis(5), Duration::from_millis(200)).await;
+    let (fast, fast_lag) = requests_per_order(
+        200,
+        Duration::from_millis(5),
+        Duration::from_millis(200),
+        None,
+    )
+    .await;
     // Slower: one order per 50 ms with the same window (about 4 orders per window).
-    let (slow, slow_lag) =
-        requests_per_order(40, Duration::from_millis(50), Duration::from_millis(200)).await;
+    let (slow, slow_lag) = requests_per_order(
+        40,
+        Duration::from_millis(50),
+        Duration::from_millis(200),
+        None,
+    )
+    .await;
+    // The same pace on a shop with a tiny quota: after the first request the window
+    // stretches eightfold (frugal mode), so a batch carries ~30 orders.
+    let (frugal, frugal_lag) = requests_per_order(
+        40,
+        Duration::from_millis(50),
+        Duration::from_millis(200),
+        Some(30),
+    )
+    .await;
     eprintln!(
         "upgates requests per packed order: {fast:.3} at 40 orders/window \
-         (worst enqueue→done {} ms), {slow:.3} at ~4 orders/window (worst {} ms)",
+         (worst enqueue→done {} ms), {slow:.3} at ~4 orders/window (worst {} ms), \
+         {frugal:.3} at ~4 orders/window with a low quota (worst {} ms)",
         fast_lag.as_millis(),
-        slow_lag.as_millis()
+        slow_lag.as_millis(),
+        frugal_lag.as_millis()
     );
+    assert!(frugal <= 0.15, "{frugal} requests per order in frugal mode");
+    assert!(frugal < slow, "frugal mode saves requests");
     assert!(fast <= 0.05, "{fast} requests per order");
     assert!(slow <= 0.35, "{slow} requests per order");
     assert!(fast_lag < Duration::from_secs(1), "{fast_lag:?}");

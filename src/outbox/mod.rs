@@ -21,7 +21,7 @@ mod worker;
 #[cfg(test)]
 mod tests;
 
-pub use worker::{OutboxEvent, Worker, WorkerOptions};
+pub use worker::{Frugal, OutboxEvent, Worker, WorkerOptions};
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;

@@ -257,6 +257,7 @@ fn fast() -> WorkerOptions {
         backoff_max: Duration::from_millis(40),
         op_timeout: Duration::from_secs(5),
         shutdown_grace: Duration::from_secs(1),
+        frugal: None,
     }
 }
 

@@ -40,6 +40,18 @@ pub struct WorkerOptions {
     /// On shutdown, how long running tries may finish; the rest are abandoned and
     /// reconciled at the next start (5 s).
     pub shutdown_grace: Duration,
+    /// Stretch the status batch window when the shop's quota runs low (default: below 10
+    /// requests left, wait up to 60 s). `None`: always `batch_window`.
+    pub frugal: Option<Frugal>,
+}
+
+/// A longer batch window for shops with tiny request quotas (Upgates: tens an hour).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Frugal {
+    /// Applies while the shop reports fewer requests left than this.
+    pub below_remaining: u32,
+    /// The batch window then.
+    pub window: Duration,
 }
 
 impl Default for WorkerOptions {
@@ -51,6 +63,10 @@ impl Default for WorkerOptions {
             backoff_max: Duration::from_secs(300),
             op_timeout: Duration::from_secs(120),
             shutdown_grace: Duration::from_secs(5),
+            frugal: Some(Frugal {
+                below_remaining: 10,
+                window: Duration::from_secs(60),
+            }),
         }
     }
 }
@@ -199,6 +215,22 @@ impl Ctx {
             rng.random_range(0.0..=1.0)
         };
         half + half.mul_f64(jitter)
+    }
+
+    /// The status batch window now: longer while the shop's quota is low.
+    fn batch_window(&self) -> Duration {
+        match self.opts.frugal {
+            Some(f)
+                if self
+                    .shop
+                    .quota()
+                    .remaining
+                    .is_some_and(|r| r < f.below_remaining) =>
+            {
+                f.window.max(self.opts.batch_window)
+            }
+            _ => self.opts.batch_window,
+        }
     }
 
     fn next_attempt(&self, attempts: u32, wait: Option<Duration>) -> DateTime<Utc> {
@@ -695,8 +727,8 @@ impl Worker {
                     .batch_not_before
                     .lock()
                     .unwrap_or_else(|p| p.into_inner());
-                let window = chrono::Duration::from_std(ctx.opts.batch_window)
-                    .unwrap_or(chrono::Duration::MAX);
+                let window =
+                    chrono::Duration::from_std(ctx.batch_window()).unwrap_or(chrono::Duration::MAX);
                 let due = if statuses.len() >= FULL_BATCH {
                     not_before
                 } else {
