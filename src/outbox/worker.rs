@@ -165,9 +165,9 @@ impl Failure {
             };
             Failure::Transient {
                 error,
-                // A shop write that timed out may have been applied; the shop writes are
-                // idempotent or deduplicated, so this only matters for the record.
-                ambiguous: matches!(e, ShopError::Unreachable { reason, .. } if reason.contains("timed out")),
+                // Shop writes have no reconcile step: status and note writes are idempotent
+                // (an append is deduplicated by the client); a history line may repeat.
+                ambiguous: false,
                 wait,
             }
         } else {
