@@ -15,6 +15,7 @@ pub mod domain;
 pub mod effects;
 pub mod flow;
 pub mod i18n;
+pub mod outbox;
 pub mod print;
 pub mod scan;
 pub mod shop;
