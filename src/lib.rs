@@ -13,6 +13,7 @@ pub mod domain;
 pub mod effects;
 pub mod flow;
 pub mod i18n;
+pub mod rules;
 pub mod scan;
 pub mod shop;
 pub mod sim;

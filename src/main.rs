@@ -53,6 +53,9 @@ enum Command {
     /// Print barcode sheets as PDF.
     #[command(subcommand)]
     Sheet(SheetCmd),
+    /// Check, test and inspect the automatic rules.
+    #[command(subcommand)]
+    Rules(packdesk::rules::RulesCmd),
 }
 
 #[derive(Args, Debug)]
@@ -161,6 +164,10 @@ fn real_main(cli: Cli) -> Result<()> {
             orders(&store, cmd)
         }
         Command::Sheet(cmd) => sheet(cmd),
+        Command::Rules(cmd) => {
+            let paths = Paths::resolve(cli.dirs.config.as_deref(), cli.dirs.data_dir.as_deref())?;
+            packdesk::rules::run_cli(cmd, &paths, &mut std::io::stdout().lock())
+        }
     }
 }
 

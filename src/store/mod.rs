@@ -533,6 +533,12 @@ impl Store {
             .collect()
     }
 
+    /// Opens (or creates) the tree `name` for a module that keeps its own data (the rule
+    /// log). The name is part of the schema.
+    pub fn open_tree(&self, name: &str) -> Result<sled::Tree, StoreError> {
+        self.db.open_tree(name).map_err(|e| self.io(e))
+    }
+
     /// Flushes everything written so far to disk.
     pub fn flush(&self) -> Result<(), StoreError> {
         self.db.flush().map(|_| ()).map_err(|e| self.io(e))
