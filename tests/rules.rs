@@ -257,6 +257,14 @@ fn more_validation() {
         "bad webhook URL",
     );
     bad(
+        &rule("actions = [ { webhook = { url = \"https://h/x\", timeout_s = 0 } } ]"),
+        "outside 1–300 s",
+    );
+    bad(
+        &rule("actions = [ { set_status = { status = \" \" } } ]"),
+        "the status is empty",
+    );
+    bad(
         &rule("actions = [ { fire = { event = \"packed\" } } ]"),
         "not a custom event",
     );

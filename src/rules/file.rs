@@ -381,6 +381,11 @@ impl RuleSet {
                         format!("{key}.set_pick_pack_state"),
                         "give `pick`, `pack` or both".into(),
                     ),
+                    Action::Webhook { timeout_s, .. } if !(1..=300).contains(timeout_s) => p.at(
+                        span,
+                        format!("{key}.webhook.timeout_s"),
+                        format!("timeout {timeout_s} s is outside 1–300 s"),
+                    ),
                     Action::SetStatus { status, .. } if status.trim().is_empty() => p.at(
                         span,
                         format!("{key}.set_status.status"),

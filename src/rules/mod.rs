@@ -408,6 +408,38 @@ pub fn evaluate(rules: &RuleSet, ev: &Event, ctx: &Facts) -> Vec<Planned> {
         .collect()
 }
 
+/// The JSON a `webhook` action POSTs for rule `rule` handling `ev`, with `facts` as they
+/// are when the action runs. `rule` + `occurrence` identify one execution: receivers can
+/// use the pair to drop duplicates.
+pub fn webhook_body(rule: &str, ev: &Event, facts: &Facts) -> serde_json::Value {
+    serde_json::json!({
+        "rule": rule,
+        "event": ev.kind.name(),
+        "occurrence": ev.occurrence,
+        "order": {
+            "key": facts.order_key,
+            "number": facts.order_number,
+            "source": facts.source,
+            "status": facts.shop_status,
+            "shipping_method": facts.shipping_method,
+            "carrier": facts.carrier,
+            "service": facts.service,
+            "country": facts.country,
+            "total": facts.total.as_decimal(),
+            "currency": facts.total.currency,
+            "cod": facts.cod,
+            "paid": facts.paid,
+            "weight_kg": facts.weight_kg,
+            "items": facts.item_count.as_f64(),
+            "flags": facts.flags,
+        },
+        "tracking": facts.tracking,
+        "package_id": facts.package_id,
+        "station": facts.station,
+        "packer": facts.packer,
+    })
+}
+
 /// How one action ended.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "outcome", content = "error")]

@@ -273,3 +273,21 @@ actions = [ { webhook = { url = "https://h.example/x", headers = { "X-Token" = "
         .unwrap_or_default();
     assert_eq!(desc, "webhook POST https://h.example/x (headers: X-Token)");
 }
+
+#[test]
+fn webhook_body_describes_event_and_order() {
+    let mut f = facts();
+    f.tracking = Some("Z123".into());
+    let ev = Event::packed(&f.order_key, 5);
+    let body = webhook_body("R", &ev, &f);
+    assert_eq!(body["event"], "packed");
+    assert_eq!(body["occurrence"], "packed:upgates:2026-0042:5");
+    assert_eq!(body["rule"], "R");
+    assert_eq!(body["order"]["number"], "2026-0042");
+    assert_eq!(body["order"]["total"], 6120.0);
+    assert_eq!(body["order"]["currency"], "CZK");
+    assert_eq!(body["order"]["cod"], true);
+    assert_eq!(body["order"]["items"], 3.0);
+    assert_eq!(body["tracking"], "Z123");
+    assert_eq!(body["packer"], "jana");
+}
