@@ -161,14 +161,6 @@ impl Template {
         &self.source
     }
 
-    /// The placeholders it uses, in order.
-    pub fn placeholders(&self) -> impl Iterator<Item = Placeholder> + '_ {
-        self.parts.iter().filter_map(|p| match p {
-            Part::Var(v) => Some(*v),
-            Part::Text(_) => None,
-        })
-    }
-
     /// The text with placeholders filled from `facts` (unknown values are empty). Render
     /// at execution time: `{tracking}` exists only after `create_shipment` ran.
     pub fn render(&self, facts: &Facts) -> String {
