@@ -3,7 +3,9 @@
 //! `rules_claims` maps `rule name NUL occurrence id` to the execution id; it is written
 //! (and flushed) in the same transaction as the execution record before the first action
 //! runs, so a rule never runs twice for one occurrence, also across restarts.
-//! `rules_log` maps the big-endian execution id to the record (version byte + JSON).
+//! `rules_log` maps the big-endian execution id to the record (version byte + JSON); the
+//! ids of executions not finished yet are also kept in `rules_claims` (prefix 0xFE), so
+//! finding them after a restart does not read the whole log.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -19,8 +21,17 @@ use super::{Action, Condition, Event, Outcome, Planned, Rule, Run, occurrence_ke
 const CLAIMS: &str = "rules_claims";
 const LOG: &str = "rules_log";
 const VALUE_VERSION: u8 = 1;
-/// The key (in the claims tree) of the last execution id.
+/// The key (in the claims tree) of the last execution id. 0xFF and 0xFE never occur in
+/// UTF-8, so these keys cannot collide with claims.
 const LAST_ID: &[u8] = b"\xffLAST_ID";
+/// The prefix (in the claims tree) of the ids of executions not finished yet.
+const RUNNING: &[u8] = b"\xfeRUN";
+
+fn running_key(id: u64) -> Vec<u8> {
+    let mut k = RUNNING.to_vec();
+    k.extend_from_slice(&id.to_be_bytes());
+    k
+}
 
 /// What went wrong with the rule log.
 #[derive(Debug, thiserror::Error)]
@@ -228,6 +239,7 @@ impl RuleLog {
                 let value = encode(&first).map_err(ConflictableTransactionError::Abort)?;
                 claims.insert(LAST_ID, &id.to_be_bytes())?;
                 claims.insert(claim, &id.to_be_bytes())?;
+                claims.insert(running_key(id), &[])?;
                 log.insert(&id.to_be_bytes(), value)?;
                 Ok(Some(id))
             });
@@ -289,7 +301,16 @@ impl RuleLog {
         }
         record.finished_at = Some(now);
         tracing::info!(id = record.id, rule = %record.rule, failed = record.failed(), "rule finished");
-        self.save(record)
+        self.log
+            .insert(record.id.to_be_bytes(), encode(record)?)
+            .map_err(|source| RuleLogError::Io { tree: LOG, source })?;
+        self.claims
+            .remove(running_key(record.id))
+            .map_err(|source| RuleLogError::Io {
+                tree: CLAIMS,
+                source,
+            })?;
+        self.flush()
     }
 
     fn save(&self, record: &ExecutionRecord) -> Result<(), RuleLogError> {
@@ -327,11 +348,28 @@ impl RuleLog {
     /// oldest first: the effect runner resumes them after a restart.
     pub fn unfinished(&self) -> Result<Vec<ExecutionRecord>, RuleLogError> {
         let mut out = Vec::new();
-        for kv in self.log.iter() {
-            let (k, v) = kv.map_err(|source| RuleLogError::Io { tree: LOG, source })?;
-            let r = decode(&k, &v)?;
-            if r.finished_at.is_none() {
-                out.push(r);
+        for kv in self.claims.scan_prefix(RUNNING) {
+            let (k, _) = kv.map_err(|source| RuleLogError::Io {
+                tree: CLAIMS,
+                source,
+            })?;
+            let id = k.get(RUNNING.len()..).unwrap_or_default();
+            match self
+                .log
+                .get(id)
+                .map_err(|source| RuleLogError::Io { tree: LOG, source })?
+            {
+                Some(v) => out.push(decode(id, &v)?),
+                None => {
+                    return Err(RuleLogError::Corrupt {
+                        tree: CLAIMS,
+                        key: <[u8; 8]>::try_from(id).map_or_else(
+                            |_| "?".to_string(),
+                            |b| u64::from_be_bytes(b).to_string(),
+                        ),
+                        detail: "a running execution without its record".into(),
+                    });
+                }
             }
         }
         Ok(out)
