@@ -307,6 +307,22 @@ fn more_validation() {
         &rule("actions = [\"take_photo\"]\ncolour = 1"),
         "unknown field `colour`",
     );
+    // A rule on status_set that sets a status its condition allows would retrigger itself.
+    let on_status = |when: &str| {
+        format!(
+            "[[rule]]\nname = \"r\"\nevent = \"status_set\"\n{when}\nactions = [ {{ set_status = {{ status = \"Vyřizuje se\" }} }} ]\n"
+        )
+    };
+    bad(&on_status(""), "would run again on its own change");
+    bad(&on_status("when = { paid = true }"), "would run again");
+    bad(
+        &on_status("when = { any = [ { paid = true }, { shop_status = \"Nová\" } ] }"),
+        "would run again",
+    );
+    parse(&on_status("when = { shop_status = \"Zaplaceno\" }"));
+    parse(&on_status(
+        "when = { paid = true, not = { shop_status = \"vyřizuje se\" } }",
+    ));
     // A self-loop is a loop too.
     bad(
         "[[rule]]\nname = \"r\"\nevent = \"custom:x\"\nactions = [ { fire = { event = \"custom:x\" } } ]\n",

@@ -391,6 +391,22 @@ impl RuleSet {
                         format!("{key}.set_status.status"),
                         "the status is empty".into(),
                     ),
+                    Action::SetStatus { status, .. }
+                        if event == EventKind::StatusSet
+                            && when
+                                .as_ref()
+                                .is_some_and(|w| status_may_hold(w, status) != Some(false)) =>
+                    {
+                        p.at(
+                            span,
+                            format!("{key}.set_status.status"),
+                            format!(
+                                "this rule runs on `status_set` and sets \"{status}\", which its \
+                                 condition does not rule out: it would run again on its own \
+                                 change; add `not = {{ shop_status = \"{status}\" }}` to `when`"
+                            ),
+                        )
+                    }
                     _ => {}
                 }
                 actions.push(a);
@@ -623,6 +639,37 @@ fn compile(c: RawCond, span: Span<usize>, key: &str, p: &mut Problems<'_>) -> Op
         }
         1 => parts.pop(),
         _ => Some(Condition::All(parts)),
+    }
+}
+
+/// Whether `c` can hold for an order in shop status `status`, looking at `shop_status`
+/// only: `Some(false)` when it certainly cannot, `None` when other facts decide.
+fn status_may_hold(c: &Condition, status: &str) -> Option<bool> {
+    match c {
+        Condition::Always => Some(true),
+        Condition::ShopStatus(list) => Some(list.contains(&norm(status))),
+        Condition::Not(c) => status_may_hold(c, status).map(|b| !b),
+        Condition::All(cs) => {
+            let v: Vec<Option<bool>> = cs.iter().map(|c| status_may_hold(c, status)).collect();
+            if v.contains(&Some(false)) {
+                Some(false)
+            } else if v.iter().all(|b| *b == Some(true)) {
+                Some(true)
+            } else {
+                None
+            }
+        }
+        Condition::Any(cs) => {
+            let v: Vec<Option<bool>> = cs.iter().map(|c| status_may_hold(c, status)).collect();
+            if v.contains(&Some(true)) {
+                Some(true)
+            } else if v.iter().all(|b| *b == Some(false)) {
+                Some(false)
+            } else {
+                None
+            }
+        }
+        _ => None,
     }
 }
 
