@@ -17,6 +17,7 @@ pub mod flow;
 pub mod i18n;
 pub mod outbox;
 pub mod print;
+pub mod rules;
 pub mod scan;
 pub mod shop;
 pub mod sim;

@@ -66,6 +66,9 @@ enum Command {
     /// Documents from the store as PDF: packing slips, carrier labels 4-up or on a roll.
     #[command(subcommand)]
     Doc(packdesk::docs::DocCmd),
+    /// Check, test and inspect the automatic rules.
+    #[command(subcommand)]
+    Rules(packdesk::rules::RulesCmd),
 }
 
 #[derive(Args, Debug)]
@@ -199,6 +202,10 @@ fn real_main(cli: Cli) -> Result<()> {
             let done = packdesk::docs::run_doc(cmd, &store, &config.station)?;
             eprintln!("packdesk: {done}");
             Ok(())
+        }
+        Command::Rules(cmd) => {
+            let paths = Paths::resolve(cli.dirs.config.as_deref(), cli.dirs.data_dir.as_deref())?;
+            packdesk::rules::run_cli(cmd, &paths, &mut std::io::stdout().lock())
         }
     }
 }

@@ -3,8 +3,8 @@
 
 pub mod balikobot;
 pub mod baselinker;
-pub mod cli;
 pub mod camera;
+pub mod cli;
 pub mod upgates;
 
 use std::net::SocketAddr;

@@ -1,0 +1,377 @@
+//! The rule log: exactly-once claims and the execution history, in two sled trees.
+//!
+//! `rules_claims` maps `rule name NUL occurrence id` to the execution id; it is written
+//! (and flushed) in the same transaction as the execution record before the first action
+//! runs, so a rule never runs twice for one occurrence, also across restarts.
+//! `rules_log` maps the big-endian execution id to the record (version byte + JSON); the
+//! ids of executions not finished yet are also kept in `rules_claims` (prefix 0xFE), so
+//! finding them after a restart does not read the whole log.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sled::Transactional;
+use sled::transaction::{ConflictableTransactionError, TransactionError};
+
+use crate::store::{Store, StoreError};
+
+use std::sync::Arc;
+
+use super::{Action, Condition, Event, Outcome, Planned, Rule, Run, occurrence_key};
+
+const CLAIMS: &str = "rules_claims";
+const LOG: &str = "rules_log";
+const VALUE_VERSION: u8 = 1;
+/// The key (in the claims tree) of the last execution id. 0xFF and 0xFE never occur in
+/// UTF-8, so these keys cannot collide with claims.
+const LAST_ID: &[u8] = b"\xffLAST_ID";
+/// The prefix (in the claims tree) of the ids of executions not finished yet.
+const RUNNING: &[u8] = b"\xfeRUN";
+
+fn running_key(id: u64) -> Vec<u8> {
+    let mut k = RUNNING.to_vec();
+    k.extend_from_slice(&id.to_be_bytes());
+    k
+}
+
+/// What went wrong with the rule log.
+#[derive(Debug, thiserror::Error)]
+pub enum RuleLogError {
+    /// Opening a tree failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Reading or writing a tree failed.
+    #[error("rule log: storage error in tree `{tree}`: {source}")]
+    Io {
+        /// The tree.
+        tree: &'static str,
+        /// The sled error.
+        #[source]
+        source: sled::Error,
+    },
+    /// A record that does not decode.
+    #[error("rule log: damaged record in tree `{tree}` at key `{key}`: {detail}")]
+    Corrupt {
+        /// The tree.
+        tree: &'static str,
+        /// The key, printable.
+        key: String,
+        /// What is wrong.
+        detail: String,
+    },
+    /// `action_result` for an action the record does not have.
+    #[error("rule log: execution {id} of rule `{rule}` has no action {index}")]
+    NoSuchAction {
+        /// The execution.
+        id: u64,
+        /// The rule.
+        rule: String,
+        /// The index given.
+        index: usize,
+    },
+}
+
+/// One action of an execution and how it ended (`None` while not run yet).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ActionRecord {
+    /// The action as planned (texts unrendered).
+    pub action: Action,
+    /// Its outcome, once known.
+    pub outcome: Option<Outcome>,
+}
+
+/// One execution of one rule for one event occurrence.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExecutionRecord {
+    /// Monotonic id (1, 2, …).
+    pub id: u64,
+    /// The rule's name.
+    pub rule: String,
+    /// The event occurrence (kind, order, occurrence id).
+    pub event: Event,
+    /// The rule's *stop after failure* at the time it started.
+    pub stop_after_failure: bool,
+    /// The rule's *on failure* event at the time it started.
+    pub on_failure: Option<String>,
+    /// When the rule was claimed.
+    pub started_at: DateTime<Utc>,
+    /// When the run ended; `None` while running or when interrupted by a crash.
+    pub finished_at: Option<DateTime<Utc>>,
+    /// The actions with their outcomes, in order.
+    pub actions: Vec<ActionRecord>,
+}
+
+impl ExecutionRecord {
+    /// Whether any action failed.
+    pub fn failed(&self) -> bool {
+        self.actions
+            .iter()
+            .any(|a| matches!(a.outcome, Some(Outcome::Failed(_))))
+    }
+
+    /// The outcomes recorded so far, in order, up to the first action without one.
+    pub fn outcomes(&self) -> Vec<Outcome> {
+        self.actions
+            .iter()
+            .map_while(|a| a.outcome.clone())
+            .collect()
+    }
+
+    /// A [`Run`] that continues this (interrupted) execution after its last recorded
+    /// action, with the actions and failure handling it started with.
+    pub fn resume(&self) -> Run {
+        let rule = Rule {
+            name: self.rule.clone(),
+            event: self.event.kind.clone(),
+            when: Condition::Always,
+            actions: self.actions.iter().map(|a| a.action.clone()).collect(),
+            stop_after_failure: self.stop_after_failure,
+            on_failure: self.on_failure.clone(),
+        };
+        let planned = Planned {
+            occurrence_key: occurrence_key(&rule.name, &self.event.occurrence),
+            rule: Arc::new(rule),
+        };
+        Run::resume(planned, self.outcomes())
+    }
+}
+
+/// The rule log of one store. Cheap to clone.
+#[derive(Clone)]
+pub struct RuleLog {
+    claims: sled::Tree,
+    log: sled::Tree,
+}
+
+impl std::fmt::Debug for RuleLog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RuleLog")
+            .field("executions", &self.log.len())
+            .finish()
+    }
+}
+
+fn encode<T: Serialize>(v: &T) -> Result<Vec<u8>, RuleLogError> {
+    let mut out = vec![VALUE_VERSION];
+    serde_json::to_writer(&mut out, v).map_err(|e| RuleLogError::Corrupt {
+        tree: LOG,
+        key: String::new(),
+        detail: format!("cannot encode: {e}"),
+    })?;
+    Ok(out)
+}
+
+fn decode(key: &[u8], bytes: &[u8]) -> Result<ExecutionRecord, RuleLogError> {
+    let corrupt = |detail: String| RuleLogError::Corrupt {
+        tree: LOG,
+        key: key.try_into().map(u64::from_be_bytes).map_or_else(
+            |_| String::from_utf8_lossy(key).into_owned(),
+            |n| n.to_string(),
+        ),
+        detail,
+    };
+    match bytes.split_first() {
+        Some((&VALUE_VERSION, body)) => {
+            serde_json::from_slice(body).map_err(|e| corrupt(e.to_string()))
+        }
+        Some((v, _)) => Err(corrupt(format!("unknown value version {v}"))),
+        None => Err(corrupt("empty value".into())),
+    }
+}
+
+impl RuleLog {
+    /// Opens the rule log trees of `store`.
+    pub fn open(store: &Store) -> Result<RuleLog, RuleLogError> {
+        Ok(RuleLog {
+            claims: store.open_tree(CLAIMS)?,
+            log: store.open_tree(LOG)?,
+        })
+    }
+
+    /// Whether the execution `occurrence_key` ([`Planned::occurrence_key`]) was claimed.
+    pub fn claimed(&self, occurrence_key: &str) -> Result<bool, RuleLogError> {
+        self.claims
+            .contains_key(occurrence_key.as_bytes())
+            .map_err(|source| RuleLogError::Io {
+                tree: CLAIMS,
+                source,
+            })
+    }
+
+    /// Claims `planned` for `ev` and records the start of its execution, durably, before
+    /// any action runs. `None` when this rule already ran (or started) for this
+    /// occurrence: the caller must then do nothing.
+    pub fn begin(
+        &self,
+        planned: &Planned,
+        ev: &Event,
+        now: DateTime<Utc>,
+    ) -> Result<Option<ExecutionRecord>, RuleLogError> {
+        let mut record = ExecutionRecord {
+            id: 0,
+            rule: planned.rule.name.clone(),
+            event: ev.clone(),
+            stop_after_failure: planned.rule.stop_after_failure,
+            on_failure: planned.rule.on_failure.clone(),
+            started_at: now,
+            finished_at: None,
+            actions: planned
+                .actions()
+                .iter()
+                .map(|a| ActionRecord {
+                    action: a.clone(),
+                    outcome: None,
+                })
+                .collect(),
+        };
+        let claim = planned.occurrence_key.as_bytes();
+        let res: Result<Option<u64>, TransactionError<RuleLogError>> = (&self.claims, &self.log)
+            .transaction(|(claims, log)| {
+                if claims.get(claim)?.is_some() {
+                    return Ok(None);
+                }
+                let last = claims
+                    .get(LAST_ID)?
+                    .and_then(|b| <[u8; 8]>::try_from(b.as_ref()).ok())
+                    .map_or(0, u64::from_be_bytes);
+                let id = last + 1;
+                let mut first = record.clone();
+                first.id = id;
+                let value = encode(&first).map_err(ConflictableTransactionError::Abort)?;
+                claims.insert(LAST_ID, &id.to_be_bytes())?;
+                claims.insert(claim, &id.to_be_bytes())?;
+                claims.insert(running_key(id), &[])?;
+                log.insert(&id.to_be_bytes(), value)?;
+                Ok(Some(id))
+            });
+        let id = match res {
+            Ok(id) => id,
+            Err(TransactionError::Abort(e)) => return Err(e),
+            Err(TransactionError::Storage(source)) => {
+                return Err(RuleLogError::Io {
+                    tree: CLAIMS,
+                    source,
+                });
+            }
+        };
+        let Some(id) = id else {
+            tracing::debug!(
+                rule = %planned.rule.name,
+                occurrence = %ev.occurrence,
+                "rule already ran for this occurrence"
+            );
+            return Ok(None);
+        };
+        record.id = id;
+        self.flush()?;
+        tracing::info!(id, rule = %record.rule, event = %ev.kind, order = %ev.order_key, "rule started");
+        Ok(Some(record))
+    }
+
+    /// Records the outcome of action `index` of `record`, durably.
+    pub fn action_result(
+        &self,
+        record: &mut ExecutionRecord,
+        index: usize,
+        outcome: Outcome,
+    ) -> Result<(), RuleLogError> {
+        let Some(slot) = record.actions.get_mut(index) else {
+            return Err(RuleLogError::NoSuchAction {
+                id: record.id,
+                rule: record.rule.clone(),
+                index,
+            });
+        };
+        if let Outcome::Failed(e) = &outcome {
+            tracing::warn!(id = record.id, rule = %record.rule, action = slot.action.name(), error = %e, "rule action failed");
+        }
+        slot.outcome = Some(outcome);
+        self.save(record)
+    }
+
+    /// Marks `record` finished; actions without an outcome are recorded as skipped.
+    pub fn finish(
+        &self,
+        record: &mut ExecutionRecord,
+        now: DateTime<Utc>,
+    ) -> Result<(), RuleLogError> {
+        for a in &mut record.actions {
+            if a.outcome.is_none() {
+                a.outcome = Some(Outcome::Skipped);
+            }
+        }
+        record.finished_at = Some(now);
+        tracing::info!(id = record.id, rule = %record.rule, failed = record.failed(), "rule finished");
+        self.log
+            .insert(record.id.to_be_bytes(), encode(record)?)
+            .map_err(|source| RuleLogError::Io { tree: LOG, source })?;
+        self.claims
+            .remove(running_key(record.id))
+            .map_err(|source| RuleLogError::Io {
+                tree: CLAIMS,
+                source,
+            })?;
+        self.flush()
+    }
+
+    fn save(&self, record: &ExecutionRecord) -> Result<(), RuleLogError> {
+        self.log
+            .insert(record.id.to_be_bytes(), encode(record)?)
+            .map_err(|source| RuleLogError::Io { tree: LOG, source })?;
+        self.flush()
+    }
+
+    fn flush(&self) -> Result<(), RuleLogError> {
+        self.log
+            .flush()
+            .map_err(|source| RuleLogError::Io { tree: LOG, source })?;
+        self.claims.flush().map_err(|source| RuleLogError::Io {
+            tree: CLAIMS,
+            source,
+        })?;
+        Ok(())
+    }
+
+    /// The newest `limit` executions, newest first.
+    pub fn list(&self, limit: usize) -> Result<Vec<ExecutionRecord>, RuleLogError> {
+        self.log
+            .iter()
+            .rev()
+            .take(limit)
+            .map(|kv| {
+                let (k, v) = kv.map_err(|source| RuleLogError::Io { tree: LOG, source })?;
+                decode(&k, &v)
+            })
+            .collect()
+    }
+
+    /// Executions that started but never finished (the process stopped in between),
+    /// oldest first: the effect runner resumes them after a restart.
+    pub fn unfinished(&self) -> Result<Vec<ExecutionRecord>, RuleLogError> {
+        let mut out = Vec::new();
+        for kv in self.claims.scan_prefix(RUNNING) {
+            let (k, _) = kv.map_err(|source| RuleLogError::Io {
+                tree: CLAIMS,
+                source,
+            })?;
+            let id = k.get(RUNNING.len()..).unwrap_or_default();
+            match self
+                .log
+                .get(id)
+                .map_err(|source| RuleLogError::Io { tree: LOG, source })?
+            {
+                Some(v) => out.push(decode(id, &v)?),
+                None => {
+                    return Err(RuleLogError::Corrupt {
+                        tree: CLAIMS,
+                        key: <[u8; 8]>::try_from(id).map_or_else(
+                            |_| "?".to_string(),
+                            |b| u64::from_be_bytes(b).to_string(),
+                        ),
+                        detail: "a running execution without its record".into(),
+                    });
+                }
+            }
+        }
+        Ok(out)
+    }
+}
