@@ -7,14 +7,13 @@
 //!
 //! Run: `cargo bench --bench bench` (release). Prints one line per figure.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use packdesk::app::{AppState, Effect, Msg, Settings};
-use packdesk::carrier::own::OwnLabel;
 use packdesk::demo::{self, Special};
-use packdesk::effects::{Runner, dispatch};
+use packdesk::effects::{Pipeline, Runner, dispatch};
 use packdesk::i18n::{Catalog, Lang};
+use packdesk::outbox::Outbox;
 use packdesk::scan::{Assembler, KeyIn, ScanConfig};
 use packdesk::store::Store;
 use packdesk::tui::keymap::Keymap;
@@ -170,7 +169,14 @@ fn measure(dir: &std::path::Path) {
     let out = dir.join("out");
     let runner = Runner::new(
         store.clone(),
-        Arc::new(OwnLabel::new(store.clone(), &out, "bench")),
+        Pipeline::new(
+            Outbox::open(&store).expect("outbox"),
+            store.clone(),
+            &out,
+            Vec::new(),
+            None,
+            "own-label",
+        ),
         tx,
     );
     let start = Instant::now();

@@ -3,20 +3,23 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
 
 use packdesk::app::{Action, AppState, Msg, Settings};
-use packdesk::carrier::own::OwnLabel;
-use packdesk::config::{Config, Paths};
+use packdesk::config::{Config, Paths, build_remote};
+use packdesk::demo::pipeline::DemoShop;
 use packdesk::docs::SheetEntry;
 use packdesk::domain::OrderState;
-use packdesk::effects::{Runner, dispatch};
+use packdesk::effects::{Pipeline, Runner, dispatch};
 use packdesk::i18n::{Catalog, Lang};
+use packdesk::outbox::{Outbox, Worker};
 use packdesk::scan::Assembler;
+use packdesk::shop::NoShop;
 use packdesk::store::Store;
+use packdesk::sync::SyncWorker;
 use packdesk::tui::keymap::Keymap;
 use packdesk::tui::theme::Theme;
 use packdesk::tui::{self, Ui};
@@ -73,6 +76,10 @@ enum Command {
 
 #[derive(Args, Debug)]
 struct DemoArgs {
+    /// Which shop to simulate: upgates (with Balikobot carriers), baselinker (orders and
+    /// couriers), or none (the store only, packdesk's own labels).
+    #[arg(long, value_enum, default_value = "upgates")]
+    shop: DemoShop,
     /// Where labels are written.
     #[arg(long, value_name = "DIR", default_value = "./packdesk-out")]
     out: PathBuf,
@@ -237,19 +244,81 @@ fn settings(config: &Config) -> Settings {
     }
 }
 
-fn bench(paths: &Paths, config: Config, demo: Option<&DemoArgs>) -> Result<()> {
+fn bench(paths: &Paths, mut config: Config, demo: Option<&DemoArgs>) -> Result<()> {
     let start = Instant::now();
     let store = Store::open(&paths.data_dir)?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let _enter = rt.enter();
+    // The demo: deterministic orders, and (unless `--shop none`) the shop and carrier
+    // simulators in-process, so the whole real pipeline runs: sync, outbox, clients.
+    let mut _sims = None;
+    let mut sync_every = Duration::from_secs(60);
     if let Some(d) = demo {
-        if store.is_empty() {
+        let fresh = store.is_empty();
+        if fresh {
             eprintln!("packdesk demo: generating {} demo orders…", d.orders);
-            let orders = packdesk::demo::generate(d.seed, d.orders, chrono::Utc::now());
-            store.import_orders(&orders)?;
-            tracing::info!(count = orders.len(), "demo orders generated");
+        }
+        let orders = packdesk::demo::generate(d.seed, d.orders, chrono::Utc::now());
+        if d.shop == DemoShop::None {
+            if fresh {
+                store.import_orders(&orders)?;
+            }
         } else {
+            let sims = rt.block_on(packdesk::demo::pipeline::start(d.shop, &orders, d.seed))?;
+            config.shop = sims.shop.clone();
+            config.carrier = sims.carrier.clone();
+            config.status = sims.status.clone();
+            _sims = Some(sims);
+            sync_every = Duration::from_secs(10);
+        }
+        if !fresh {
             tracing::info!(dir = %paths.data_dir.display(), "reusing the demo store as it is");
         }
     }
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let remote = build_remote(&config, store.clone(), &config.out_dir)?;
+    let outbox = Outbox::open(&store)?;
+    let pipeline = Pipeline::new(
+        outbox.clone(),
+        store.clone(),
+        &config.out_dir,
+        config
+            .carrier
+            .as_ref()
+            .map(|c| c.map.clone())
+            .unwrap_or_default(),
+        remote
+            .shop
+            .as_ref()
+            .map(|_| config.status.clone().unwrap_or_default()),
+        remote.carrier.kind(),
+    );
+    if let Some(shop) = &remote.shop {
+        let sync = SyncWorker::new(shop.clone(), store.clone(), tx.clone(), sync_every);
+        if store.is_empty() {
+            // A new station gets its queue before the first frame.
+            let status = rt.block_on(sync.sync_once());
+            if let Some(e) = &status.error {
+                eprintln!("packdesk: the first sync with the shop failed: {e}");
+            }
+        }
+        rt.spawn(sync.run());
+    }
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let on_event = {
+        let (pipeline, tx) = (pipeline.clone(), tx.clone());
+        move |ev| {
+            for m in pipeline.on_event(&ev) {
+                let _ = tx.send(m);
+            }
+        }
+    };
+    let shop_for_worker = remote.shop.clone().unwrap_or_else(|| Arc::new(NoShop));
+    let worker = Worker::new(outbox, shop_for_worker, remote.carrier.clone(), on_event);
+    let worker = rt.spawn(worker.run(stopped));
     let lang = Lang::detect(
         config.language.as_deref(),
         std::env::var("LANG").ok().as_deref(),
@@ -266,17 +335,6 @@ fn bench(paths: &Paths, config: Config, demo: Option<&DemoArgs>) -> Result<()> {
     // meanwhile: it is looked up in the store's index, not in the queue.
     let mut state = AppState::new(settings(&config), Assembler::new(scan), Vec::new());
     state.queue_loading = Some(Vec::new());
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()?;
-    let carrier = Arc::new(OwnLabel::new(
-        store.clone(),
-        &config.out_dir,
-        &config.station,
-    ));
-    let _enter = rt.enter();
     let loader = (store.clone(), tx.clone());
     rt.spawn_blocking(move || {
         let (store, tx) = loader;
@@ -290,16 +348,13 @@ fn bench(paths: &Paths, config: Config, demo: Option<&DemoArgs>) -> Result<()> {
             Err(e) => tracing::error!(error = %e, "the queue could not be loaded"),
         }
     });
-    let runner = Runner::new(store.clone(), carrier, tx);
+    let runner = Runner::new(store.clone(), pipeline.clone(), tx);
     state.packer = store.packer()?;
+    for m in pipeline.catch_up() {
+        dispatch(&mut state, &runner, m, start);
+    }
     // Resume where the bench was: the open order comes back on screen.
     if let Some(key) = store.open_order()? {
-        dispatch(
-            &mut state,
-            &runner,
-            Msg::Action(packdesk::app::Action::Back),
-            start,
-        );
         for m in runner.run(packdesk::app::Effect::LoadOrder { key, via: None }) {
             dispatch(&mut state, &runner, m, start);
         }
@@ -314,6 +369,9 @@ fn bench(paths: &Paths, config: Config, demo: Option<&DemoArgs>) -> Result<()> {
         start,
     ));
     drop(guard);
+    // Let the outbox worker finish what it is doing (it reconciles the rest next time).
+    let _ = stop.send(true);
+    let _ = rt.block_on(async { tokio::time::timeout(Duration::from_secs(6), worker).await });
     store.flush()?;
     res?;
     Ok(())

@@ -1,5 +1,7 @@
 //! End to end: the real binary in a pseudo-terminal, driven by keystrokes as a scanner
-//! types them, read back as a screen (vt100).
+//! types them, read back as a screen (vt100). The demo runs the whole pipeline: orders
+//! synced from the Upgates simulator, shipments through the outbox to the Balikobot
+//! simulator, labels written to the out dir.
 
 use std::io::{Read, Write};
 use std::path::Path;
@@ -129,7 +131,7 @@ fn open_by_scan_scan_all_items_pack_and_label_written_then_survive_kill_9() {
     bench.wait_for("All items scanned");
     bench.scan("PD:PACK");
     let label = wait_file(&out.join(format!("{}-1.pdf", plain.number)));
-    assert!(label.len() > 1000);
+    assert!(label.len() > 500);
     bench.wait_for("Label ready");
 
     // The next order opens at once; a wrong item is refused loudly.
@@ -179,10 +181,11 @@ fn open_by_scan_scan_all_items_pack_and_label_written_then_survive_kill_9() {
     let v: serde_json::Value = serde_json::from_slice(&show.stdout).expect("json");
     assert_eq!(v["state"], "ready");
     assert_eq!(v["lines"][0]["scanned"], v["lines"][0]["quantity"]);
+    // The demo ships through the Balikobot simulator: its tracking number, its label.
     let tracking = v["parcels"][0]["tracking_number"]
         .as_str()
         .expect("tracking");
-    assert!(tracking.starts_with("PD"));
+    assert!(tracking.len() >= 8, "{tracking}");
     assert!(
         v["parcels"][0]["label_path"]
             .as_str()

@@ -210,6 +210,8 @@ pub struct AppState {
     pub assembler: Assembler,
     /// Background jobs in flight (shown in the status bar).
     pub jobs: usize,
+    /// Remote operations waiting or failed (status bar).
+    pub outbox: crate::outbox::Counts,
     /// The last shop sync (None when no shop is configured).
     pub sync: Option<crate::sync::SyncStatus>,
     /// The queue is still being loaded; rows changed meanwhile wait here.
@@ -236,6 +238,7 @@ impl AppState {
             jobs: 0,
             queue_loading: None,
             sync: None,
+            outbox: crate::outbox::Counts::default(),
             should_quit: false,
             now: DateTime::<Utc>::UNIX_EPOCH,
             now_ms: 0,
@@ -302,6 +305,8 @@ pub enum Msg {
     JobDone,
     /// Queue rows changed outside the bench (the shop sync imported orders).
     RowsChanged(Vec<OrderSummary>),
+    /// Outbox counts after a change (pending and failed remote operations).
+    Outbox(crate::outbox::Counts),
     /// How the last shop sync went.
     Sync(Box<crate::sync::SyncStatus>),
     /// The queue, loaded and sorted in the background after the first frame.
@@ -350,6 +355,11 @@ pub enum Effect {
     Ship {
         order: Box<Order>,
         session: Box<PackSession>,
+    },
+    /// Queue the shop status for a point of the order's life (packed …).
+    ShopStatus {
+        order: Box<Order>,
+        point: crate::effects::StatusPoint,
     },
     /// Write the labels of an order's ready shipments again.
     Reprint {

@@ -77,6 +77,7 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
             }
         }
         Msg::Sync(status) => state.sync = Some(*status),
+        Msg::Outbox(counts) => state.outbox = counts,
         Msg::QueueLoaded(queue) => {
             let (tab, filter) = (state.queue.tab(), state.queue.filter().to_string());
             state.queue = *queue;
@@ -403,6 +404,10 @@ fn apply_flow(state: &mut AppState, ev: FlowEvent, code: Option<String>, fx: &mu
         Outcome::NextParcel { no } => Notice::NextParcel(no),
         Outcome::Packed => {
             fx.push(audit(state, Some(order.key()), "packed", String::new()));
+            fx.push(Effect::ShopStatus {
+                order: Box::new(order.clone()),
+                point: crate::effects::StatusPoint::Packed,
+            });
             if state.settings.ship_on_pack {
                 ship(state, fx);
             }

@@ -35,17 +35,7 @@ impl OwnLabel {
 
     /// The label file of one parcel: `<out>/<order>-<parcel>.pdf`.
     pub fn label_path(&self, order_number: &str, parcel_no: u32) -> PathBuf {
-        let safe: String = order_number
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                    c
-                } else {
-                    '_'
-                }
-            })
-            .collect();
-        self.out_dir.join(format!("{safe}-{parcel_no}.pdf"))
+        label_file(&self.out_dir, order_number, parcel_no)
     }
 
     /// Renders and writes the label of `req` with `tracking`; returns the file path.
@@ -73,21 +63,40 @@ impl OwnLabel {
             message: format!("label for {}: {e}", req.order_number),
         })?;
         let path = self.label_path(&req.order_number, req.parcel_no);
-        let write = || -> std::io::Result<()> {
-            std::fs::create_dir_all(&self.out_dir)?;
-            // Write to a temporary name, then rename: a printer watching the directory
-            // never sees half a PDF.
-            let tmp = path.with_extension("pdf.part");
-            std::fs::write(&tmp, &pdf)?;
-            std::fs::rename(&tmp, &path)
-        };
-        write().map_err(|e| CarrierError::Api {
+        write_atomically(&path, &pdf).map_err(|e| CarrierError::Api {
             provider: PROVIDER,
             status: 0,
             message: format!("cannot write label {}: {e}", path.display()),
         })?;
         Ok(path)
     }
+}
+
+/// Where a parcel's label is written: `<out>/<order>-<parcel>.pdf`, the order number
+/// reduced to characters that are safe in a file name.
+pub fn label_file(out_dir: &Path, order_number: &str, parcel_no: u32) -> PathBuf {
+    let safe: String = order_number
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    out_dir.join(format!("{safe}-{parcel_no}.pdf"))
+}
+
+/// Writes `bytes` to `path` through a temporary name, so that a printer watching the
+/// directory never sees half a file.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let tmp = path.with_extension("part");
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, path)
 }
 
 /// `PD` + the sequence as 10 digits + check digit.

@@ -21,6 +21,7 @@
 
 mod catalogue;
 mod market;
+pub mod pipeline;
 
 use chrono::{DateTime, Duration, Utc};
 use rand::{Rng, SeedableRng};

@@ -5,27 +5,32 @@
 //! the `scan_to_frame` benchmark). Everything slow — shipments, labels, later printing and
 //! the network — runs as a tokio task and reports back as a [`Msg`].
 
-use std::sync::Arc;
+pub mod pipeline;
 
 use tokio::sync::mpsc::UnboundedSender;
 
 use crate::app::{Effect, Looked, Lookup, Msg, Persist};
-use crate::carrier::{Carrier, ShipmentRequest};
+use crate::carrier::ShipmentRequest;
 use crate::domain::{Order, Shipment, ShipmentState};
 use crate::flow::PackSession;
 use crate::store::Store;
+pub use pipeline::{Pipeline, StatusPoint};
 
-/// Runs effects against the store and the carrier.
+/// Runs effects against the store and the remote pipeline.
 #[derive(Clone)]
 pub struct Runner {
     store: Store,
-    carrier: Arc<dyn Carrier>,
+    pipeline: Pipeline,
     tx: UnboundedSender<Msg>,
 }
 
 impl Runner {
-    pub fn new(store: Store, carrier: Arc<dyn Carrier>, tx: UnboundedSender<Msg>) -> Runner {
-        Runner { store, carrier, tx }
+    pub fn new(store: Store, pipeline: Pipeline, tx: UnboundedSender<Msg>) -> Runner {
+        Runner {
+            store,
+            pipeline,
+            tx,
+        }
     }
 
     pub fn store(&self) -> &Store {
@@ -77,18 +82,34 @@ impl Runner {
             },
             Effect::Persist(p) => self.persist(p),
             Effect::Ship { order, session } => {
-                let this = self.clone();
-                tokio::spawn(async move {
-                    this.ship(&order, &session).await;
-                    let _ = this.tx.send(Msg::JobDone);
-                });
+                // Durable in the outbox before anything is tried; the worker does the rest
+                // in the background and reports through `Pipeline::on_event`.
+                let mut msgs: Vec<Msg> = match self.pipeline.ship(&order, &session) {
+                    Ok(pending) => pending
+                        .into_iter()
+                        .map(|s| Msg::Shipment(Box::new(s)))
+                        .collect(),
+                    Err(e) => vec![Msg::PersistFailed {
+                        error: e.to_string(),
+                        previous: None,
+                    }],
+                };
+                msgs.push(Msg::JobDone);
+                msgs
+            }
+            Effect::ShopStatus { order, point } => {
+                if let Err(e) = self.pipeline.push_status(&order, point, None) {
+                    tracing::error!(error = %e, "queueing the shop status failed");
+                }
                 Vec::new()
             }
             Effect::Reprint { order, shipments } => {
-                let this = self.clone();
+                let tx = self.tx.clone();
                 tokio::spawn(async move {
-                    this.reprint(&order, shipments).await;
-                    let _ = this.tx.send(Msg::JobDone);
+                    for sh in reprint(&order, shipments) {
+                        let _ = tx.send(Msg::Shipment(Box::new(sh)));
+                    }
+                    let _ = tx.send(Msg::JobDone);
                 });
                 Vec::new()
             }
@@ -133,72 +154,27 @@ impl Runner {
             }
         }
     }
+}
 
-    /// One shipment per parcel, each saved and reported as it completes.
-    async fn ship(&self, order: &Order, session: &PackSession) {
-        let count = session.parcels.len() as u32;
-        for parcel in &session.parcels {
-            let req = request(order, session, parcel.no, count);
-            let mut sh = Shipment {
-                order_key: order.key(),
-                parcel_no: parcel.no,
-                parcel_count: count,
-                provider: self.carrier.kind().to_string(),
-                state: ShipmentState::Pending,
-                package_id: None,
-                tracking_number: None,
-                label_path: None,
-                weight_kg: req.weight_kg,
-                error: None,
-                updated_at: chrono::Utc::now(),
-            };
-            match self.carrier.create(&req).await {
-                Ok(created) => {
-                    sh.state = ShipmentState::Ready;
-                    sh.package_id = Some(created.package_id);
-                    sh.tracking_number = Some(created.tracking_number);
-                    sh.label_path = created.label_url;
-                }
-                Err(e) => {
-                    tracing::warn!(order = %order.number, parcel = parcel.no, error = %e, "shipment failed");
-                    sh.state = ShipmentState::Failed;
-                    sh.error = Some(e.to_string());
-                }
-            }
-            sh.updated_at = chrono::Utc::now();
-            if let Err(e) = self.store.save_shipment(&sh) {
-                tracing::error!(error = %e, "saving shipment failed");
+/// Writes the labels of ready shipments again from what the bench stored (the carrier is
+/// never asked twice). Returns the shipments, failed where the label is gone.
+fn reprint(order: &Order, shipments: Vec<Shipment>) -> Vec<Shipment> {
+    shipments
+        .into_iter()
+        .map(|mut sh| {
+            let ok = sh.label_path.as_deref().is_some_and(|p| {
+                std::fs::read(p).is_ok_and(|b| b.starts_with(b"%PDF") || !b.is_empty())
+            });
+            if !ok {
+                sh.error = Some(format!(
+                    "label of {} parcel {} is missing; ship again to make a new one",
+                    order.number, sh.parcel_no
+                ));
                 sh.state = ShipmentState::Failed;
-                sh.error = Some(e.to_string());
             }
-            let _ = self.tx.send(Msg::Shipment(Box::new(sh)));
-        }
-    }
-
-    async fn reprint(&self, order: &Order, shipments: Vec<Shipment>) {
-        for sh in shipments {
-            let ids = sh.package_id.clone().into_iter().collect::<Vec<_>>();
-            let carrier = order.shipping.carrier.clone();
-            let mut out = sh.clone();
-            match self.carrier.label(&carrier, &ids).await {
-                Ok(bytes) => {
-                    let path = sh
-                        .label_path
-                        .clone()
-                        .unwrap_or_else(|| format!("{}-{}.pdf", order.number, sh.parcel_no));
-                    if let Err(e) = std::fs::write(&path, bytes) {
-                        out.error = Some(format!("cannot write {path}: {e}"));
-                        out.state = ShipmentState::Failed;
-                    }
-                }
-                Err(e) => {
-                    out.error = Some(e.to_string());
-                    out.state = ShipmentState::Failed;
-                }
-            }
-            let _ = self.tx.send(Msg::Shipment(Box::new(out)));
-        }
-    }
+            sh
+        })
+        .collect()
 }
 
 /// The carrier request for one parcel of a packed order.

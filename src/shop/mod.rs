@@ -143,3 +143,55 @@ pub trait Shop: Send + Sync {
     /// Last quota the shop reported, if it reports one.
     fn quota(&self) -> Quota;
 }
+
+/// The order source of a station without a shop: every call is refused (permanently), so
+/// remote work that needs a shop fails visibly instead of waiting forever.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoShop;
+
+impl NoShop {
+    fn refuse() -> ShopError {
+        ShopError::Api {
+            shop: "none",
+            status: 0,
+            code: "no_shop".into(),
+            message: "no [shop] is configured in station.toml".into(),
+        }
+    }
+}
+
+#[async_trait]
+impl Shop for NoShop {
+    fn kind(&self) -> &'static str {
+        "none"
+    }
+    async fn fetch_orders(&self, _cursor: &SyncCursor) -> Result<FetchResult, ShopError> {
+        Err(NoShop::refuse())
+    }
+    async fn statuses(&self) -> Result<Vec<ShopStatus>, ShopError> {
+        Err(NoShop::refuse())
+    }
+    async fn push_updates(
+        &self,
+        _updates: &[OrderUpdate],
+    ) -> Result<Vec<UpdateOutcome>, ShopError> {
+        Err(NoShop::refuse())
+    }
+    async fn set_note(
+        &self,
+        _order: &OrderUpdate,
+        _text: &str,
+        _mode: NoteMode,
+    ) -> Result<(), ShopError> {
+        Err(NoShop::refuse())
+    }
+    async fn add_history(&self, _order: &OrderUpdate, _text: &str) -> Result<(), ShopError> {
+        Err(NoShop::refuse())
+    }
+    async fn find(&self, _query: &OrderQuery) -> Result<Vec<Order>, ShopError> {
+        Err(NoShop::refuse())
+    }
+    fn quota(&self) -> Quota {
+        Quota::default()
+    }
+}

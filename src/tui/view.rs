@@ -118,6 +118,24 @@ fn status_line(state: &AppState, ui: &Ui) -> Line<'static> {
             style,
         ));
     }
+    let pending = state.outbox.pending + state.outbox.in_flight;
+    if pending > 0 || state.outbox.failed > 0 {
+        let style = if state.outbox.failed > 0 {
+            ui.theme.banner_warn
+        } else {
+            ui.theme.status_bar
+        };
+        spans.push(Span::styled(
+            format!(
+                " {} ",
+                c.tf(
+                    "status.outbox",
+                    &[("pending", &pending), ("failed", &state.outbox.failed)]
+                )
+            ),
+            style,
+        ));
+    }
     if state.queue_loading.is_some() {
         spans.push(Span::styled(
             format!(" {} ", c.t("status.loading")),

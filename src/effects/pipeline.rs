@@ -1,0 +1,257 @@
+//! The bench's remote pipeline: shipments and shop updates go through the durable outbox
+//! (written before they are tried, exactly once however often the network fails), and
+//! the outbox worker's results come back to the bench as messages.
+
+use std::path::{Path, PathBuf};
+
+use crate::app::Msg;
+use crate::carrier::own::{label_file, write_atomically};
+use crate::config::{CarrierMap, StatusSection, map_shipping};
+use crate::domain::{Order, Shipment, ShipmentState};
+use crate::flow::PackSession;
+use crate::outbox::{Operation, Outbox, OutboxError, OutboxEvent};
+use crate::shop::OrderUpdate;
+use crate::store::Store;
+
+/// When in its life an order gets a shop status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusPoint {
+    Packed,
+    Ready,
+    Dispatched,
+}
+
+/// Shipments and shop updates of one station.
+#[derive(Clone)]
+pub struct Pipeline {
+    outbox: Outbox,
+    store: Store,
+    out_dir: PathBuf,
+    map: Vec<CarrierMap>,
+    status: Option<StatusSection>,
+    provider: String,
+}
+
+impl Pipeline {
+    /// `status` is `None` when no shop is configured: then nothing is pushed to a shop.
+    pub fn new(
+        outbox: Outbox,
+        store: Store,
+        out_dir: &Path,
+        map: Vec<CarrierMap>,
+        status: Option<StatusSection>,
+        provider: &str,
+    ) -> Pipeline {
+        Pipeline {
+            outbox,
+            store,
+            out_dir: out_dir.to_path_buf(),
+            map,
+            status,
+            provider: provider.to_string(),
+        }
+    }
+
+    pub fn outbox(&self) -> &Outbox {
+        &self.outbox
+    }
+
+    /// Queues one shipment per parcel (carrier and service from `[[carrier.map]]` where
+    /// the shop's shipping method is mapped) and returns them as pending.
+    pub fn ship(&self, order: &Order, session: &PackSession) -> Result<Vec<Shipment>, OutboxError> {
+        let count = session.parcels.len() as u32;
+        let mut out = Vec::new();
+        for p in &session.parcels {
+            let mut req = super::request(order, session, p.no, count);
+            if let Some((carrier, service, defaults)) = map_shipping(&self.map, &order.shipping) {
+                req.carrier = carrier;
+                req.service = service;
+                if req.weight_kg <= 0.0
+                    && let Some(w) = defaults.weight_kg
+                {
+                    req.weight_kg = w;
+                }
+            }
+            let weight_kg = req.weight_kg;
+            self.outbox.enqueue(Operation::CreateShipment {
+                order_key: order.key(),
+                parcel_no: p.no,
+                parcel_count: count,
+                req: Box::new(req),
+            })?;
+            out.push(Shipment {
+                order_key: order.key(),
+                parcel_no: p.no,
+                parcel_count: count,
+                provider: self.provider.clone(),
+                state: ShipmentState::Pending,
+                package_id: None,
+                tracking_number: None,
+                label_path: None,
+                weight_kg,
+                error: None,
+                updated_at: chrono::Utc::now(),
+            });
+        }
+        Ok(out)
+    }
+
+    /// Queues the shop status for this point of the order's life, where one is mapped.
+    pub fn push_status(
+        &self,
+        order: &Order,
+        point: StatusPoint,
+        tracking: Option<String>,
+    ) -> Result<(), OutboxError> {
+        let Some(cfg) = &self.status else {
+            return Ok(());
+        };
+        let status = match point {
+            StatusPoint::Packed => cfg.packed.clone(),
+            StatusPoint::Ready => cfg.ready.clone(),
+            StatusPoint::Dispatched => cfg.dispatched.clone(),
+        };
+        if status.is_none() && tracking.is_none() {
+            return Ok(());
+        }
+        self.outbox.enqueue(Operation::PushStatus(OrderUpdate {
+            number: order.number.clone(),
+            shop_id: order.shop_id.clone(),
+            status,
+            tracking_number: tracking,
+            notify: cfg.notify_customer,
+        }))?;
+        Ok(())
+    }
+
+    /// Turns a worker event into the bench's messages: a created shipment gets its label
+    /// file in the out dir, is saved, and its tracking number is queued for the shop.
+    pub fn on_event(&self, ev: &OutboxEvent) -> Vec<Msg> {
+        let mut msgs = Vec::new();
+        match ev {
+            OutboxEvent::ShipmentCreated {
+                order_key,
+                parcel_no,
+                created,
+                label,
+                ..
+            } => {
+                let order = self.store.order(order_key).ok().flatten();
+                let mut sh = self.shipment(order_key, *parcel_no);
+                sh.state = ShipmentState::Ready;
+                sh.package_id = Some(created.package_id.clone());
+                sh.tracking_number = Some(created.tracking_number.clone());
+                let number = order
+                    .as_ref()
+                    .map_or(order_key.as_str(), |o| o.number.as_str());
+                let path = label_file(&self.out_dir, number, *parcel_no);
+                match label.as_ref().map(|l| self.outbox.label(&l.sha256)) {
+                    Some(Ok(Some(bytes))) => match write_atomically(&path, &bytes) {
+                        Ok(()) => sh.label_path = Some(path.display().to_string()),
+                        Err(e) => sh.error = Some(format!("cannot write {}: {e}", path.display())),
+                    },
+                    Some(Ok(None)) | None => sh.error = Some("no label yet".into()),
+                    Some(Err(e)) => sh.error = Some(e.to_string()),
+                }
+                sh.updated_at = chrono::Utc::now();
+                if let Err(e) = self.store.save_shipment(&sh) {
+                    tracing::error!(error = %e, "saving a shipment failed");
+                }
+                if let Some(o) = &order
+                    && let Err(e) =
+                        self.push_status(o, StatusPoint::Ready, sh.tracking_number.clone())
+                {
+                    tracing::error!(error = %e, "queueing the shop update failed");
+                }
+                msgs.push(Msg::Shipment(Box::new(sh)));
+            }
+            OutboxEvent::ShipmentFailed {
+                order_key,
+                parcel_no,
+                error,
+                ..
+            } => {
+                let mut sh = self.shipment(order_key, *parcel_no);
+                sh.state = ShipmentState::Failed;
+                sh.error = Some(error.clone());
+                sh.updated_at = chrono::Utc::now();
+                if let Err(e) = self.store.save_shipment(&sh) {
+                    tracing::error!(error = %e, "saving a shipment failed");
+                }
+                msgs.push(Msg::Shipment(Box::new(sh)));
+            }
+            OutboxEvent::Failed { id, error } => {
+                tracing::warn!(id, %error, "remote operation failed");
+            }
+            OutboxEvent::Retrying { id, error, .. } => {
+                tracing::info!(id, %error, "remote operation will be retried");
+            }
+            OutboxEvent::Done { .. } => {}
+        }
+        if let Ok(c) = self.outbox.counts() {
+            msgs.push(Msg::Outbox(c));
+        }
+        msgs
+    }
+
+    /// The stored shipment of a parcel, or a fresh pending one.
+    fn shipment(&self, order_key: &str, parcel_no: u32) -> Shipment {
+        let stored = self
+            .store
+            .shipments(order_key)
+            .ok()
+            .and_then(|v| v.into_iter().find(|s| s.parcel_no == parcel_no));
+        stored.unwrap_or_else(|| Shipment {
+            order_key: order_key.to_string(),
+            parcel_no,
+            parcel_count: parcel_no,
+            provider: self.provider.clone(),
+            state: ShipmentState::Pending,
+            package_id: None,
+            tracking_number: None,
+            label_path: None,
+            weight_kg: 0.0,
+            error: None,
+            updated_at: chrono::Utc::now(),
+        })
+    }
+
+    /// At start: shipments the outbox finished while the bench was not listening (a
+    /// stop between the outcome on disk and its message) are brought into the store.
+    pub fn catch_up(&self) -> Vec<Msg> {
+        let Ok(done) = self
+            .outbox
+            .list(crate::outbox::Filter::Only(crate::outbox::EntryState::Done))
+        else {
+            return Vec::new();
+        };
+        let mut msgs = Vec::new();
+        for e in done {
+            let (
+                Operation::CreateShipment {
+                    order_key,
+                    parcel_no,
+                    ..
+                },
+                Some(res),
+            ) = (&e.op, e.shipment())
+            else {
+                continue;
+            };
+            let known = self.store.shipments(order_key).ok().is_some_and(|v| {
+                v.iter()
+                    .any(|s| s.parcel_no == *parcel_no && s.state == ShipmentState::Ready)
+            });
+            if !known {
+                msgs.extend(self.on_event(&OutboxEvent::ShipmentCreated {
+                    id: e.id,
+                    order_key: order_key.clone(),
+                    parcel_no: *parcel_no,
+                    created: res.created.clone(),
+                    label: res.label.clone(),
+                }));
+            }
+        }
+        msgs
+    }
+}
