@@ -1,0 +1,244 @@
+//! The bench's whole remote pipeline through the real clients and the simulators: orders
+//! synced from the Upgates simulator, packed through the reducer and the effect runner,
+//! shipments created by the outbox worker at the Balikobot simulator (with 100 ms of
+//! carrier latency), labels written, status and tracking pushed back to the shop.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use packdesk::app::{AppState, Msg, Settings};
+use packdesk::config::StatusSection;
+use packdesk::domain::{Order, ShipmentState};
+use packdesk::effects::{Pipeline, Runner, dispatch};
+use packdesk::outbox::{Outbox, Worker, WorkerOptions};
+use packdesk::scan::{Assembler, KeyIn, ScanConfig};
+use packdesk::shop::upgates::UpgatesClient;
+use packdesk::sim::Faults;
+use packdesk::sim::balikobot::BalikobotSim;
+use packdesk::sim::upgates::{UpgatesSim, demo_order_json};
+use packdesk::store::Store;
+use packdesk::sync::SyncWorker;
+
+/// Demo orders a packer can finish with the scanner alone, on Balikobot's carriers.
+fn packable(orders: &[Order]) -> Vec<Order> {
+    orders
+        .iter()
+        .filter(|o| {
+            !o.cancelled
+                && o.note.as_ref().is_none_or(|n| !n.ack_required)
+                && o.lines
+                    .iter()
+                    .all(|l| l.ean.is_some() && !l.needs_serial && l.aliases.is_empty())
+                && o.shipping.carrier != "inpost"
+        })
+        .cloned()
+        .collect()
+}
+
+fn scan(state: &mut AppState, runner: &Runner, code: &str, start: Instant) {
+    for c in code.chars() {
+        dispatch(state, runner, Msg::ScanKey(KeyIn::Char(c)), start);
+    }
+    // The same code again comes after the 80 ms double-fire window, as a packer's does.
+    std::thread::sleep(Duration::from_millis(90));
+    dispatch(state, runner, Msg::ScanKey(KeyIn::Enter), start);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn packed_orders_become_shipments_labels_and_shop_updates() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let all = packdesk::demo::generate(11, 60, chrono::Utc::now());
+    let orders: Vec<Order> = packable(&all).into_iter().take(12).collect();
+    assert!(orders.len() >= 8, "enough plain demo orders");
+
+    let shop_sim = UpgatesSim::new("login", "key", Faults::default(), 1);
+    shop_sim.add_orders(all.iter().map(demo_order_json).collect());
+    let shop_run = shop_sim.start(0).await.expect("upgates sim");
+    let carrier_sim = BalikobotSim::new(
+        "user",
+        "bkey",
+        Faults {
+            latency: Duration::from_millis(100),
+            ..Faults::default()
+        },
+        2,
+    );
+    let carrier_run = carrier_sim.start(0).await.expect("balikobot sim");
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("out");
+    let store = Store::open(&dir.path().join("data")).expect("store");
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let shop =
+        Arc::new(UpgatesClient::new(&shop_run.base_url, "login", "key", false).expect("shop"));
+    let carrier = Arc::new(
+        packdesk::carrier::balikobot::BalikobotClient::new(
+            &carrier_run.base_url,
+            "user",
+            "bkey",
+            Duration::from_secs(5),
+        )
+        .expect("carrier"),
+    );
+    let status = SyncWorker::new(
+        shop.clone(),
+        store.clone(),
+        tx.clone(),
+        Duration::from_secs(60),
+    )
+    .sync_once()
+    .await;
+    assert!(status.ok, "{status:?}");
+
+    let outbox = Outbox::open(&store).expect("outbox");
+    let pipeline = Pipeline::new(
+        outbox.clone(),
+        store.clone(),
+        &out,
+        packdesk::demo::pipeline::carrier_map(),
+        Some(StatusSection {
+            packed: Some("5".into()),
+            ready: Some("4".into()),
+            ..StatusSection::default()
+        }),
+        "balikobot",
+    );
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let on_event = {
+        let (p, tx) = (pipeline.clone(), tx.clone());
+        move |ev| {
+            for m in p.on_event(&ev) {
+                let _ = tx.send(m);
+            }
+        }
+    };
+    let worker =
+        Worker::new(outbox.clone(), shop.clone(), carrier, on_event).with_options(WorkerOptions {
+            batch_window: Duration::from_millis(300),
+            ..WorkerOptions::default()
+        });
+    let worker = tokio::spawn(worker.run(stopped));
+
+    let runner = Runner::new(store.clone(), pipeline, tx.clone());
+    let settings = Settings {
+        ship_on_pack: true,
+        ..Settings::default()
+    };
+    let mut state = AppState::new(settings, Assembler::new(ScanConfig::default()), Vec::new());
+    let start = Instant::now();
+    let mut packed_at = Vec::new();
+    // Packing happens on this thread, as on the bench; the network runs on the runtime.
+    let (state, packed_at) = tokio::task::block_in_place(|| {
+        for o in &orders {
+            scan(&mut state, &runner, &o.number, start);
+            assert_eq!(
+                state.pack.as_ref().map(|p| p.order.number.clone()),
+                Some(o.number.clone())
+            );
+            for l in &o.lines {
+                for _ in 0..l.quantity.as_f64() as u32 {
+                    scan(
+                        &mut state,
+                        &runner,
+                        l.ean.as_deref().unwrap_or(&l.sku),
+                        start,
+                    );
+                }
+            }
+            let t = Instant::now();
+            scan(&mut state, &runner, "PD:PACK", start);
+            assert_eq!(
+                state.pack.as_ref().map(|p| p.session.state),
+                Some(packdesk::flow::SessionState::Packed),
+                "{} packed: {:?}",
+                o.number,
+                state.banner
+            );
+            // The packer is never held up: packing returns at once.
+            assert!(
+                t.elapsed() < Duration::from_millis(200),
+                "packing took {:?}",
+                t.elapsed()
+            );
+            packed_at.push((o.clone(), std::time::SystemTime::now()));
+        }
+        (state, packed_at)
+    });
+    let mut state = state;
+
+    // Wait for every label, feeding the worker's messages to the bench.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut latencies = Vec::new();
+    let mut pending: Vec<(Order, std::time::SystemTime)> = packed_at;
+    while !pending.is_empty() && Instant::now() < deadline {
+        while let Ok(m) = rx.try_recv() {
+            dispatch(&mut state, &runner, m, start);
+        }
+        pending.retain(|(o, t)| {
+            let path = out.join(format!("{}-1.pdf", o.number));
+            // The label's own write time, so the measurement does not depend on when
+            // this loop looks.
+            if let Ok(written) = std::fs::metadata(&path).and_then(|m| m.modified()) {
+                latencies.push(written.duration_since(*t).unwrap_or_default());
+                false
+            } else {
+                true
+            }
+        });
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let missing: Vec<String> = pending
+        .iter()
+        .map(|(o, _)| {
+            let sh = store
+                .shipments(&format!("upgates:{}", o.number))
+                .unwrap_or_default();
+            format!(
+                "{} ({}): {:?}",
+                o.number,
+                o.shipping.method,
+                sh.first().map(|s| (s.state, s.error.clone()))
+            )
+        })
+        .collect();
+    assert!(missing.is_empty(), "labels missing: {missing:#?}");
+    let worst = latencies.iter().max().copied().unwrap_or_default();
+    println!(
+        "packed → label file on disk (100 ms carrier latency): worst {worst:?} over {} orders",
+        latencies.len()
+    );
+    assert!(
+        worst <= Duration::from_secs(1),
+        "packed → label took {worst:?}"
+    );
+
+    // Let the batched status updates go out, then check both simulators.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let packages = carrier_sim.packages();
+    assert_eq!(
+        packages.len(),
+        orders.len(),
+        "exactly one package per parcel"
+    );
+    for o in &orders {
+        let key = o.key();
+        let shipments = store
+            .shipments(&format!("upgates:{}", o.number))
+            .expect("shipments");
+        let sh = shipments
+            .first()
+            .unwrap_or_else(|| panic!("no shipment for {key}"));
+        assert_eq!(sh.state, ShipmentState::Ready);
+        let tracking = sh.tracking_number.clone().expect("tracking");
+        let wire = shop_sim.order(&o.number).expect("order in the shop");
+        assert_eq!(
+            wire["tracking_code"].as_str(),
+            Some(tracking.as_str()),
+            "{}",
+            o.number
+        );
+        assert_eq!(wire["status_id"].as_u64(), Some(4), "{}", o.number);
+    }
+    let _ = stop.send(true);
+    let _ = tokio::time::timeout(Duration::from_secs(6), worker).await;
+}
