@@ -126,9 +126,8 @@ fn measure(dir: &std::path::Path) {
             "OVER BUDGET"
         }
     );
-    let (rows, bad) = store.summaries().expect("rows");
-    assert!(bad.is_empty());
-    let queue = packdesk::app::Queue::new(rows);
+    println!("resident memory with the store open and the first frame drawn: {:.1} MB", rss_mb());
+    let queue = packdesk::app::queue::load(&store).expect("queue");
     packdesk::app::update(&mut state, Msg::QueueLoaded(Box::new(queue)));
     term.draw(|f| view(&state, &ui, f)).expect("draw");
     println!(

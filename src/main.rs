@@ -338,12 +338,9 @@ fn bench(paths: &Paths, mut config: Config, demo: Option<&DemoArgs>) -> Result<(
     let loader = (store.clone(), tx.clone());
     rt.spawn_blocking(move || {
         let (store, tx) = loader;
-        match store.summaries() {
-            Ok((rows, bad)) => {
-                for e in bad {
-                    tracing::error!(error = %e, "queue row skipped");
-                }
-                let _ = tx.send(Msg::QueueLoaded(Box::new(packdesk::app::Queue::new(rows))));
+        match packdesk::app::queue::load(&store) {
+            Ok(queue) => {
+                let _ = tx.send(Msg::QueueLoaded(Box::new(queue)));
             }
             Err(e) => tracing::error!(error = %e, "the queue could not be loaded"),
         }

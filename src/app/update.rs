@@ -141,7 +141,6 @@ fn summary_for(state: &AppState, order: &Order, st: OrderState) -> OrderSummary 
     let mut row = state
         .queue
         .row(&order.key())
-        .cloned()
         .unwrap_or_else(|| OrderSummary::of(order, st));
     row.state = st;
     row
@@ -487,7 +486,7 @@ fn shipment(state: &mut AppState, s: Shipment, fx: &mut Vec<Effect>) {
         _ => None,
     };
     if let Some(st) = new_state
-        && let Some(mut row) = state.queue.row(&s.order_key).cloned()
+        && let Some(mut row) = state.queue.row(&s.order_key)
     {
         row.state = st;
         upsert_row(state, row.clone());

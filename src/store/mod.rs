@@ -157,7 +157,7 @@ impl Store {
                 .path(dir.join("db"))
                 .flush_every_ms(Some(200))
                 // sled's default page cache is 1 GiB; the bench needs little of it.
-                .cache_capacity(32 * 1024 * 1024)
+                .cache_capacity(8 * 1024 * 1024)
                 .open();
             match attempt {
                 Ok(db) => break db,
