@@ -126,7 +126,21 @@ fn measure(dir: &std::path::Path) {
             "OVER BUDGET"
         }
     );
-    println!("resident memory with the store open and the first frame drawn: {:.1} MB", rss_mb());
+    println!(
+        "resident memory with the store open and the first frame drawn: {:.1} MB",
+        rss_mb()
+    );
+    if std::env::var_os("PACKDESK_MEMPROBE").is_some() {
+        let (rows, _) = store.summaries().expect("rows");
+        println!(
+            "probe: rows decoded: {:.1} MB ({} rows, {} bytes each inline)",
+            rss_mb(),
+            rows.len(),
+            std::mem::size_of::<packdesk::domain::OrderSummary>()
+        );
+        drop(rows);
+        println!("probe: rows dropped: {:.1} MB", rss_mb());
+    }
     let queue = packdesk::app::queue::load(&store).expect("queue");
     packdesk::app::update(&mut state, Msg::QueueLoaded(Box::new(queue)));
     term.draw(|f| view(&state, &ui, f)).expect("draw");

@@ -1,7 +1,5 @@
 //! The queue: every order's row, the tabs, sorting and the fuzzy filter.
 
-use std::collections::HashMap;
-
 use crate::domain::summary::fold;
 use crate::domain::{OrderState, OrderSummary};
 
@@ -28,7 +26,9 @@ pub const TABS: [OrderState; 6] = [
 pub struct Queue {
     rows: Vec<OrderSummary>,
     index: Index,
-    by_key: HashMap<String, usize>,
+    /// Row positions sorted by order key, for lookups by key (binary search; a hash map
+    /// would copy every key).
+    by_key: Vec<u32>,
     counts: [usize; TABS.len()],
     tab: usize,
     visible: Vec<u32>,
@@ -93,11 +93,8 @@ impl Default for Queue {
 impl Queue {
     pub fn new(mut rows: Vec<OrderSummary>) -> Queue {
         rows.sort_by(|a, b| sort_key(a).cmp(&sort_key(b)));
-        let by_key = rows
-            .iter()
-            .enumerate()
-            .map(|(i, r)| (r.key.clone(), i))
-            .collect();
+        let mut by_key: Vec<u32> = (0..rows.len() as u32).collect();
+        by_key.sort_by(|&a, &b| rows[a as usize].key.cmp(&rows[b as usize].key));
         let mut counts = [0; TABS.len()];
         for r in &rows {
             if let Some(t) = tab_of(r.state) {
@@ -106,7 +103,11 @@ impl Queue {
         }
         let mut index = Index::default();
         for r in &mut rows {
-            index.push(r.state, std::mem::take(&mut r.haystack));
+            index.push(
+                r.state,
+                std::mem::take(&mut r.haystack),
+                std::mem::take(&mut r.customer),
+            );
         }
         index.bytes.shrink_to_fit();
         let mut q = Queue {
@@ -249,17 +250,25 @@ impl Queue {
         self.selected = (self.selected as isize + delta).clamp(0, max) as usize;
     }
 
-    /// A row with its haystack, ready to be stored.
+    fn position(&self, key: &str) -> Option<usize> {
+        self.by_key
+            .binary_search_by(|&i| self.rows[i as usize].key.as_str().cmp(key))
+            .ok()
+            .map(|j| self.by_key[j] as usize)
+    }
+
+    /// A row with its haystack and customer, ready to be stored.
     pub fn row(&self, key: &str) -> Option<OrderSummary> {
-        let i = *self.by_key.get(key)?;
+        let i = self.position(key)?;
         let mut row = self.rows.get(i)?.clone();
         row.haystack = self.index.haystack(i).to_string();
+        row.customer = self.index.customer(i).to_string();
         Some(row)
     }
 
     /// Replaces one row (after a state change), keeping counts and the view right.
     pub fn upsert(&mut self, row: OrderSummary) {
-        match self.by_key.get(&row.key).copied() {
+        match self.position(&row.key) {
             Some(i) => {
                 let old = self.rows[i].state;
                 if let Some(t) = tab_of(old) {
@@ -270,8 +279,12 @@ impl Queue {
                 }
                 let changed_tab = old != row.state;
                 let mut row = row;
-                self.index
-                    .set(i, row.state, std::mem::take(&mut row.haystack));
+                self.index.set(
+                    i,
+                    row.state,
+                    std::mem::take(&mut row.haystack),
+                    std::mem::take(&mut row.customer),
+                );
                 self.rows[i] = row;
                 if changed_tab {
                     self.refresh();
@@ -282,6 +295,7 @@ impl Queue {
                 let mut rows = std::mem::take(&mut self.rows);
                 for (i, r) in rows.iter_mut().enumerate() {
                     r.haystack = self.index.haystack(i).to_string();
+                    r.customer = self.index.customer(i).to_string();
                 }
                 rows.push(row);
                 let (tab, filter) = (self.tab, std::mem::take(&mut self.filter));
@@ -295,24 +309,29 @@ impl Queue {
 }
 
 /// The filter's view of the rows, in flat arrays.
+/// The customer's name lives here too (as text, beside the haystack): it is only needed
+/// when a row is stored again, and 100 000 small strings cost more than one buffer.
 #[derive(Default)]
 struct Index {
     states: Vec<OrderState>,
     masks: Vec<u64>,
     spans: Vec<(u32, u32)>,
+    customers: Vec<(u32, u32)>,
     bytes: Vec<u8>,
 }
 
 impl Index {
-    fn push(&mut self, state: OrderState, haystack: String) {
+    fn push(&mut self, state: OrderState, haystack: String, customer: String) {
         self.states.push(state);
         self.masks.push(char_mask(&haystack));
         let span = self.append(&haystack);
         self.spans.push(span);
+        let c = self.append(&customer);
+        self.customers.push(c);
     }
 
-    /// Replaces row `i`; a changed haystack goes to the end of the buffer.
-    fn set(&mut self, i: usize, state: OrderState, haystack: String) {
+    /// Replaces row `i`; changed text goes to the end of the buffer.
+    fn set(&mut self, i: usize, state: OrderState, haystack: String, customer: String) {
         if let Some(s) = self.states.get_mut(i) {
             *s = state;
         }
@@ -323,6 +342,16 @@ impl Index {
                 *sp = span;
             }
         }
+        if self.customer(i) != customer {
+            let span = self.append(&customer);
+            if let Some(c) = self.customers.get_mut(i) {
+                *c = span;
+            }
+        }
+    }
+
+    fn customer(&self, i: usize) -> &str {
+        self.text(self.customers.get(i).copied())
     }
 
     fn append(&mut self, haystack: &str) -> (u32, u32) {
@@ -332,9 +361,11 @@ impl Index {
     }
 
     fn haystack(&self, i: usize) -> &str {
-        self.spans
-            .get(i)
-            .and_then(|&(s, l)| self.bytes.get(s as usize..(s + l) as usize))
+        self.text(self.spans.get(i).copied())
+    }
+
+    fn text(&self, span: Option<(u32, u32)>) -> &str {
+        span.and_then(|(s, l)| self.bytes.get(s as usize..(s + l) as usize))
             .and_then(|b| std::str::from_utf8(b).ok())
             .unwrap_or("")
     }
