@@ -140,6 +140,11 @@ fn measure(dir: &std::path::Path) {
         );
         drop(rows);
         println!("probe: rows dropped: {:.1} MB", rss_mb());
+        // SAFETY: returns free heap memory to the system; no pointers involved.
+        unsafe {
+            libc::malloc_trim(0);
+        }
+        println!("probe: after malloc_trim: {:.1} MB", rss_mb());
     }
     let queue = packdesk::app::queue::load(&store).expect("queue");
     packdesk::app::update(&mut state, Msg::QueueLoaded(Box::new(queue)));

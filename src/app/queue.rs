@@ -101,7 +101,7 @@ impl Queue {
                 counts[t] += 1;
             }
         }
-        let mut index = Index::default();
+        let mut index = Index::with_capacity(rows.len());
         for r in &mut rows {
             index.push(
                 r.state,
@@ -321,6 +321,16 @@ struct Index {
 }
 
 impl Index {
+    fn with_capacity(n: usize) -> Index {
+        Index {
+            states: Vec::with_capacity(n),
+            masks: Vec::with_capacity(n),
+            spans: Vec::with_capacity(n),
+            customers: Vec::with_capacity(n),
+            bytes: Vec::with_capacity(n * 96),
+        }
+    }
+
     fn push(&mut self, state: OrderState, haystack: String, customer: String) {
         self.states.push(state);
         self.masks.push(char_mask(&haystack));
@@ -451,7 +461,7 @@ mod tests {
             items: Qty::units(1),
             cod: Some(Money::new(100, "CZK")),
             country: "CZ".into(),
-            flags: vec![],
+            flags: Default::default(),
             customer: format!("Customer {n}"),
             revision: 0,
             haystack: fold(&format!("{n} Customer {n} SKU-{n}")),

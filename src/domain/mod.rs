@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 pub use shipment::{Shipment, ShipmentState};
-pub use summary::{Flag, OrderSummary};
+pub use summary::{Flag, Flags, OrderSummary};
 
 /// The state of an order at the bench, as the queue tabs and `orders list --state` name it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
@@ -156,8 +156,11 @@ impl fmt::Display for Qty {
 }
 
 impl Serialize for Qty {
+    /// A plain number in JSON (`2`, `1.5`); thousandths as an integer in binary formats.
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        if self.is_whole() {
+        if !s.is_human_readable() {
+            s.serialize_u64(self.0)
+        } else if self.is_whole() {
             s.serialize_u64(self.0 / 1000)
         } else {
             s.serialize_f64(self.as_f64())
@@ -167,6 +170,9 @@ impl Serialize for Qty {
 
 impl<'de> Deserialize<'de> for Qty {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Qty, D::Error> {
+        if !d.is_human_readable() {
+            return Ok(Qty(u64::deserialize(d)?));
+        }
         let v = f64::deserialize(d)?;
         Ok(Qty::from_f64(v))
     }

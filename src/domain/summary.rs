@@ -21,7 +21,7 @@ pub struct OrderSummary {
     pub items: Qty,
     pub cod: Option<Money>,
     pub country: String,
-    pub flags: Vec<Flag>,
+    pub flags: Flags,
     pub customer: String,
     /// The order's upstream revision (see `Order::revision`).
     #[serde(default)]
@@ -43,6 +43,38 @@ pub enum Flag {
     Cancelled,
 }
 
+/// A set of [`Flag`]s in one byte.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Flags(u8);
+
+impl Flags {
+    const ALL: [Flag; 6] = [
+        Flag::Express,
+        Flag::Note,
+        Flag::PickupPoint,
+        Flag::Serial,
+        Flag::NoBarcode,
+        Flag::Cancelled,
+    ];
+
+    fn bit(f: Flag) -> u8 {
+        1 << (Flags::ALL.iter().position(|x| *x == f).unwrap_or(7) as u8)
+    }
+
+    pub fn insert(&mut self, f: Flag) {
+        self.0 |= Flags::bit(f);
+    }
+
+    pub fn contains(self, f: Flag) -> bool {
+        self.0 & Flags::bit(f) != 0
+    }
+
+    /// The flags set, in a fixed order.
+    pub fn iter(self) -> impl Iterator<Item = Flag> {
+        Flags::ALL.into_iter().filter(move |f| self.contains(*f))
+    }
+}
+
 impl Flag {
     /// A one-letter mark for narrow terminals.
     pub fn mark(self) -> char {
@@ -60,24 +92,24 @@ impl Flag {
 impl OrderSummary {
     /// The summary of a freshly imported order in `state`.
     pub fn of(order: &Order, state: OrderState) -> OrderSummary {
-        let mut flags = Vec::new();
+        let mut flags = Flags::default();
         if order.priority > 0 {
-            flags.push(Flag::Express);
+            flags.insert(Flag::Express);
         }
         if order.note.is_some() {
-            flags.push(Flag::Note);
+            flags.insert(Flag::Note);
         }
         if order.shipping.pickup_point.is_some() {
-            flags.push(Flag::PickupPoint);
+            flags.insert(Flag::PickupPoint);
         }
         if order.lines.iter().any(|l| l.needs_serial) {
-            flags.push(Flag::Serial);
+            flags.insert(Flag::Serial);
         }
         if order.lines.iter().any(|l| l.ean.is_none()) {
-            flags.push(Flag::NoBarcode);
+            flags.insert(Flag::NoBarcode);
         }
         if order.cancelled {
-            flags.push(Flag::Cancelled);
+            flags.insert(Flag::Cancelled);
         }
         let mut haystack = format!("{} {}", order.number, order.customer.name);
         for l in &order.lines {
