@@ -138,7 +138,20 @@ fn main() -> ExitCode {
     }
 }
 
+/// One malloc arena: the bench's threads allocate little, and with glibc's default of one
+/// arena per thread the memory freed after loading 100 000 queue rows on a background
+/// thread stayed resident (124 MB against 109 MB measured with 100 000 orders).
+fn limit_malloc_arenas() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only changes a malloc tuning parameter; called before any thread
+    // is started.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 1);
+    }
+}
+
 fn real_main(cli: Cli) -> Result<()> {
+    limit_malloc_arenas();
     // rustls needs one crypto provider for the whole process (ring: no C toolchain needs).
     let _ = rustls::crypto::ring::default_provider().install_default();
     match cli.command.unwrap_or(Command::Run) {
@@ -241,6 +254,7 @@ fn settings(config: &Config) -> Settings {
         require_weight: config.packing.require_weight,
         allow_manual_confirm: config.packing.allow_manual_confirm,
         default_weight_kg: config.packing.default_weight_kg,
+        photo_required: config.camera.policy == packdesk::camera::config::PhotoPolicy::Required,
     }
 }
 
@@ -267,7 +281,17 @@ fn bench(paths: &Paths, mut config: Config, demo: Option<&DemoArgs>) -> Result<(
                 store.import_orders(&orders)?;
             }
         } else {
-            let sims = rt.block_on(packdesk::demo::pipeline::start(d.shop, &orders, d.seed))?;
+            let mut sims = rt.block_on(packdesk::demo::pipeline::start(d.shop, &orders, d.seed))?;
+            // A simulated IP camera serves the parcel photos (PD:PHOTO / Ctrl+O).
+            let camera = packdesk::sim::camera::CameraSim::new(
+                packdesk::sim::camera::SimAuth::None,
+                packdesk::sim::Faults::default(),
+                d.seed,
+            );
+            let cam = rt.block_on(camera.start(0))?;
+            config.camera.kind = packdesk::camera::config::CameraKind::Http;
+            config.camera.url = Some(format!("{}/snapshot.jpg", cam.base_url));
+            sims.running.push(cam);
             config.shop = sims.shop.clone();
             config.carrier = sims.carrier.clone();
             config.status = sims.status.clone();
@@ -345,7 +369,10 @@ fn bench(paths: &Paths, mut config: Config, demo: Option<&DemoArgs>) -> Result<(
             Err(e) => tracing::error!(error = %e, "the queue could not be loaded"),
         }
     });
-    let runner = Runner::new(store.clone(), pipeline.clone(), tx);
+    let mut runner = Runner::new(store.clone(), pipeline.clone(), tx);
+    if let Some(camera) = config.camera.build(|k| std::env::var(k).ok())? {
+        runner = runner.with_camera(camera, &config.station);
+    }
     state.packer = store.packer()?;
     for m in pipeline.catch_up() {
         dispatch(&mut state, &runner, m, start);

@@ -478,8 +478,9 @@ fn default_paths_are_xdg() {
 fn the_commented_remote_examples_parse_when_uncommented() {
     let doc = documented_defaults();
     let start = doc.find("# Remote systems").expect("remote block");
+    let end = doc.find("# Parcel photos").unwrap_or(doc.len());
     let mut text = String::new();
-    for line in doc[start..].lines() {
+    for line in doc[start..end].lines() {
         let Some(rest) = line.strip_prefix("# ") else {
             continue;
         };

@@ -63,7 +63,7 @@ fn open(st: &mut AppState, o: &Order) {
             order: Box::new(o.clone()),
             session: None,
             shipments: vec![],
-            via: Some(o.number.clone()),
+            via: Some(o.number.clone()), photos: 0,
         },
     );
 }

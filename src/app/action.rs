@@ -53,6 +53,7 @@ actions! {
     Manual => "pack.manual", Some("MANUAL");
     AckNote => "pack.ack_note", Some("ACK");
     Weight => "pack.weight", Some("WEIGHT");
+    Photo => "pack.photo", Some("PHOTO");
     ClearScan => "scan.clear", None;
 }
 

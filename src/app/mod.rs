@@ -124,6 +124,11 @@ pub enum Notice {
         word: String,
     },
     ChangedUpstreamReset,
+    PhotoTaken(usize),
+    PhotoFailed {
+        error: String,
+    },
+    PhotoRequired,
 }
 
 impl Notice {
@@ -135,6 +140,7 @@ impl Notice {
             | Notice::Packed
             | Notice::LabelReady { .. }
             | Notice::NoteAcknowledged
+            | Notice::PhotoTaken(_)
             | Notice::PackerSet(_) => Tone::Ok,
             Notice::NeedSerial { .. }
             | Notice::QuantitySet(_)
@@ -167,6 +173,8 @@ pub struct PackView {
     pub shipments: Vec<Shipment>,
     pub last_scans: VecDeque<ScanLog>,
     pub selected_line: usize,
+    /// Photos taken of this order so far.
+    pub photos: usize,
     /// False for an order opened only to be looked at (cancelled, never claimed):
     /// nothing is written for it.
     pub claimed: bool,
@@ -181,6 +189,8 @@ pub struct Settings {
     pub require_weight: bool,
     pub allow_manual_confirm: bool,
     pub default_weight_kg: f64,
+    /// An order cannot be packed before a photo of it was taken (`camera.policy`).
+    pub photo_required: bool,
 }
 
 impl Default for Settings {
@@ -192,6 +202,7 @@ impl Default for Settings {
             require_weight: false,
             allow_manual_confirm: true,
             default_weight_kg: 0.5,
+            photo_required: false,
         }
     }
 }
@@ -291,6 +302,8 @@ pub enum Msg {
         shipments: Vec<Shipment>,
         /// The code that opened it (a scan) or None (from the queue / a restart).
         via: Option<String>,
+        /// Photos already taken of it.
+        photos: usize,
     },
     /// Answer to [`Effect::LoadOrder`] when the order is gone.
     LoadFailed { key: String, error: String },
@@ -305,6 +318,8 @@ pub enum Msg {
     JobDone,
     /// Queue rows changed outside the bench (the shop sync imported orders).
     RowsChanged(Vec<OrderSummary>),
+    /// A photo was taken (order key, photos of the order now) or failed (the reason).
+    Photo(Result<(String, usize), String>),
     /// Outbox counts after a change (pending and failed remote operations).
     Outbox(crate::outbox::Counts),
     /// How the last shop sync went.
@@ -361,6 +376,8 @@ pub enum Effect {
         order: Box<Order>,
         point: crate::effects::StatusPoint,
     },
+    /// Take a photo of the open order's parcel, in the background.
+    TakePhoto { order_key: String, parcel: u32 },
     /// Write the labels of an order's ready shipments again.
     Reprint {
         order: Box<Order>,

@@ -45,7 +45,13 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
             session,
             shipments,
             via,
-        } => opened(state, *order, session.map(|s| *s), shipments, via, &mut fx),
+            photos,
+        } => {
+            opened(state, *order, session.map(|s| *s), shipments, via, &mut fx);
+            if let Some(pv) = state.pack.as_mut() {
+                pv.photos = photos;
+            }
+        }
         Msg::LoadFailed { key, error } => {
             tracing::warn!(order = %key, %error, "order could not be loaded");
             notice(state, Notice::OrderNotFound { code: key }, &mut fx);
@@ -78,6 +84,14 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
         }
         Msg::Sync(status) => state.sync = Some(*status),
         Msg::Outbox(counts) => state.outbox = counts,
+        Msg::Photo(Ok((key, count))) => {
+            if let Some(pv) = state.pack.as_mut().filter(|p| p.order.key() == key) {
+                pv.photos = count;
+            }
+            fx.push(audit(state, Some(key), "photo_taken", count.to_string()));
+            notice(state, Notice::PhotoTaken(count), &mut fx);
+        }
+        Msg::Photo(Err(error)) => notice(state, Notice::PhotoFailed { error }, &mut fx),
         Msg::QueueLoaded(queue) => {
             let (tab, filter) = (state.queue.tab(), state.queue.filter().to_string());
             state.queue = *queue;
@@ -317,6 +331,7 @@ fn opened(
         session,
         shipments,
         last_scans: VecDeque::new(),
+        photos: 0,
         claimed,
     });
     state.screen = Screen::Pack;
@@ -603,6 +618,22 @@ fn action(state: &mut AppState, a: Action, fx: &mut Vec<Effect>) {
         }
         Action::NextTab | Action::PrevTab | Action::Filter | Action::Open => {}
         _ if !pack_open => notice(state, Notice::NoOrderOpen, fx),
+        Action::Pack
+            if state.settings.photo_required
+                && state.pack.as_ref().is_some_and(|p| {
+                    p.photos == 0 && p.session.state == SessionState::Picked
+                }) =>
+        {
+            notice(state, Notice::PhotoRequired, fx);
+        }
+        Action::Photo => {
+            if let Some(pv) = state.pack.as_ref() {
+                fx.push(Effect::TakePhoto {
+                    order_key: pv.order.key(),
+                    parcel: pv.session.current_parcel(),
+                });
+            }
+        }
         Action::Pack => {
             let picked = state
                 .pack

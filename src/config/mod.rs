@@ -51,6 +51,8 @@ pub struct Config {
     pub scanner: crate::scan::ScanConfig,
     /// `[packing]`: what a finished package needs.
     pub packing: PackingSection,
+    /// `[camera]`: the parcel photo (none by default).
+    pub camera: crate::camera::config::CameraSection,
     /// `[shop]`: where orders come from; `None`: no shop (demo or local orders only).
     pub shop: Option<ShopSection>,
     /// `[carrier]`: who makes shipments; `None`: packdesk's own labels.
@@ -71,6 +73,7 @@ impl Default for Config {
             out_dir: PathBuf::from("./packdesk-out"),
             scanner: crate::scan::ScanConfig::default(),
             packing: PackingSection::default(),
+            camera: crate::camera::config::CameraSection::default(),
             shop: None,
             carrier: None,
             status: None,

@@ -22,15 +22,35 @@ pub struct Runner {
     store: Store,
     pipeline: Pipeline,
     tx: UnboundedSender<Msg>,
+    photos: Option<crate::camera::PhotoStore>,
+    camera: Option<(std::sync::Arc<dyn crate::camera::Camera>, String)>,
 }
 
 impl Runner {
     pub fn new(store: Store, pipeline: Pipeline, tx: UnboundedSender<Msg>) -> Runner {
+        let photos = crate::camera::PhotoStore::open(&store)
+            .map_err(|e| tracing::error!(error = %e, "photo store unavailable"))
+            .ok();
         Runner {
             store,
             pipeline,
             tx,
+            photos,
+            camera: None,
         }
+    }
+
+    /// The station's camera, for `PD:PHOTO`; photos are recorded with `station`.
+    pub fn with_camera(mut self, camera: std::sync::Arc<dyn crate::camera::Camera>, station: &str) -> Runner {
+        self.camera = Some((camera, station.to_string()));
+        self
+    }
+
+    fn photo_count(&self, key: &str) -> usize {
+        self.photos
+            .as_ref()
+            .and_then(|p| p.list(key).ok())
+            .map_or(0, |v| v.len())
     }
 
     pub fn store(&self) -> &Store {
@@ -66,6 +86,7 @@ impl Runner {
             }
             Effect::LoadOrder { key, via } => match self.load(&key) {
                 Ok(Some((order, session, shipments))) => vec![Msg::OrderLoaded {
+                    photos: self.photo_count(&key),
                     order: Box::new(order),
                     session: session.map(Box::new),
                     shipments,
@@ -101,6 +122,22 @@ impl Runner {
                 if let Err(e) = self.pipeline.push_status(&order, point, None) {
                     tracing::error!(error = %e, "queueing the shop status failed");
                 }
+                Vec::new()
+            }
+            Effect::TakePhoto { order_key, parcel } => {
+                let (Some(store), Some((camera, station))) = (self.photos.clone(), self.camera.clone()) else {
+                    return vec![Msg::Photo(Err("no camera is configured ([camera] in station.toml)".into()))];
+                };
+                let tx = self.tx.clone();
+                let packer = self.store.packer().ok().flatten();
+                tokio::spawn(async move {
+                    let res = store
+                        .take(camera.as_ref(), &order_key, Some(parcel), &station, packer.as_deref())
+                        .await
+                        .map_err(|e| e.to_string())
+                        .and_then(|_| store.list(&order_key).map(|v| (order_key.clone(), v.len())).map_err(|e| e.to_string()));
+                    let _ = tx.send(Msg::Photo(res));
+                });
                 Vec::new()
             }
             Effect::Reprint { order, shipments } => {

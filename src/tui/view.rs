@@ -438,6 +438,9 @@ pub fn notice_text(n: &Notice, c: &Catalog) -> String {
         Notice::Aborted { number } => c.tf("banner.aborted", &[("number", number)]),
         Notice::UnknownCommand { word } => c.tf("banner.unknown_command", &[("word", word)]),
         Notice::ChangedUpstreamReset => c.t("banner.changed_upstream_reset").into(),
+        Notice::PhotoTaken(n) => c.tf("banner.photo_taken", &[("count", n)]),
+        Notice::PhotoFailed { error } => c.tf("banner.photo_failed", &[("error", error)]),
+        Notice::PhotoRequired => c.t("refuse.photo_required").into(),
     }
 }
 
