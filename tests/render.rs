@@ -63,7 +63,8 @@ fn open(st: &mut AppState, o: &Order) {
             order: Box::new(o.clone()),
             session: None,
             shipments: vec![],
-            via: Some(o.number.clone()), photos: 0,
+            via: Some(o.number.clone()),
+            photos: 0,
         },
     );
 }

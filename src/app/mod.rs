@@ -377,7 +377,10 @@ pub enum Effect {
         point: crate::effects::StatusPoint,
     },
     /// Take a photo of the open order's parcel, in the background.
-    TakePhoto { order_key: String, parcel: u32 },
+    TakePhoto {
+        order_key: String,
+        parcel: u32,
+    },
     /// Write the labels of an order's ready shipments again.
     Reprint {
         order: Box<Order>,

@@ -1,7 +1,58 @@
 //! The queue: every order's row, the tabs, sorting and the fuzzy filter.
 
+use std::sync::Arc;
+
 use crate::domain::summary::fold;
-use crate::domain::{OrderState, OrderSummary};
+use crate::domain::{Money, OrderState, OrderSummary};
+
+/// One queue row as the queue keeps it: small, with the text it shares with other rows
+/// (carrier, service, country, currency) interned. [`Queue::row`] rebuilds the full
+/// [`OrderSummary`] for storing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueueRow {
+    pub key: Box<str>,
+    /// Where the order number starts in `key` (`source:number`).
+    number_at: u16,
+    pub state: OrderState,
+    pub priority: u8,
+    pub flags: crate::domain::Flags,
+    pub cutoff_min: Option<u16>,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub items: crate::domain::Qty,
+    cod_minor: Option<i64>,
+    cod_currency: Arc<str>,
+    pub carrier: Arc<str>,
+    pub service: Arc<str>,
+    pub country: Arc<str>,
+    pub revision: u64,
+}
+
+impl QueueRow {
+    /// The shop's order number.
+    pub fn number(&self) -> &str {
+        self.key.get(self.number_at as usize..).unwrap_or(&self.key)
+    }
+
+    /// Cash on delivery, if any.
+    pub fn cod(&self) -> Option<Money> {
+        self.cod_minor.map(|m| Money::new(m, &self.cod_currency))
+    }
+}
+
+/// Hands out one shared copy of each distinct short text.
+#[derive(Default)]
+struct Interner(std::collections::HashSet<Arc<str>>);
+
+impl Interner {
+    fn get(&mut self, text: &str) -> Arc<str> {
+        if let Some(a) = self.0.get(text) {
+            return a.clone();
+        }
+        let a: Arc<str> = Arc::from(text);
+        self.0.insert(a.clone());
+        a
+    }
+}
 
 /// From this many rows on, filtering uses two threads.
 const PARALLEL_FROM: usize = 20_000;
@@ -24,7 +75,8 @@ pub const TABS: [OrderState; 6] = [
 /// then walks a few megabytes in order instead of chasing 100 000 heap pointers. The rows
 /// in `rows` hold an empty haystack; [`Queue::row`] gives it back.
 pub struct Queue {
-    rows: Vec<OrderSummary>,
+    rows: Vec<QueueRow>,
+    interner: Interner,
     index: Index,
     /// Row positions sorted by order key, for lookups by key (binary search; a hash map
     /// would copy every key).
@@ -47,12 +99,12 @@ impl std::fmt::Debug for Queue {
     }
 }
 
-fn sort_key(r: &OrderSummary) -> (std::cmp::Reverse<u8>, u16, i64, &str) {
+fn sort_key(r: &QueueRow) -> (std::cmp::Reverse<u8>, u16, i64, &str) {
     (
         std::cmp::Reverse(r.priority),
         r.cutoff_min.unwrap_or(u16::MAX),
         r.created_at.timestamp(),
-        r.number.as_str(),
+        r.number(),
     )
 }
 
@@ -91,8 +143,20 @@ impl Default for Queue {
 }
 
 impl Queue {
-    pub fn new(mut rows: Vec<OrderSummary>) -> Queue {
-        rows.sort_by(|a, b| sort_key(a).cmp(&sort_key(b)));
+    pub fn new(summaries: Vec<OrderSummary>) -> Queue {
+        let mut interner = Interner::default();
+        let mut keyed: Vec<(QueueRow, String, String)> = summaries
+            .into_iter()
+            .map(|s| compact(&mut interner, s))
+            .collect();
+        keyed.sort_by(|a, b| sort_key(&a.0).cmp(&sort_key(&b.0)));
+        let mut index = Index::with_capacity(keyed.len());
+        let mut rows = Vec::with_capacity(keyed.len());
+        for (row, haystack, customer) in keyed {
+            index.push(row.state, haystack, customer);
+            rows.push(row);
+        }
+        index.bytes.shrink_to_fit();
         let mut by_key: Vec<u32> = (0..rows.len() as u32).collect();
         by_key.sort_by(|&a, &b| rows[a as usize].key.cmp(&rows[b as usize].key));
         let mut counts = [0; TABS.len()];
@@ -101,17 +165,9 @@ impl Queue {
                 counts[t] += 1;
             }
         }
-        let mut index = Index::with_capacity(rows.len());
-        for r in &mut rows {
-            index.push(
-                r.state,
-                std::mem::take(&mut r.haystack),
-                std::mem::take(&mut r.customer),
-            );
-        }
-        index.bytes.shrink_to_fit();
         let mut q = Queue {
             index,
+            interner,
             rows,
             by_key,
             counts,
@@ -229,7 +285,7 @@ impl Queue {
         self.visible.len()
     }
 
-    pub fn visible_row(&self, i: usize) -> Option<&OrderSummary> {
+    pub fn visible_row(&self, i: usize) -> Option<&QueueRow> {
         self.visible.get(i).and_then(|&r| self.rows.get(r as usize))
     }
 
@@ -237,7 +293,7 @@ impl Queue {
         self.selected
     }
 
-    pub fn selected_row(&self) -> Option<&OrderSummary> {
+    pub fn selected_row(&self) -> Option<&QueueRow> {
         self.visible_row(self.selected)
     }
 
@@ -252,7 +308,7 @@ impl Queue {
 
     fn position(&self, key: &str) -> Option<usize> {
         self.by_key
-            .binary_search_by(|&i| self.rows[i as usize].key.as_str().cmp(key))
+            .binary_search_by(|&i| self.rows[i as usize].key.as_ref().cmp(key))
             .ok()
             .map(|j| self.by_key[j] as usize)
     }
@@ -260,10 +316,29 @@ impl Queue {
     /// A row with its haystack and customer, ready to be stored.
     pub fn row(&self, key: &str) -> Option<OrderSummary> {
         let i = self.position(key)?;
-        let mut row = self.rows.get(i)?.clone();
-        row.haystack = self.index.haystack(i).to_string();
-        row.customer = self.index.customer(i).to_string();
-        Some(row)
+        Some(self.full(i))
+    }
+
+    /// Row `i` as a whole summary again.
+    fn full(&self, i: usize) -> OrderSummary {
+        let r = &self.rows[i];
+        OrderSummary {
+            key: r.key.to_string(),
+            number: r.number().to_string(),
+            state: r.state,
+            created_at: r.created_at,
+            priority: r.priority,
+            cutoff_min: r.cutoff_min,
+            carrier: r.carrier.to_string(),
+            service: r.service.to_string(),
+            items: r.items,
+            cod: r.cod(),
+            country: r.country.to_string(),
+            flags: r.flags,
+            customer: self.index.customer(i).to_string(),
+            revision: r.revision,
+            haystack: self.index.haystack(i).to_string(),
+        }
     }
 
     /// Replaces one row (after a state change), keeping counts and the view right.
@@ -278,13 +353,8 @@ impl Queue {
                     self.counts[t] += 1;
                 }
                 let changed_tab = old != row.state;
-                let mut row = row;
-                self.index.set(
-                    i,
-                    row.state,
-                    std::mem::take(&mut row.haystack),
-                    std::mem::take(&mut row.customer),
-                );
+                let (row, haystack, customer) = compact(&mut self.interner, row);
+                self.index.set(i, row.state, haystack, customer);
                 self.rows[i] = row;
                 if changed_tab {
                     self.refresh();
@@ -292,11 +362,8 @@ impl Queue {
             }
             None => {
                 // A new order: rebuild (rare; imports come in batches).
-                let mut rows = std::mem::take(&mut self.rows);
-                for (i, r) in rows.iter_mut().enumerate() {
-                    r.haystack = self.index.haystack(i).to_string();
-                    r.customer = self.index.customer(i).to_string();
-                }
+                let mut rows: Vec<OrderSummary> =
+                    (0..self.rows.len()).map(|i| self.full(i)).collect();
                 rows.push(row);
                 let (tab, filter) = (self.tab, std::mem::take(&mut self.filter));
                 *self = Queue::new(rows);
@@ -306,6 +373,37 @@ impl Queue {
             }
         }
     }
+}
+
+/// Splits a summary into its compact row, its haystack and its customer.
+fn compact(interner: &mut Interner, s: OrderSummary) -> (QueueRow, String, String) {
+    let number_at = s
+        .key
+        .len()
+        .checked_sub(s.number.len())
+        .filter(|&at| s.key.get(at..) == Some(s.number.as_str()))
+        .unwrap_or(0) as u16;
+    let (cod_minor, cod_currency) = match &s.cod {
+        Some(m) => (Some(m.minor), interner.get(&m.currency)),
+        None => (None, interner.get("")),
+    };
+    let row = QueueRow {
+        key: s.key.into_boxed_str(),
+        number_at,
+        state: s.state,
+        priority: s.priority,
+        flags: s.flags,
+        cutoff_min: s.cutoff_min,
+        created_at: s.created_at,
+        items: s.items,
+        cod_minor,
+        cod_currency,
+        carrier: interner.get(&s.carrier),
+        service: interner.get(&s.service),
+        country: interner.get(&s.country),
+        revision: s.revision,
+    };
+    (row, s.haystack, s.customer)
 }
 
 /// The filter's view of the rows, in flat arrays.
@@ -478,7 +576,7 @@ mod tests {
             row("E", 0, None, 1, OrderState::Packed),
         ]);
         let order: Vec<_> = (0..q.visible_len())
-            .filter_map(|i| q.visible_row(i).map(|r| r.number.clone()))
+            .filter_map(|i| q.visible_row(i).map(|r| r.number().to_string()))
             .collect();
         assert_eq!(order, vec!["C", "B", "D", "A"]);
         assert_eq!(q.count(0), 4);
@@ -493,12 +591,12 @@ mod tests {
         ]);
         q.set_filter("pl2");
         assert_eq!(q.visible_len(), 1);
-        assert_eq!(q.selected_row().map(|r| r.number.as_str()), Some("PL200"));
+        assert_eq!(q.selected_row().map(|r| r.number()), Some("PL200"));
         // Fuzzy, case- and diacritics-insensitive, every word must match.
         q.set_filter("Čústomer p2");
         assert_eq!(q.visible_len(), 1);
         q.set_filter("cz1 customer");
-        assert_eq!(q.selected_row().map(|r| r.number.as_str()), Some("CZ100"));
+        assert_eq!(q.selected_row().map(|r| r.number()), Some("CZ100"));
         q.set_filter("cz1 customerx");
         assert_eq!(q.visible_len(), 0);
         q.set_filter("");
@@ -512,7 +610,7 @@ mod tests {
         assert_eq!((q.count(0), q.count(1)), (1, 1));
         assert_eq!(q.visible_len(), 1);
         q.next_tab();
-        assert_eq!(q.selected_row().map(|r| r.number.as_str()), Some("CZ100"));
+        assert_eq!(q.selected_row().map(|r| r.number()), Some("CZ100"));
         q.prev_tab();
         q.prev_tab();
         assert_eq!(q.tab_state(), OrderState::Exception);

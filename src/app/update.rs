@@ -611,7 +611,7 @@ fn action(state: &mut AppState, a: Action, fx: &mut Vec<Effect>) {
         Action::Open if !pack_open => {
             if let Some(row) = state.queue.selected_row() {
                 fx.push(Effect::LoadOrder {
-                    key: row.key.clone(),
+                    key: row.key.to_string(),
                     via: None,
                 });
             }
@@ -620,9 +620,10 @@ fn action(state: &mut AppState, a: Action, fx: &mut Vec<Effect>) {
         _ if !pack_open => notice(state, Notice::NoOrderOpen, fx),
         Action::Pack
             if state.settings.photo_required
-                && state.pack.as_ref().is_some_and(|p| {
-                    p.photos == 0 && p.session.state == SessionState::Picked
-                }) =>
+                && state
+                    .pack
+                    .as_ref()
+                    .is_some_and(|p| p.photos == 0 && p.session.state == SessionState::Picked) =>
         {
             notice(state, Notice::PhotoRequired, fx);
         }

@@ -41,7 +41,11 @@ impl Runner {
     }
 
     /// The station's camera, for `PD:PHOTO`; photos are recorded with `station`.
-    pub fn with_camera(mut self, camera: std::sync::Arc<dyn crate::camera::Camera>, station: &str) -> Runner {
+    pub fn with_camera(
+        mut self,
+        camera: std::sync::Arc<dyn crate::camera::Camera>,
+        station: &str,
+    ) -> Runner {
         self.camera = Some((camera, station.to_string()));
         self
     }
@@ -125,17 +129,32 @@ impl Runner {
                 Vec::new()
             }
             Effect::TakePhoto { order_key, parcel } => {
-                let (Some(store), Some((camera, station))) = (self.photos.clone(), self.camera.clone()) else {
-                    return vec![Msg::Photo(Err("no camera is configured ([camera] in station.toml)".into()))];
+                let (Some(store), Some((camera, station))) =
+                    (self.photos.clone(), self.camera.clone())
+                else {
+                    return vec![Msg::Photo(Err(
+                        "no camera is configured ([camera] in station.toml)".into(),
+                    ))];
                 };
                 let tx = self.tx.clone();
                 let packer = self.store.packer().ok().flatten();
                 tokio::spawn(async move {
                     let res = store
-                        .take(camera.as_ref(), &order_key, Some(parcel), &station, packer.as_deref())
+                        .take(
+                            camera.as_ref(),
+                            &order_key,
+                            Some(parcel),
+                            &station,
+                            packer.as_deref(),
+                        )
                         .await
                         .map_err(|e| e.to_string())
-                        .and_then(|_| store.list(&order_key).map(|v| (order_key.clone(), v.len())).map_err(|e| e.to_string()));
+                        .and_then(|_| {
+                            store
+                                .list(&order_key)
+                                .map(|v| (order_key.clone(), v.len()))
+                                .map_err(|e| e.to_string())
+                        });
                     let _ = tx.send(Msg::Photo(res));
                 });
                 Vec::new()

@@ -258,18 +258,17 @@ fn queue_screen(state: &AppState, ui: &Ui, f: &mut Frame, area: Rect) {
         .filter_map(|i| state.queue.visible_row(i).map(|r| (i, r)))
         .map(|(i, r)| {
             let carrier = if r.service.is_empty() {
-                r.carrier.clone()
+                r.carrier.to_string()
             } else {
                 format!("{}/{}", r.carrier, r.service)
             };
             let flags: String = r.flags.iter().map(|f| f.mark()).collect();
             let row = Row::new(vec![
-                Cell::from(sanitize(&r.number)),
+                Cell::from(sanitize(r.number())),
                 Cell::from(age(state.now, r.created_at)),
                 Cell::from(sanitize(&carrier)),
                 Cell::from(r.items.to_string()),
-                Cell::from(r.cod.as_ref().map(|m| m.to_string()).unwrap_or_default())
-                    .style(ui.theme.cod),
+                Cell::from(r.cod().map(|m| m.to_string()).unwrap_or_default()).style(ui.theme.cod),
                 Cell::from(sanitize(&r.country)),
                 Cell::from(flags).style(ui.theme.flag),
             ]);

@@ -96,7 +96,8 @@ fn open(st: &mut AppState, o: &Order) -> Vec<Effect> {
             order: Box::new(o.clone()),
             session: None,
             shipments: vec![],
-            via: Some(o.number.clone()), photos: 0,
+            via: Some(o.number.clone()),
+            photos: 0,
         },
     )
 }
@@ -497,7 +498,8 @@ fn a_changed_open_order_is_reloaded_and_other_rows_just_move() {
             order: Box::new(changed),
             session: session.map(Box::new),
             shipments: vec![],
-            via: None, photos: 0,
+            via: None,
+            photos: 0,
         },
     );
     assert_eq!(st.banner, Some(Notice::ChangedUpstreamReset));
@@ -515,16 +517,28 @@ fn a_required_photo_blocks_packing_until_taken() {
     let fx = type_scan(&mut st, "PD:PACK");
     assert_eq!(st.banner, Some(Notice::PhotoRequired));
     assert!(fx.iter().any(|e| matches!(e, Effect::Bell)));
-    assert_eq!(st.pack.as_ref().map(|p| p.session.state), Some(SessionState::Picked));
+    assert_eq!(
+        st.pack.as_ref().map(|p| p.session.state),
+        Some(SessionState::Picked)
+    );
     let fx = type_scan(&mut st, "PD:PHOTO");
-    assert!(matches!(fx.as_slice(), [Effect::TakePhoto { order_key, parcel: 1 }] if order_key == "demo:CZ1"), "{fx:?}");
+    assert!(
+        matches!(fx.as_slice(), [Effect::TakePhoto { order_key, parcel: 1 }] if order_key == "demo:CZ1"),
+        "{fx:?}"
+    );
     update(&mut st, Msg::Photo(Err("camera unreachable".into())));
     assert!(matches!(&st.banner, Some(Notice::PhotoFailed { .. })));
     update(&mut st, Msg::Photo(Ok(("demo:CZ1".into(), 1))));
     assert_eq!(st.banner, Some(Notice::PhotoTaken(1)));
     let fx = type_scan(&mut st, "PD:PACK");
-    assert!(fx.iter().any(|e| matches!(e, Effect::Ship { .. })), "{fx:?}");
-    assert_eq!(st.pack.as_ref().map(|p| p.session.state), Some(SessionState::Packed));
+    assert!(
+        fx.iter().any(|e| matches!(e, Effect::Ship { .. })),
+        "{fx:?}"
+    );
+    assert_eq!(
+        st.pack.as_ref().map(|p| p.session.state),
+        Some(SessionState::Packed)
+    );
 }
 
 #[test]
@@ -536,5 +550,8 @@ fn an_optional_photo_never_blocks() {
     item(&mut st, EAN, true);
     update(&mut st, Msg::Photo(Err("camera unreachable".into())));
     type_scan(&mut st, "PD:PACK");
-    assert_eq!(st.pack.as_ref().map(|p| p.session.state), Some(SessionState::Packed));
+    assert_eq!(
+        st.pack.as_ref().map(|p| p.session.state),
+        Some(SessionState::Packed)
+    );
 }
