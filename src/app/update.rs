@@ -278,40 +278,20 @@ fn opened(
         Some(s) if s.order_revision != order.revision && !s.is_finished() => {
             // Changed upstream: the old progress no longer fits; start over (the ledger
             // keeps what was scanned).
-            let (s, claim) = PackSession::new(&order, &c);
-            let row = summary_for(state, &order, OrderState::InProgress);
-            upsert_row(state, row.clone());
-            fx.push(Effect::Persist(Persist::Step {
-                session: Box::new(s.clone()),
-                ledger: vec![claim],
-                summary: Box::new(row),
-                previous: None,
-            }));
             banner = Some(Notice::ChangedUpstreamReset);
-            s
+            claim(state, &order, &c, fx)
         }
         Some(s) => s,
-        None => {
-            let (s, claim) = PackSession::new(&order, &c);
-            if order.cancelled {
-                // Not claimed: nothing is written for an order that cannot be packed.
-                claimed = false;
-                banner = Some(Notice::Rejected {
-                    reject: Reject::NotPackable(flow::NotPackable::Cancelled),
-                    name: None,
-                });
-            } else {
-                let row = summary_for(state, &order, OrderState::InProgress);
-                upsert_row(state, row.clone());
-                fx.push(Effect::Persist(Persist::Step {
-                    session: Box::new(s.clone()),
-                    ledger: vec![claim],
-                    summary: Box::new(row),
-                    previous: None,
-                }));
-            }
-            s
+        None if order.cancelled => {
+            // Not claimed: nothing is written for an order that cannot be packed.
+            claimed = false;
+            banner = Some(Notice::Rejected {
+                reject: Reject::NotPackable(flow::NotPackable::Cancelled),
+                name: None,
+            });
+            PackSession::new(&order, &c).0
         }
+        None => claim(state, &order, &c, fx),
     };
     if banner.is_none() {
         if let Some(why) = session.not_packable(&order, &state.settings.station) {
@@ -340,6 +320,20 @@ fn opened(
     if let Some(b) = banner {
         notice(state, b, fx);
     }
+}
+
+/// A new session for `order`, claimed by this station: written with its queue row.
+fn claim(state: &mut AppState, order: &Order, c: &FlowCtx, fx: &mut Vec<Effect>) -> PackSession {
+    let (s, claim) = PackSession::new(order, c);
+    let row = summary_for(state, order, OrderState::InProgress);
+    upsert_row(state, row.clone());
+    fx.push(Effect::Persist(Persist::Step {
+        session: Box::new(s.clone()),
+        ledger: vec![claim],
+        summary: Box::new(row),
+        previous: None,
+    }));
+    s
 }
 
 /// Runs one flow event on the open order, persisting its ledger before anything shows.

@@ -7,6 +7,7 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Row, Table, Tabs, Wrap};
 
+use super::input::context;
 use super::keymap::{KeyContext, Keymap};
 use super::theme::Theme;
 use crate::app::{AppState, Notice, PackView, PromptKind, Screen, TABS, Tone};
@@ -37,24 +38,6 @@ pub fn view(state: &AppState, ui: &Ui, f: &mut Frame) {
     }
     if state.help {
         help(state, ui, f, area);
-    }
-}
-
-fn context(state: &AppState) -> KeyContext {
-    if state.help {
-        KeyContext::Help
-    } else if state
-        .prompt
-        .as_ref()
-        .is_some_and(|p| p.kind == PromptKind::Filter)
-    {
-        KeyContext::Filter
-    } else if state.prompt.is_some() {
-        KeyContext::Prompt
-    } else if state.screen == Screen::Pack && state.pack.is_some() {
-        KeyContext::Pack
-    } else {
-        KeyContext::Queue
     }
 }
 
