@@ -727,36 +727,42 @@ fn help(state: &AppState, ui: &Ui, f: &mut Frame, area: Rect) {
     } else {
         KeyContext::Queue
     };
-    let mut lines = Vec::new();
+    let mut entries = Vec::new();
     for ctx in [screen_ctx, KeyContext::Global] {
-        lines.push(Line::from(Span::styled(
+        entries.push(Line::from(Span::styled(
             format!("[{}]", ctx.name()),
             ui.theme.header,
         )));
         for b in ui.keymap.bindings(ctx) {
-            lines.push(Line::from(vec![
-                Span::styled(format!("{:>10}  ", b.chord.to_string()), ui.theme.key_hint),
+            entries.push(Line::from(vec![
+                Span::styled(format!("{:>8}  ", b.chord.to_string()), ui.theme.key_hint),
                 Span::styled(b.describe(&ui.catalog).to_string(), ui.theme.text),
             ]));
         }
     }
-    lines.push(Line::from(""));
-    lines.push(Line::from(Span::styled(
-        ui.catalog.t("help.barcodes").to_string(),
-        ui.theme.muted,
-    )));
-    let r = centered(area, 60, area.height.saturating_sub(2));
+    // Two columns, so that every binding fits at 80×24.
+    let r = centered(area, 78, area.height.saturating_sub(2));
     f.render_widget(Clear, r);
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(ui.theme.border_focused)
+        .title(Span::styled(
+            format!(" {} ", ui.catalog.t("help.title")),
+            ui.theme.title,
+        ));
+    let inner = block.inner(r);
+    f.render_widget(block, r);
+    let [cols, foot] = Layout::vertical([Constraint::Min(1), Constraint::Length(2)]).areas(inner);
+    let [left, right] =
+        Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(cols);
+    let per_col = (cols.height as usize).max(1);
+    let second = entries.split_off(entries.len().min(per_col));
+    f.render_widget(Paragraph::new(entries), left);
+    f.render_widget(Paragraph::new(second), right);
     f.render_widget(
-        Paragraph::new(lines).block(
-            Block::default()
-                .borders(Borders::ALL)
-                .border_style(ui.theme.border_focused)
-                .title(Span::styled(
-                    format!(" {} ", ui.catalog.t("help.title")),
-                    ui.theme.title,
-                )),
-        ),
-        r,
+        Paragraph::new(ui.catalog.t("help.barcodes").to_string())
+            .style(ui.theme.muted)
+            .wrap(Wrap { trim: true }),
+        foot,
     );
 }
