@@ -320,6 +320,32 @@ fn bench(paths: &Paths, mut config: Config, demo: Option<&DemoArgs>) -> Result<(
             .map(|_| config.status.clone().unwrap_or_default()),
         remote.carrier.kind(),
     );
+    // Printing: every new label (and every reprint) goes through the durable print queue.
+    let pipeline = match &config.printers {
+        Some(printers) => {
+            let queue = packdesk::print::PrintQueue::open(&store, Default::default())?;
+            let worker_queue = queue.clone();
+            let tx = tx.clone();
+            rt.spawn(async move {
+                let res = worker_queue
+                    .run(move |ev| {
+                        if let Some(note) = packdesk::effects::print_note(&ev) {
+                            let _ = tx.send(Msg::Print(note));
+                        }
+                    })
+                    .await;
+                if let Err(e) = res {
+                    tracing::error!(error = %e, "the print queue stopped");
+                }
+            });
+            pipeline.with_printing(packdesk::effects::Printing {
+                queue,
+                printers: printers.clone(),
+                out_dir: config.out_dir.clone(),
+            })
+        }
+        None => pipeline,
+    };
     if let Some(shop) = &remote.shop {
         let sync = SyncWorker::new(shop.clone(), store.clone(), tx.clone(), sync_every);
         if store.is_empty() {

@@ -103,6 +103,32 @@ async fn packed_orders_become_shipments_labels_and_shop_updates() {
         }),
         "balikobot",
     );
+    // Labels print through the durable print queue, here to a directory printer.
+    let print_dir = dir.path().join("printer");
+    let queue = packdesk::print::PrintQueue::open(&store, Default::default()).expect("print queue");
+    let printers = packdesk::print::PrintersSection {
+        label: packdesk::print::PrinterSection {
+            kind: packdesk::print::PrinterKind::Dir,
+            dir: Some(print_dir.clone()),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let pipeline = pipeline.with_printing(packdesk::effects::Printing {
+        queue: queue.clone(),
+        printers,
+        out_dir: out.clone(),
+    });
+    let print_tx = tx.clone();
+    let printer = tokio::spawn(async move {
+        let _ = queue
+            .run(move |ev| {
+                if let Some(n) = packdesk::effects::print_note(&ev) {
+                    let _ = print_tx.send(Msg::Print(n));
+                }
+            })
+            .await;
+    });
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let on_event = {
         let (p, tx) = (pipeline.clone(), tx.clone());
@@ -239,6 +265,14 @@ async fn packed_orders_become_shipments_labels_and_shop_updates() {
         );
         assert_eq!(wire["status_id"].as_u64(), Some(4), "{}", o.number);
     }
+    // Every label was printed once.
+    let printed: Vec<_> = std::fs::read_dir(&print_dir)
+        .expect("printer dir")
+        .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
+        .filter(|n| n.ends_with(".pdf"))
+        .collect();
+    assert_eq!(printed.len(), orders.len(), "{printed:?}");
+    printer.abort();
     let _ = stop.send(true);
     let _ = tokio::time::timeout(Duration::from_secs(6), worker).await;
 }

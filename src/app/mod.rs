@@ -129,6 +129,7 @@ pub enum Notice {
         error: String,
     },
     PhotoRequired,
+    Print(PrintNote),
 }
 
 impl Notice {
@@ -141,6 +142,7 @@ impl Notice {
             | Notice::LabelReady { .. }
             | Notice::NoteAcknowledged
             | Notice::PhotoTaken(_)
+            | Notice::Print(PrintNote::Printed { .. })
             | Notice::PackerSet(_) => Tone::Ok,
             Notice::NeedSerial { .. }
             | Notice::QuantitySet(_)
@@ -152,7 +154,8 @@ impl Notice {
             Notice::DoubleFire { .. }
             | Notice::ShortPacked
             | Notice::AlreadyShipped { .. }
-            | Notice::ChangedUpstreamReset => Tone::Warn,
+            | Notice::ChangedUpstreamReset
+            | Notice::Print(PrintNote::Waiting { .. }) => Tone::Warn,
             _ => Tone::Error,
         }
     }
@@ -320,6 +323,8 @@ pub enum Msg {
     RowsChanged(Vec<OrderSummary>),
     /// A photo was taken (order key, photos of the order now) or failed (the reason).
     Photo(Result<(String, usize), String>),
+    /// What the print queue did with a job.
+    Print(PrintNote),
     /// Outbox counts after a change (pending and failed remote operations).
     Outbox(crate::outbox::Counts),
     /// How the last shop sync went.
@@ -328,6 +333,24 @@ pub enum Msg {
     QueueLoaded(Box<Queue>),
     /// Timer tick.
     Tick,
+}
+
+/// A print job's outcome, for the banner.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PrintNote {
+    Printed {
+        name: String,
+        printer: String,
+    },
+    /// The printer is off or refused for now: the job stays queued and is retried.
+    Waiting {
+        name: String,
+        error: String,
+    },
+    Failed {
+        name: String,
+        error: String,
+    },
 }
 
 /// A store lookup to run before the reducer can decide.

@@ -91,6 +91,7 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
             fx.push(audit(state, Some(key), "photo_taken", count.to_string()));
             notice(state, Notice::PhotoTaken(count), &mut fx);
         }
+        Msg::Print(note) => notice(state, Notice::Print(note), &mut fx),
         Msg::Photo(Err(error)) => notice(state, Notice::PhotoFailed { error }, &mut fx),
         Msg::QueueLoaded(queue) => {
             let (tab, filter) = (state.queue.tab(), state.queue.filter().to_string());

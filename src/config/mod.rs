@@ -51,6 +51,9 @@ pub struct Config {
     pub scanner: crate::scan::ScanConfig,
     /// `[packing]`: what a finished package needs.
     pub packing: PackingSection,
+    /// `[printers]`: where labels and documents are printed. Left out: nothing is printed,
+    /// labels are only written to `out_dir`.
+    pub printers: Option<crate::print::PrintersSection>,
     /// `[camera]`: the parcel photo (none by default).
     pub camera: crate::camera::config::CameraSection,
     /// `[shop]`: where orders come from; `None`: no shop (demo or local orders only).
@@ -73,6 +76,7 @@ impl Default for Config {
             out_dir: PathBuf::from("./packdesk-out"),
             scanner: crate::scan::ScanConfig::default(),
             packing: PackingSection::default(),
+            printers: None,
             camera: crate::camera::config::CameraSection::default(),
             shop: None,
             carrier: None,

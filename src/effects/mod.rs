@@ -14,7 +14,7 @@ use crate::carrier::ShipmentRequest;
 use crate::domain::{Order, Shipment, ShipmentState};
 use crate::flow::PackSession;
 use crate::store::Store;
-pub use pipeline::{Pipeline, StatusPoint};
+pub use pipeline::{Pipeline, Printing, StatusPoint, print_note};
 
 /// Runs effects against the store and the remote pipeline.
 #[derive(Clone)]
@@ -161,8 +161,19 @@ impl Runner {
             }
             Effect::Reprint { order, shipments } => {
                 let tx = self.tx.clone();
+                let printing = self.pipeline.printing().cloned();
                 tokio::spawn(async move {
                     for sh in reprint(&order, shipments) {
+                        // The stored label goes to the printer again; the carrier is not asked.
+                        if let (Some(p), Some(path), ShipmentState::Ready) =
+                            (&printing, sh.label_path.as_deref(), sh.state)
+                            && let Err(e) = p.label(std::path::Path::new(path), &sh.order_key).await
+                        {
+                            let _ = tx.send(Msg::Print(crate::app::PrintNote::Failed {
+                                name: path.to_string(),
+                                error: e,
+                            }));
+                        }
                         let _ = tx.send(Msg::Shipment(Box::new(sh)));
                     }
                     let _ = tx.send(Msg::JobDone);

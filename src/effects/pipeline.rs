@@ -21,6 +21,68 @@ pub enum StatusPoint {
     Dispatched,
 }
 
+/// The station's printers and its print queue.
+#[derive(Clone)]
+pub struct Printing {
+    pub queue: crate::print::PrintQueue,
+    pub printers: crate::print::PrintersSection,
+    pub out_dir: PathBuf,
+}
+
+impl Printing {
+    /// Queues a stored label file for the label printer (PDF or ZPL, as the file is).
+    pub async fn label(&self, path: &Path, order_key: &str) -> Result<(), String> {
+        use crate::print::{DocKind, Format, JobContent, NewJob};
+        let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let format = match crate::docs::label_format(&bytes) {
+            Some(crate::docs::LabelFormat::Zpl) => Format::Zpl,
+            _ => Format::Pdf,
+        };
+        let (_, printer) = self
+            .printers
+            .route(DocKind::Label, format, &self.out_dir)
+            .map_err(|e| e.to_string())?;
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "label".into());
+        self.queue
+            .enqueue(NewJob {
+                name,
+                kind: DocKind::Label,
+                format,
+                content: JobContent::File(path.to_path_buf()),
+                printer,
+                key: Some(order_key.to_string()),
+            })
+            .await
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+}
+
+/// Turns a print-queue event into the bench's message.
+pub fn print_note(ev: &crate::print::PrintEvent) -> Option<crate::app::PrintNote> {
+    use crate::app::PrintNote;
+    use crate::print::PrintEvent;
+    let error = |j: &crate::print::PrintJob| j.last_error.clone().unwrap_or_default();
+    match ev {
+        PrintEvent::Started(_) => None,
+        PrintEvent::Printed(j) => Some(PrintNote::Printed {
+            name: j.name.clone(),
+            printer: j.detail.clone().unwrap_or_default(),
+        }),
+        PrintEvent::Retrying { job, .. } => Some(PrintNote::Waiting {
+            name: job.name.clone(),
+            error: error(job),
+        }),
+        PrintEvent::Failed(j) => Some(PrintNote::Failed {
+            name: j.name.clone(),
+            error: error(j),
+        }),
+    }
+}
+
 /// Shipments and shop updates of one station.
 #[derive(Clone)]
 pub struct Pipeline {
@@ -30,6 +92,7 @@ pub struct Pipeline {
     map: Vec<CarrierMap>,
     status: Option<StatusSection>,
     provider: String,
+    printing: Option<Printing>,
 }
 
 impl Pipeline {
@@ -49,7 +112,18 @@ impl Pipeline {
             map,
             status,
             provider: provider.to_string(),
+            printing: None,
         }
+    }
+
+    /// Prints every new label through the print queue.
+    pub fn with_printing(mut self, printing: Printing) -> Pipeline {
+        self.printing = Some(printing);
+        self
+    }
+
+    pub fn printing(&self) -> Option<&Printing> {
+        self.printing.as_ref()
     }
 
     pub fn outbox(&self) -> &Outbox {
@@ -147,7 +221,17 @@ impl Pipeline {
                 let path = label_file(&self.out_dir, number, *parcel_no);
                 match label.as_ref().map(|l| self.outbox.label(&l.sha256)) {
                     Some(Ok(Some(bytes))) => match write_atomically(&path, &bytes) {
-                        Ok(()) => sh.label_path = Some(path.display().to_string()),
+                        Ok(()) => {
+                            sh.label_path = Some(path.display().to_string());
+                            if let Some(p) = self.printing.clone() {
+                                let key = order_key.clone();
+                                tokio::spawn(async move {
+                                    if let Err(e) = p.label(&path, &key).await {
+                                        tracing::error!(error = %e, "queueing the label print failed");
+                                    }
+                                });
+                            }
+                        }
                         Err(e) => sh.error = Some(format!("cannot write {}: {e}", path.display())),
                     },
                     Some(Ok(None)) | None => sh.error = Some("no label yet".into()),

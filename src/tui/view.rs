@@ -423,6 +423,15 @@ pub fn notice_text(n: &Notice, c: &Catalog) -> String {
         Notice::PhotoTaken(n) => c.tf("banner.photo_taken", &[("count", n)]),
         Notice::PhotoFailed { error } => c.tf("banner.photo_failed", &[("error", error)]),
         Notice::PhotoRequired => c.t("refuse.photo_required").into(),
+        Notice::Print(crate::app::PrintNote::Printed { name, printer }) => {
+            c.tf("banner.printed", &[("name", name), ("printer", printer)])
+        }
+        Notice::Print(crate::app::PrintNote::Waiting { name, error }) => {
+            c.tf("banner.print_waiting", &[("name", name), ("error", error)])
+        }
+        Notice::Print(crate::app::PrintNote::Failed { name, error }) => {
+            c.tf("banner.print_failed", &[("name", name), ("error", error)])
+        }
     }
 }
 
