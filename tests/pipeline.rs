@@ -276,3 +276,128 @@ async fn packed_orders_become_shipments_labels_and_shop_updates() {
     let _ = stop.send(true);
     let _ = tokio::time::timeout(Duration::from_secs(6), worker).await;
 }
+
+/// A shipment the carrier refuses for good lands on the outbox screen as failed, with the
+/// carrier's reason; the supervisor's cancel takes it off.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_shipment_is_on_the_outbox_screen_and_can_be_cancelled() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(dir.path()).expect("store");
+    let carrier_sim = BalikobotSim::new("user", "bkey", Faults::default(), 3);
+    let carrier_run = carrier_sim.start(0).await.expect("sim");
+    let carrier = Arc::new(
+        packdesk::carrier::balikobot::BalikobotClient::new(
+            &carrier_run.base_url,
+            "user",
+            "bkey",
+            Duration::from_secs(5),
+        )
+        .expect("carrier"),
+    );
+    let outbox = Outbox::open(&store).expect("outbox");
+    let pipeline = Pipeline::new(
+        outbox.clone(),
+        store.clone(),
+        &dir.path().join("out"),
+        Vec::new(),
+        None,
+        "balikobot",
+    );
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let on_event = {
+        let (p, tx) = (pipeline.clone(), tx.clone());
+        move |ev| {
+            for m in p.on_event(&ev) {
+                let _ = tx.send(m);
+            }
+        }
+    };
+    let worker = Worker::new(
+        outbox.clone(),
+        Arc::new(packdesk::shop::NoShop),
+        carrier,
+        on_event,
+    );
+    let worker = tokio::spawn(worker.run(stopped));
+    // An order whose ZIP the carrier refuses.
+    let mut o = packdesk::demo::generate(5, 1, chrono::Utc::now()).remove(0);
+    o.shipping.carrier = "cp".into();
+    o.shipping.service = "DR".into();
+    o.shipping.pickup_point = None;
+    o.customer.zip = "ABC".into();
+    store
+        .import_orders(std::slice::from_ref(&o))
+        .expect("import");
+    let runner = Runner::new(store.clone(), pipeline, tx);
+    let mut state = AppState::new(
+        Settings::default(),
+        Assembler::new(ScanConfig::default()),
+        Vec::new(),
+    );
+    let start = Instant::now();
+    for m in runner.run(packdesk::app::Effect::LoadOrder {
+        key: o.key(),
+        via: None,
+    }) {
+        dispatch(&mut state, &runner, m, start);
+    }
+    let session = state
+        .pack
+        .as_ref()
+        .map(|p| p.session.clone())
+        .expect("open");
+    for m in runner.run(packdesk::app::Effect::Ship {
+        order: Box::new(o.clone()),
+        session: Box::new(session),
+    }) {
+        dispatch(&mut state, &runner, m, start);
+    }
+    // Wait for the refusal.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut failed = false;
+    while !failed && Instant::now() < deadline {
+        while let Ok(m) = rx.try_recv() {
+            failed |= matches!(&m, Msg::Shipment(s) if s.state == ShipmentState::Failed);
+            dispatch(&mut state, &runner, m, start);
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(failed, "the carrier refused the shipment");
+    tokio::task::block_in_place(|| {
+        dispatch(
+            &mut state,
+            &runner,
+            Msg::Action(packdesk::app::Action::Outbox),
+            start,
+        );
+    });
+    let view = state.outbox_view.clone().expect("outbox screen");
+    let line = view
+        .lines
+        .iter()
+        .find(|l| l.state == "failed")
+        .expect("a failed entry");
+    assert!(
+        line.error
+            .as_deref()
+            .is_some_and(|e| e.to_lowercase().contains("zip")),
+        "{line:?}"
+    );
+    tokio::task::block_in_place(|| {
+        dispatch(
+            &mut state,
+            &runner,
+            Msg::Action(packdesk::app::Action::OutboxCancel),
+            start,
+        );
+    });
+    let view = state.outbox_view.clone().expect("outbox screen");
+    assert!(
+        view.lines.iter().all(|l| l.id != line.id),
+        "cancelled entries leave the screen"
+    );
+    let _ = stop.send(true);
+    let _ = tokio::time::timeout(Duration::from_secs(6), worker).await;
+}

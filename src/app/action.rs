@@ -32,6 +32,9 @@ actions! {
     Help => "app.help", None;
     Back => "app.back", Some("BACK");
     SetPacker => "app.packer", None;
+    Outbox => "app.outbox", None;
+    OutboxRetry => "outbox.retry", None;
+    OutboxCancel => "outbox.cancel", None;
     Up => "list.up", None;
     Down => "list.down", None;
     PageUp => "list.page_up", None;

@@ -130,6 +130,9 @@ pub enum Notice {
     },
     PhotoRequired,
     Print(PrintNote),
+    OutboxError {
+        error: String,
+    },
 }
 
 impl Notice {
@@ -221,6 +224,8 @@ pub struct AppState {
     pub banner: Option<Notice>,
     pub prompt: Option<Prompt>,
     pub help: bool,
+    /// The outbox screen, when open.
+    pub outbox_view: Option<OutboxView>,
     pub assembler: Assembler,
     /// Background jobs in flight (shown in the status bar).
     pub jobs: usize,
@@ -248,6 +253,7 @@ impl AppState {
             banner: None,
             prompt: None,
             help: false,
+            outbox_view: None,
             assembler,
             jobs: 0,
             queue_loading: None,
@@ -323,6 +329,8 @@ pub enum Msg {
     RowsChanged(Vec<OrderSummary>),
     /// A photo was taken (order key, photos of the order now) or failed (the reason).
     Photo(Result<(String, usize), String>),
+    /// The outbox entries that need attention (or why they could not be read or changed).
+    OutboxEntries(Result<Vec<OutboxLine>, String>),
     /// What the print queue did with a job.
     Print(PrintNote),
     /// Outbox counts after a change (pending and failed remote operations).
@@ -333,6 +341,23 @@ pub enum Msg {
     QueueLoaded(Box<Queue>),
     /// Timer tick.
     Tick,
+}
+
+/// One outbox entry as the supervisor's screen shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxLine {
+    pub id: u64,
+    pub what: String,
+    pub state: String,
+    pub attempts: u32,
+    pub error: Option<String>,
+}
+
+/// The supervisor's outbox screen (an overlay).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OutboxView {
+    pub lines: Vec<OutboxLine>,
+    pub selected: usize,
 }
 
 /// A print job's outcome, for the banner.
@@ -399,6 +424,11 @@ pub enum Effect {
         order: Box<Order>,
         point: crate::effects::StatusPoint,
     },
+    /// Read the outbox entries that need attention (answered with `Msg::OutboxEntries`).
+    OutboxList,
+    /// A supervisor's retry or cancel of one outbox entry (answered like `OutboxList`).
+    OutboxRetry(u64),
+    OutboxCancel(u64),
     /// Take a photo of the open order's parcel, in the background.
     TakePhoto {
         order_key: String,

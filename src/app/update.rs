@@ -3,8 +3,8 @@
 use std::collections::VecDeque;
 
 use super::{
-    Action, AppState, Edit, Effect, Looked, Lookup, Msg, Notice, PackView, Persist, Prompt,
-    PromptKind, ScanLog, Screen, Tone,
+    Action, AppState, Edit, Effect, Looked, Lookup, Msg, Notice, OutboxView, PackView, Persist,
+    Prompt, PromptKind, ScanLog, Screen, Tone,
 };
 use crate::domain::{Order, OrderState, OrderSummary, Shipment, ShipmentState};
 use crate::flow::{self, FlowCtx, FlowEvent, Outcome, PackSession, Reject, SessionState};
@@ -92,6 +92,12 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
             notice(state, Notice::PhotoTaken(count), &mut fx);
         }
         Msg::Print(note) => notice(state, Notice::Print(note), &mut fx),
+        Msg::OutboxEntries(Ok(lines)) => {
+            let view = state.outbox_view.get_or_insert_with(Default::default);
+            view.selected = view.selected.min(lines.len().saturating_sub(1));
+            view.lines = lines;
+        }
+        Msg::OutboxEntries(Err(error)) => notice(state, Notice::OutboxError { error }, &mut fx),
         Msg::Photo(Err(error)) => notice(state, Notice::PhotoFailed { error }, &mut fx),
         Msg::QueueLoaded(queue) => {
             let (tab, filter) = (state.queue.tab(), state.queue.filter().to_string());
@@ -542,6 +548,26 @@ fn prefilled_weight(pv: &PackView, default_kg: f64) -> Option<f64> {
 
 fn action(state: &mut AppState, a: Action, fx: &mut Vec<Effect>) {
     let pack_open = state.pack.is_some() && state.screen == Screen::Pack;
+    if let Some(view) = state.outbox_view.as_mut() {
+        let selected = view.lines.get(view.selected).map(|l| l.id);
+        match a {
+            Action::Outbox | Action::Back => {
+                state.outbox_view = None;
+                return;
+            }
+            Action::Up => view.selected = view.selected.saturating_sub(1),
+            Action::Down => {
+                view.selected = (view.selected + 1).min(view.lines.len().saturating_sub(1))
+            }
+            Action::OutboxRetry => fx.extend(selected.map(Effect::OutboxRetry)),
+            Action::OutboxCancel => fx.extend(selected.map(Effect::OutboxCancel)),
+            Action::Quit | Action::Help => {}
+            _ => return,
+        }
+        if !matches!(a, Action::Quit | Action::Help) {
+            return;
+        }
+    }
     match a {
         Action::Quit => {
             state.should_quit = true;
@@ -573,6 +599,11 @@ fn action(state: &mut AppState, a: Action, fx: &mut Vec<Effect>) {
             }
         }
         Action::SetPacker => open_prompt(state, PromptKind::Packer, String::new()),
+        Action::Outbox => {
+            state.outbox_view = Some(OutboxView::default());
+            fx.push(Effect::OutboxList);
+        }
+        Action::OutboxRetry | Action::OutboxCancel => {}
         Action::Up
         | Action::Down
         | Action::PageUp

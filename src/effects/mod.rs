@@ -50,6 +50,27 @@ impl Runner {
         self
     }
 
+    /// The outbox entries a supervisor looks at: pending, in flight, failed.
+    fn outbox_lines(&self) -> Msg {
+        let outbox = self.pipeline.outbox();
+        let lines = outbox
+            .list(crate::outbox::Filter::Attention)
+            .map(|entries| {
+                entries
+                    .into_iter()
+                    .map(|e| crate::app::OutboxLine {
+                        id: e.id,
+                        what: e.op.describe(),
+                        state: e.state.as_str().to_string(),
+                        attempts: e.attempts,
+                        error: e.last_error,
+                    })
+                    .collect()
+            })
+            .map_err(|e| e.to_string());
+        Msg::OutboxEntries(lines)
+    }
+
     fn photo_count(&self, key: &str) -> usize {
         self.photos
             .as_ref()
@@ -128,6 +149,15 @@ impl Runner {
                 }
                 Vec::new()
             }
+            Effect::OutboxList => vec![self.outbox_lines()],
+            Effect::OutboxRetry(id) => match self.pipeline.outbox().retry(id) {
+                Ok(()) => vec![self.outbox_lines()],
+                Err(e) => vec![Msg::OutboxEntries(Err(e.to_string())), self.outbox_lines()],
+            },
+            Effect::OutboxCancel(id) => match self.pipeline.outbox().cancel(id) {
+                Ok(()) => vec![self.outbox_lines()],
+                Err(e) => vec![Msg::OutboxEntries(Err(e.to_string())), self.outbox_lines()],
+            },
             Effect::TakePhoto { order_key, parcel } => {
                 let (Some(store), Some((camera, station))) =
                     (self.photos.clone(), self.camera.clone())

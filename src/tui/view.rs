@@ -36,6 +36,9 @@ pub fn view(state: &AppState, ui: &Ui, f: &mut Frame) {
     {
         prompt(state, ui, f, area);
     }
+    if let Some(v) = &state.outbox_view {
+        outbox(v, ui, f, area);
+    }
     if state.help {
         help(state, ui, f, area);
     }
@@ -297,6 +300,7 @@ fn queue_screen(state: &AppState, ui: &Ui, f: &mut Frame, area: Rect) {
                 A::Open,
                 A::Filter,
                 A::NextTab,
+                A::Outbox,
                 A::SetPacker,
                 A::Quit,
             ],
@@ -423,6 +427,7 @@ pub fn notice_text(n: &Notice, c: &Catalog) -> String {
         Notice::PhotoTaken(n) => c.tf("banner.photo_taken", &[("count", n)]),
         Notice::PhotoFailed { error } => c.tf("banner.photo_failed", &[("error", error)]),
         Notice::PhotoRequired => c.t("refuse.photo_required").into(),
+        Notice::OutboxError { error } => error.clone(),
         Notice::Print(crate::app::PrintNote::Printed { name, printer }) => {
             c.tf("banner.printed", &[("name", name), ("printer", printer)])
         }
@@ -728,6 +733,65 @@ fn prompt(state: &AppState, ui: &Ui, f: &mut Frame, area: Rect) {
         .style(ui.theme.text),
         r,
     );
+}
+
+fn outbox(v: &crate::app::OutboxView, ui: &Ui, f: &mut Frame, area: Rect) {
+    use crate::app::Action as A;
+    let c = &ui.catalog;
+    let r = centered(area, 78, area.height.saturating_sub(2));
+    f.render_widget(Clear, r);
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(ui.theme.border_focused)
+        .title(Span::styled(
+            format!(" {} ", c.t("queue.outbox_title")),
+            ui.theme.title,
+        ));
+    let inner = block.inner(r);
+    f.render_widget(block, r);
+    let [list, keys] = Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(inner);
+    if v.lines.is_empty() {
+        f.render_widget(
+            Paragraph::new(c.t("queue.outbox_empty"))
+                .style(ui.theme.muted)
+                .wrap(Wrap { trim: true }),
+            list,
+        );
+    } else {
+        // Two text lines per entry: what and its state, then the reason.
+        let per_page = (list.height as usize / 2).max(1);
+        let first = v.selected.saturating_sub(per_page - 1);
+        let mut lines = Vec::new();
+        for (i, l) in v.lines.iter().enumerate().skip(first).take(per_page) {
+            let style = if i == v.selected {
+                ui.theme.selected
+            } else {
+                ui.theme.text
+            };
+            let state_style = if l.state == "failed" {
+                ui.theme.error_text
+            } else {
+                ui.theme.muted
+            };
+            lines.push(Line::from(vec![
+                Span::styled(format!("#{} {}", l.id, sanitize(&l.what)), style),
+                Span::styled(format!("  {} ×{}", l.state, l.attempts), state_style),
+            ]));
+            lines.push(Line::from(Span::styled(
+                format!("   {}", sanitize(l.error.as_deref().unwrap_or(""))),
+                ui.theme.muted,
+            )));
+        }
+        f.render_widget(Paragraph::new(lines), list);
+    }
+    let mut spans = Vec::new();
+    for a in [A::OutboxRetry, A::OutboxCancel, A::Outbox] {
+        if let Some(k) = ui.keymap.key_for(KeyContext::Global, a) {
+            spans.push(Span::styled(format!("{k}"), ui.theme.key_hint));
+            spans.push(Span::styled(format!(" {}  ", c.action(a)), ui.theme.muted));
+        }
+    }
+    f.render_widget(Paragraph::new(Line::from(spans)), keys);
 }
 
 fn help(state: &AppState, ui: &Ui, f: &mut Frame, area: Rect) {

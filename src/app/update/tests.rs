@@ -555,3 +555,41 @@ fn an_optional_photo_never_blocks() {
         Some(SessionState::Packed)
     );
 }
+
+#[test]
+fn the_outbox_screen_lists_retries_and_cancels_the_selected_entry() {
+    let o = order("CZ1");
+    let mut st = state_with(&o);
+    let fx = update(&mut st, Msg::Action(Action::Outbox));
+    assert!(matches!(fx.as_slice(), [Effect::OutboxList]));
+    let line = |id, state: &str| crate::app::OutboxLine {
+        id,
+        what: format!("shipment #{id}"),
+        state: state.into(),
+        attempts: 3,
+        error: Some("recipient ZIP invalid".into()),
+    };
+    update(
+        &mut st,
+        Msg::OutboxEntries(Ok(vec![line(7, "failed"), line(9, "pending")])),
+    );
+    update(&mut st, Msg::Action(Action::Down));
+    let fx = update(&mut st, Msg::Action(Action::OutboxRetry));
+    assert!(matches!(fx.as_slice(), [Effect::OutboxRetry(9)]), "{fx:?}");
+    update(&mut st, Msg::Action(Action::Up));
+    let fx = update(&mut st, Msg::Action(Action::OutboxCancel));
+    assert!(matches!(fx.as_slice(), [Effect::OutboxCancel(7)]), "{fx:?}");
+    // A refused cancel is shown; the list stays.
+    update(
+        &mut st,
+        Msg::OutboxEntries(Err(
+            "entry 7 is done: only pending or failed can be cancelled".into(),
+        )),
+    );
+    assert!(matches!(&st.banner, Some(Notice::OutboxError { .. })));
+    assert_eq!(st.outbox_view.as_ref().map(|v| v.lines.len()), Some(2));
+    update(&mut st, Msg::Action(Action::Back));
+    assert!(st.outbox_view.is_none());
+    // Retry and cancel do nothing without the screen.
+    assert!(update(&mut st, Msg::Action(Action::OutboxRetry)).is_empty());
+}
