@@ -548,25 +548,22 @@ fn prefilled_weight(pv: &PackView, default_kg: f64) -> Option<f64> {
 
 fn action(state: &mut AppState, a: Action, fx: &mut Vec<Effect>) {
     let pack_open = state.pack.is_some() && state.screen == Screen::Pack;
-    if let Some(view) = state.outbox_view.as_mut() {
+    // The outbox screen takes the list keys, retry and cancel; quit and help still work.
+    if let Some(view) = state.outbox_view.as_mut()
+        && !matches!(a, Action::Quit | Action::Help)
+    {
         let selected = view.lines.get(view.selected).map(|l| l.id);
         match a {
-            Action::Outbox | Action::Back => {
-                state.outbox_view = None;
-                return;
-            }
+            Action::Outbox | Action::Back => state.outbox_view = None,
             Action::Up => view.selected = view.selected.saturating_sub(1),
             Action::Down => {
                 view.selected = (view.selected + 1).min(view.lines.len().saturating_sub(1))
             }
             Action::OutboxRetry => fx.extend(selected.map(Effect::OutboxRetry)),
             Action::OutboxCancel => fx.extend(selected.map(Effect::OutboxCancel)),
-            Action::Quit | Action::Help => {}
-            _ => return,
+            _ => {}
         }
-        if !matches!(a, Action::Quit | Action::Help) {
-            return;
-        }
+        return;
     }
     match a {
         Action::Quit => {
