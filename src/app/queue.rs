@@ -115,11 +115,23 @@ fn tab_of(state: OrderState) -> Option<usize> {
 /// Loads every queue row from the store and builds the queue: what the bench does in the
 /// background after its first frame. Damaged rows are logged and skipped.
 pub fn load(store: &crate::store::Store) -> Result<Queue, crate::store::StoreError> {
-    let (rows, bad) = store.summaries()?;
-    for e in bad {
-        tracing::error!(error = %e, "queue row skipped");
+    let mut failed = None;
+    let rows = store.summaries_iter().filter_map(|r| match r {
+        Ok(s) => Some(s),
+        // A damaged row is skipped and logged; a storage error ends the load.
+        Err(e @ crate::store::StoreError::Corrupt { .. }) => {
+            tracing::error!(error = %e, "queue row skipped");
+            None
+        }
+        Err(e) => {
+            failed.get_or_insert(e);
+            None
+        }
+    });
+    let queue = Queue::from_rows(rows);
+    if let Some(e) = failed {
+        return Err(e);
     }
-    let queue = Queue::new(rows);
     release_freed_memory();
     Ok(queue)
 }
@@ -144,19 +156,32 @@ impl Default for Queue {
 
 impl Queue {
     pub fn new(summaries: Vec<OrderSummary>) -> Queue {
+        Queue::from_rows(summaries)
+    }
+
+    /// Builds the queue from rows as they come, converting each to its compact form at
+    /// once (100 000 full summaries are never held together).
+    pub fn from_rows(summaries: impl IntoIterator<Item = OrderSummary>) -> Queue {
         let mut interner = Interner::default();
-        let mut keyed: Vec<(QueueRow, String, String)> = summaries
-            .into_iter()
-            .map(|s| compact(&mut interner, s))
-            .collect();
-        keyed.sort_by(|a, b| sort_key(&a.0).cmp(&sort_key(&b.0)));
-        let mut index = Index::with_capacity(keyed.len());
-        let mut rows = Vec::with_capacity(keyed.len());
-        for (row, haystack, customer) in keyed {
+        let mut unsorted = Vec::new();
+        let mut index = Index::default();
+        for s in summaries {
+            let (row, haystack, customer) = compact(&mut interner, s);
             index.push(row.state, haystack, customer);
-            rows.push(row);
+            unsorted.push(Some(row));
         }
-        index.bytes.shrink_to_fit();
+        let mut order: Vec<u32> = (0..unsorted.len() as u32).collect();
+        order.sort_by(
+            |&a, &b| match (&unsorted[a as usize], &unsorted[b as usize]) {
+                (Some(x), Some(y)) => sort_key(x).cmp(&sort_key(y)),
+                _ => std::cmp::Ordering::Equal,
+            },
+        );
+        let rows: Vec<QueueRow> = order
+            .iter()
+            .filter_map(|&i| unsorted.get_mut(i as usize).and_then(Option::take))
+            .collect();
+        index.permute(&order);
         let mut by_key: Vec<u32> = (0..rows.len() as u32).collect();
         by_key.sort_by(|&a, &b| rows[a as usize].key.cmp(&rows[b as usize].key));
         let mut counts = [0; TABS.len()];
@@ -419,14 +444,29 @@ struct Index {
 }
 
 impl Index {
-    fn with_capacity(n: usize) -> Index {
-        Index {
-            states: Vec::with_capacity(n),
-            masks: Vec::with_capacity(n),
-            spans: Vec::with_capacity(n),
-            customers: Vec::with_capacity(n),
-            bytes: Vec::with_capacity(n * 96),
+    /// Puts the rows in `order` (new position → old position), text included, so that a
+    /// filter pass reads the buffer front to back.
+    fn permute(&mut self, order: &[u32]) {
+        fn pick<T: Copy>(v: &[T], order: &[u32]) -> Vec<T> {
+            order
+                .iter()
+                .filter_map(|&i| v.get(i as usize).copied())
+                .collect()
         }
+        let mut sorted = Index {
+            states: pick(&self.states, order),
+            masks: pick(&self.masks, order),
+            spans: Vec::with_capacity(order.len()),
+            customers: Vec::with_capacity(order.len()),
+            bytes: Vec::with_capacity(self.bytes.len()),
+        };
+        for &i in order {
+            let span = sorted.append(self.haystack(i as usize));
+            sorted.spans.push(span);
+            let c = sorted.append(self.customer(i as usize));
+            sorted.customers.push(c);
+        }
+        *self = sorted;
     }
 
     fn push(&mut self, state: OrderState, haystack: String, customer: String) {

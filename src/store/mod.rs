@@ -358,6 +358,14 @@ impl Store {
     }
 
     /// Every queue row. Damaged rows are skipped and reported, never fatal.
+    /// Every queue row, one at a time (the queue is built without holding them all).
+    pub fn summaries_iter(&self) -> impl Iterator<Item = Result<OrderSummary, StoreError>> + '_ {
+        self.summaries.iter().map(|kv| {
+            let (k, v) = kv.map_err(|e| self.io(e))?;
+            decode("summaries", &k, &v)
+        })
+    }
+
     pub fn summaries(&self) -> Result<(Vec<OrderSummary>, Vec<StoreError>), StoreError> {
         let mut out = Vec::with_capacity(self.summaries.len());
         let mut bad = Vec::new();
