@@ -275,12 +275,18 @@ fn bench(paths: &Paths, mut config: Config, demo: Option<&DemoArgs>) -> Result<(
         if fresh {
             eprintln!("packdesk demo: generating {} demo orders…", d.orders);
         }
-        let orders = packdesk::demo::generate(d.seed, d.orders, chrono::Utc::now());
         if d.shop == DemoShop::None {
+            // A reused store is left as it is: nothing to generate.
             if fresh {
-                store.import_orders(&orders)?;
+                store.import_orders(&packdesk::demo::generate(
+                    d.seed,
+                    d.orders,
+                    chrono::Utc::now(),
+                ))?;
             }
         } else {
+            // The simulated shop starts empty every run: it gets the same orders again.
+            let orders = packdesk::demo::generate(d.seed, d.orders, chrono::Utc::now());
             let mut sims = rt.block_on(packdesk::demo::pipeline::start(d.shop, &orders, d.seed))?;
             // A simulated IP camera serves the parcel photos (PD:PHOTO / Ctrl+O).
             let camera = packdesk::sim::camera::CameraSim::new(

@@ -368,34 +368,44 @@ impl Queue {
 
     /// Replaces one row (after a state change), keeping counts and the view right.
     pub fn upsert(&mut self, row: OrderSummary) {
-        match self.position(&row.key) {
-            Some(i) => {
-                let old = self.rows[i].state;
-                if let Some(t) = tab_of(old) {
-                    self.counts[t] -= 1;
-                }
-                if let Some(t) = tab_of(row.state) {
-                    self.counts[t] += 1;
-                }
-                let changed_tab = old != row.state;
-                let (row, haystack, customer) = compact(&mut self.interner, row);
-                self.index.set(i, row.state, haystack, customer);
-                self.rows[i] = row;
-                if changed_tab {
-                    self.refresh();
-                }
+        self.upsert_all(vec![row]);
+    }
+
+    /// Replaces or adds many rows (a shop sync): known rows are changed in place, and new
+    /// ones are added with one rebuild of the queue, however many there are.
+    pub fn upsert_all(&mut self, rows: Vec<OrderSummary>) {
+        let mut new_rows = Vec::new();
+        let mut changed_tab = false;
+        for row in rows {
+            let Some(i) = self.position(&row.key) else {
+                new_rows.push(row);
+                continue;
+            };
+            let old = self.rows[i].state;
+            if let Some(t) = tab_of(old) {
+                self.counts[t] -= 1;
             }
-            None => {
-                // A new order: rebuild (rare; imports come in batches).
-                let mut rows: Vec<OrderSummary> =
-                    (0..self.rows.len()).map(|i| self.full(i)).collect();
-                rows.push(row);
-                let (tab, filter) = (self.tab, std::mem::take(&mut self.filter));
-                *self = Queue::new(rows);
-                self.tab = tab;
-                self.filter = filter;
-                self.refresh();
+            if let Some(t) = tab_of(row.state) {
+                self.counts[t] += 1;
             }
+            changed_tab |= old != row.state;
+            let (row, haystack, customer) = compact(&mut self.interner, row);
+            self.index.set(i, row.state, haystack, customer);
+            self.rows[i] = row;
+        }
+        if !new_rows.is_empty() {
+            let mut all: Vec<OrderSummary> = (0..self.rows.len()).map(|i| self.full(i)).collect();
+            all.extend(new_rows);
+            let (tab, filter, selected) =
+                (self.tab, std::mem::take(&mut self.filter), self.selected);
+            *self = Queue::new(all);
+            self.tab = tab;
+            self.filter = filter;
+            self.selected = selected;
+            changed_tab = true;
+        }
+        if changed_tab {
+            self.refresh();
         }
     }
 }
@@ -621,6 +631,24 @@ mod tests {
         assert_eq!(order, vec!["C", "B", "D", "A"]);
         assert_eq!(q.count(0), 4);
         assert_eq!(q.count(2), 1);
+    }
+
+    #[test]
+    fn many_new_rows_arrive_in_one_rebuild_and_keep_their_order() {
+        let mut q = Queue::new(vec![row("A", 0, None, 100, OrderState::ToPack)]);
+        q.set_filter("b");
+        q.upsert_all(vec![
+            row("B1", 1, None, 5, OrderState::ToPack),
+            row("B2", 0, None, 500, OrderState::ToPack),
+            row("A", 0, None, 100, OrderState::Packed),
+        ]);
+        assert_eq!(q.len(), 3);
+        assert_eq!((q.count(0), q.count(2)), (2, 1));
+        assert_eq!(q.filter(), "b", "the filter survives the rebuild");
+        let order: Vec<_> = (0..q.visible_len())
+            .filter_map(|i| q.visible_row(i).map(|r| r.number().to_string()))
+            .collect();
+        assert_eq!(order, vec!["B1", "B2"]);
     }
 
     #[test]

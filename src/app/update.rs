@@ -65,22 +65,24 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
         Msg::Shipment(s) => shipment(state, *s, &mut fx),
         Msg::JobDone => state.jobs = state.jobs.saturating_sub(1),
         Msg::RowsChanged(rows) => {
-            for row in rows {
-                // The open order changed in the shop: reload it, so the session is
-                // checked against the new content (an outdated one starts over).
-                let reload = state.pack.as_ref().is_some_and(|p| {
-                    p.order.key() == row.key
-                        && p.session.order_revision != row.revision
-                        && !p.session.is_finished()
-                });
-                if reload {
-                    fx.push(Effect::LoadOrder {
-                        key: row.key.clone(),
-                        via: None,
-                    });
-                }
-                upsert_row(state, row);
+            // The open order changed in the shop: reload it, so the session is checked
+            // against the new content (an outdated one starts over).
+            let changed_open = state.pack.as_ref().and_then(|p| {
+                rows.iter()
+                    .find(|r| {
+                        p.order.key() == r.key
+                            && p.session.order_revision != r.revision
+                            && !p.session.is_finished()
+                    })
+                    .map(|r| r.key.clone())
+            });
+            if let Some(key) = changed_open {
+                fx.push(Effect::LoadOrder { key, via: None });
             }
+            if let Some(pending) = state.queue_loading.as_mut() {
+                pending.extend(rows.iter().cloned());
+            }
+            state.queue.upsert_all(rows);
         }
         Msg::Sync(status) => state.sync = Some(*status),
         Msg::Outbox(counts) => state.outbox = counts,
@@ -104,9 +106,8 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
             state.queue = *queue;
             state.queue.set_tab(tab);
             state.queue.set_filter(&filter);
-            for row in state.queue_loading.take().unwrap_or_default() {
-                state.queue.upsert(row);
-            }
+            let pending = state.queue_loading.take().unwrap_or_default();
+            state.queue.upsert_all(pending);
         }
         Msg::Tick => {}
     }
@@ -467,7 +468,6 @@ fn ship(state: &mut AppState, fx: &mut Vec<Effect>) {
         order: Box::new(pv.order.clone()),
         session: Box::new(pv.session.clone()),
     });
-    state.jobs += 1;
     notice(state, Notice::LabelQueued { number }, fx);
 }
 
