@@ -54,6 +54,8 @@ struct Bench {
     shop_sim: UpgatesSim,
     events: Arc<Mutex<Vec<ShipmentEvent>>>,
     stop: tokio::sync::watch::Sender<bool>,
+    /// While set, the worker's events are not heard (a bench that was not running).
+    deaf: Arc<std::sync::atomic::AtomicBool>,
     _runs: Vec<packdesk::sim::Running>,
 }
 
@@ -131,9 +133,13 @@ impl Bench {
                 .await;
         });
         let (stop, stopped) = tokio::sync::watch::channel(false);
+        let deaf = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let on_event = {
-            let (p, tx) = (pipeline.clone(), tx.clone());
+            let (p, tx, deaf) = (pipeline.clone(), tx.clone(), deaf.clone());
             move |ev| {
+                if deaf.load(std::sync::atomic::Ordering::SeqCst) {
+                    return;
+                }
                 for m in p.on_event(&ev) {
                     let _ = tx.send(m);
                 }
@@ -163,6 +169,7 @@ impl Bench {
             shop_sim,
             events,
             stop,
+            deaf,
             _runs: vec![shop_run, carrier_run],
         };
         (bench, orders)
@@ -640,5 +647,47 @@ async fn an_order_that_timed_out_is_reconciled_not_ordered_twice() {
         let sh = b.store.shipments(&b.key(&o)).expect("shipments");
         assert!(sh.iter().all(|s| s.state == ShipmentState::Dispatched));
     }
+    let _ = b.stop.send(true);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_handover_finished_while_the_bench_was_away_is_caught_up_once() {
+    let (mut b, orders) = Bench::new(opts()).await;
+    let (carrier, mine) = of_one_carrier(&orders, 2);
+    b.ship_all(&mine).await;
+    b.deaf.store(true, std::sync::atomic::Ordering::SeqCst);
+    let (_, id) = b.pipeline.handover(&carrier).expect("queued");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let e = b.pipeline.outbox().get(id).expect("get").expect("entry");
+        if e.state == packdesk::outbox::EntryState::Done {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{e:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let ready = |b: &Bench| {
+        mine.iter()
+            .filter(|o| {
+                b.store.shipments(&b.key(o)).is_ok_and(|v| {
+                    v.iter().all(|s| s.state == ShipmentState::Ready)
+                })
+            })
+            .count()
+    };
+    assert_eq!(ready(&b), 2, "nobody heard the outcome");
+    let handed = |msgs: &[Msg]| {
+        msgs.iter()
+            .filter(|m| matches!(m, Msg::ShipNote(ShipNote::HandedOver { .. })))
+            .count()
+    };
+    let first = b.pipeline.catch_up();
+    assert_eq!(handed(&first), 1, "{first:?}");
+    assert_eq!(ready(&b), 0);
+    for o in &mine {
+        b.shop_status(&o.number, 4).await;
+    }
+    assert_eq!(handed(&b.pipeline.catch_up()), 0, "only once");
+    assert_eq!(b.carrier_sim.handovers().len(), 1);
     let _ = b.stop.send(true);
 }

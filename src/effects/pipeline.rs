@@ -407,6 +407,7 @@ impl Pipeline {
                 }));
             }
         }
+        msgs.extend(self.catch_up_shipment_ops());
         msgs
     }
 }

@@ -233,6 +233,38 @@ impl Pipeline {
         Ok((list.len(), id))
     }
 
+    /// At start: drops and hand-overs the outbox finished while the bench was not
+    /// listening (their shipments still say *ready*) are brought into the store.
+    pub(super) fn catch_up_shipment_ops(&self) -> Vec<Msg> {
+        let mut msgs = Vec::new();
+        for e in self.outbox.list(Filter::All).unwrap_or_default() {
+            let finished = match (&e.op, e.state, &e.result) {
+                (Operation::DropShipment { .. }, crate::outbox::EntryState::Done, _) => true,
+                (Operation::Handover { .. }, crate::outbox::EntryState::Done, _) => true,
+                // Handed over, but the protocol download failed for good.
+                (
+                    Operation::Handover { .. },
+                    crate::outbox::EntryState::Failed,
+                    Some(OpResult::Handover(_)),
+                ) => true,
+                _ => false,
+            };
+            if !finished {
+                continue;
+            }
+            let stale = self.recall(&e.key).iter().any(|r| {
+                self.shipment(&r.order_key, r.parcel_no, r.generation).state
+                    == ShipmentState::Ready
+            });
+            if stale {
+                let error = (e.state == crate::outbox::EntryState::Failed)
+                    .then(|| e.last_error.clone().unwrap_or_default());
+                msgs.extend(self.on_finished(e.id, error.as_deref()));
+            }
+        }
+        msgs
+    }
+
     /// A drop or hand-over finished (`error`: failed for good).
     pub(super) fn on_finished(&self, id: u64, error: Option<&str>) -> Vec<Msg> {
         let Ok(Some(entry)) = self.outbox.get(id) else {
