@@ -384,8 +384,11 @@ fn bench(paths: &Paths, mut config: Config, demo: Option<&DemoArgs>) -> Result<(
     let worker = rt.spawn(worker.run(stopped));
     // TRACKSTATUS polling of ready and dispatched parcels (`carrier.track_every_min`).
     let track_every = config.carrier.as_ref().map_or(0, |c| c.track_every_min);
-    let _tracking =
-        pipeline.spawn_tracking(remote.carrier.clone(), Duration::from_secs(track_every * 60), tx.clone());
+    let _tracking = pipeline.spawn_tracking(
+        remote.carrier.clone(),
+        Duration::from_secs(track_every * 60),
+        tx.clone(),
+    );
     let lang = Lang::detect(
         config.language.as_deref(),
         std::env::var("LANG").ok().as_deref(),

@@ -77,12 +77,22 @@ impl Bench {
         let shop =
             Arc::new(UpgatesClient::new(&shop_run.base_url, "login", "key", false).expect("shop"));
         let carrier = Arc::new(
-            BalikobotClient::new(&carrier_run.base_url, "user", "bkey", Duration::from_secs(5))
-                .expect("carrier"),
+            BalikobotClient::new(
+                &carrier_run.base_url,
+                "user",
+                "bkey",
+                Duration::from_secs(5),
+            )
+            .expect("carrier"),
         );
-        let status = SyncWorker::new(shop.clone(), store.clone(), tx.clone(), Duration::from_secs(60))
-            .sync_once()
-            .await;
+        let status = SyncWorker::new(
+            shop.clone(),
+            store.clone(),
+            tx.clone(),
+            Duration::from_secs(60),
+        )
+        .sync_once()
+        .await;
         assert!(status.ok, "{status:?}");
         let outbox = Outbox::open(&store).expect("outbox");
         let print_dir = dir.path().join("printer");
@@ -97,7 +107,6 @@ impl Bench {
         let printers = packdesk::print::PrintersSection {
             label: dir_printer.clone(),
             document: dir_printer,
-            ..Default::default()
         };
         let events = Arc::new(Mutex::new(Vec::new()));
         let seen = events.clone();
@@ -120,7 +129,9 @@ impl Bench {
             out_dir: out.clone(),
         })
         .with_shipment_hook(Arc::new(move |ev: &ShipmentEvent| {
-            seen.lock().unwrap_or_else(|p| p.into_inner()).push(ev.clone());
+            seen.lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(ev.clone());
         }));
         let print_tx = tx.clone();
         tokio::spawn(async move {
@@ -208,7 +219,10 @@ impl Bench {
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             let Ok(Some(m)) = tokio::time::timeout(left, self.rx.recv()).await else {
-                panic!("timed out waiting for {what}; banner {:?}", self.state.banner);
+                panic!(
+                    "timed out waiting for {what}; banner {:?}",
+                    self.state.banner
+                );
             };
             let hit = done(self, &m);
             self.send(m);
@@ -304,8 +318,10 @@ async fn handover_is_one_order_with_the_protocol_printed_and_orders_dispatched()
     }
     // The hand-over screen lists the carrier's ready parcels.
     b.send(Msg::Action(Action::Handover));
-    b.until("the hand-over list", |_, m| matches!(m, Msg::HandoverGroups(_)))
-        .await;
+    b.until("the hand-over list", |_, m| {
+        matches!(m, Msg::HandoverGroups(_))
+    })
+    .await;
     let view = b.state.handover_view.clone().expect("screen open");
     let pos = view
         .groups
@@ -357,13 +373,19 @@ async fn handover_is_one_order_with_the_protocol_printed_and_orders_dispatched()
         {
             break;
         }
-        assert!(Instant::now() < deadline, "protocol not printed: {printed:?}");
+        assert!(
+            Instant::now() < deadline,
+            "protocol not printed: {printed:?}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     // Shipments dispatched, queue rows on the Dispatched tab, the shop told.
     for o in &mine {
-        let sh = b.store.shipments(&b.key(&o)).expect("shipments");
-        assert!(sh.iter().all(|s| s.state == ShipmentState::Dispatched), "{sh:?}");
+        let sh = b.store.shipments(&b.key(o)).expect("shipments");
+        assert!(
+            sh.iter().all(|s| s.state == ShipmentState::Dispatched),
+            "{sh:?}"
+        );
         assert_eq!(
             b.state.queue.row(&b.key(o)).map(|r| r.state),
             Some(OrderState::Dispatched)
@@ -423,13 +445,18 @@ async fn drop_reaches_the_carrier_and_a_dispatched_parcel_is_never_dropped() {
     b.ship_all(&mine).await;
     let (a, z) = (&mine[0], &mine[1]);
     let pkg = |b: &Bench, o: &Order| {
-        b.store.shipments(&b.key(&o)).expect("shipments")[0]
+        b.store.shipments(&b.key(o)).expect("shipments")[0]
             .package_id
             .clone()
             .expect("package id")
     };
     let a_pkg = pkg(&b, a);
-    assert!(b.carrier_sim.packages().iter().any(|p| p.package_id == a_pkg));
+    assert!(
+        b.carrier_sim
+            .packages()
+            .iter()
+            .any(|p| p.package_id == a_pkg)
+    );
     // PD:DROP twice on the open order.
     b.scan(&a.number);
     b.scan("PD:DROP");
@@ -443,20 +470,21 @@ async fn drop_reaches_the_carrier_and_a_dispatched_parcel_is_never_dropped() {
     })
     .await;
     assert!(
-        !b.carrier_sim.packages().iter().any(|p| p.package_id == a_pkg),
+        !b.carrier_sim
+            .packages()
+            .iter()
+            .any(|p| p.package_id == a_pkg),
         "DROP reached the carrier"
     );
-    let sh = b.store.shipments(&b.key(&a)).expect("shipments");
+    let sh = b.store.shipments(&b.key(a)).expect("shipments");
     assert_eq!(sh[0].state, ShipmentState::Dropped);
     assert_eq!(
         b.state.queue.row(&b.key(a)).map(|r| r.state),
         Some(OrderState::Packed)
     );
-    assert!(
-        b.events()
-            .iter()
-            .any(|e| matches!(e, ShipmentEvent::Dropped { shipment } if shipment.order_key == b.key(a)))
-    );
+    assert!(b.events().iter().any(
+        |e| matches!(e, ShipmentEvent::Dropped { shipment } if shipment.order_key == b.key(a))
+    ));
     // Shipped again after the drop: a new package under a new eid.
     b.scan("PD:SHIP");
     b.until("the new label", |_, m| {
@@ -488,7 +516,7 @@ async fn drop_reaches_the_carrier_and_a_dispatched_parcel_is_never_dropped() {
     ));
     assert_eq!(b.pipeline.drop_shipments(&b.key(z)), Ok(0));
     // A stale view (the record still says ready): the carrier refuses with 405.
-    let mut stale = b.store.shipments(&b.key(&z)).expect("shipments")[0].clone();
+    let mut stale = b.store.shipments(&b.key(z)).expect("shipments")[0].clone();
     stale.state = ShipmentState::Ready;
     b.store.save_shipment(&stale).expect("save");
     assert_eq!(b.pipeline.drop_shipments(&b.key(z)), Ok(1));
@@ -564,7 +592,11 @@ async fn trackstatus_changes_are_stored_reported_and_final_ones_stop_polling() {
     let before = b.carrier_sim.request_count();
     let last = b.pipeline.poll_tracking(carrier.as_ref()).await;
     assert!(changes(&last).is_empty());
-    assert_eq!(b.carrier_sim.request_count(), before, "closed parcels are not polled");
+    assert_eq!(
+        b.carrier_sim.request_count(),
+        before,
+        "closed parcels are not polled"
+    );
     // The background poller sends changes by itself (a new parcel, a short period).
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let (_, more) = of_one_carrier(&orders, 3);
@@ -588,7 +620,11 @@ async fn trackstatus_changes_are_stored_reported_and_final_ones_stop_polling() {
     task.abort();
     assert!(
         b.pipeline
-            .spawn_tracking(carrier, Duration::ZERO, tokio::sync::mpsc::unbounded_channel().0)
+            .spawn_tracking(
+                carrier,
+                Duration::ZERO,
+                tokio::sync::mpsc::unbounded_channel().0
+            )
             .is_none(),
         "0 turns polling off"
     );
@@ -626,7 +662,10 @@ async fn an_order_that_timed_out_is_reconciled_not_ordered_twice() {
     }
     b.carrier_sim.set_faults(Faults::default());
     b.until("the reconciled hand-over", |_, m| {
-        matches!(m, Msg::ShipNote(ShipNote::HandedOver { .. } | ShipNote::HandoverFailed { .. }))
+        matches!(
+            m,
+            Msg::ShipNote(ShipNote::HandedOver { .. } | ShipNote::HandoverFailed { .. })
+        )
     })
     .await;
     let Some(Notice::Ship(ShipNote::HandedOver {
@@ -644,7 +683,7 @@ async fn an_order_that_timed_out_is_reconciled_not_ordered_twice() {
     let e = b.pipeline.outbox().get(id).expect("get").expect("entry");
     assert_eq!(e.state, packdesk::outbox::EntryState::Done);
     for o in &mine {
-        let sh = b.store.shipments(&b.key(&o)).expect("shipments");
+        let sh = b.store.shipments(&b.key(o)).expect("shipments");
         assert!(sh.iter().all(|s| s.state == ShipmentState::Dispatched));
     }
     let _ = b.stop.send(true);
@@ -669,9 +708,9 @@ async fn a_handover_finished_while_the_bench_was_away_is_caught_up_once() {
     let ready = |b: &Bench| {
         mine.iter()
             .filter(|o| {
-                b.store.shipments(&b.key(o)).is_ok_and(|v| {
-                    v.iter().all(|s| s.state == ShipmentState::Ready)
-                })
+                b.store
+                    .shipments(&b.key(o))
+                    .is_ok_and(|v| v.iter().all(|s| s.state == ShipmentState::Ready))
             })
             .count()
     };

@@ -57,17 +57,20 @@ fn packdesk_handover_hands_over_prints_and_dispatches() {
     // Two ready cp parcels in the store, made at the simulator.
     let numbers = {
         let store = Store::open(&data).expect("store");
-        let shop = Arc::new(
-            UpgatesClient::new(&shop_run.base_url, "login", "skey", false).expect("shop"),
-        );
+        let shop =
+            Arc::new(UpgatesClient::new(&shop_run.base_url, "login", "skey", false).expect("shop"));
         let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
         let st = rt.block_on(
             SyncWorker::new(shop, store.clone(), tx, Duration::from_secs(60)).sync_once(),
         );
         assert!(st.ok, "{st:?}");
-        let client =
-            BalikobotClient::new(&carrier_run.base_url, "user", "bkey", Duration::from_secs(5))
-                .expect("carrier");
+        let client = BalikobotClient::new(
+            &carrier_run.base_url,
+            "user",
+            "bkey",
+            Duration::from_secs(5),
+        )
+        .expect("carrier");
         let map = packdesk::demo::pipeline::carrier_map();
         let mut numbers = Vec::new();
         for o in &all {
@@ -140,7 +143,10 @@ fn packdesk_handover_hands_over_prints_and_dispatches() {
     let (ok, out, err) = run(&["handover"]);
     assert!(ok, "{out}{err}");
     assert!(out.lines().any(|l| l.starts_with("cp\t2\t")), "{out}");
-    assert!(carrier_sim.handovers().is_empty(), "listing hands nothing over");
+    assert!(
+        carrier_sim.handovers().is_empty(),
+        "listing hands nothing over"
+    );
     // The hand-over.
     let (ok, out, err) = run(&["handover", "--carrier", "cp", "--wait-s", "30"]);
     assert!(ok, "{out}{err}");
@@ -171,6 +177,9 @@ fn packdesk_handover_hands_over_prints_and_dispatches() {
     for n in &numbers {
         let key = store.find_order_key(n).ok().flatten().expect("key");
         let sh = store.shipments(&key).expect("shipments");
-        assert!(sh.iter().all(|s| s.state == ShipmentState::Dispatched), "{sh:?}");
+        assert!(
+            sh.iter().all(|s| s.state == ShipmentState::Dispatched),
+            "{sh:?}"
+        );
     }
 }

@@ -81,7 +81,10 @@ fn handover_screen_at_80x24_lists_carriers_and_asks() {
     assert!(has(&rows, "1 parcels from 1 orders"), "{rows:#?}");
     // A long order list is cut to the width, not wrapped over the next carrier.
     assert!(has(&rows, "…"), "{rows:#?}");
-    assert!(rows.iter().all(|r| !r.contains('\u{1b}')), "no escape reaches the screen");
+    assert!(
+        rows.iter().all(|r| !r.contains('\u{1b}')),
+        "no escape reaches the screen"
+    );
     assert!(has(&rows, "C-t"), "its key is shown: {rows:#?}");
     // The question is on the screen itself.
     update(&mut st, Msg::Action(Action::Handover));

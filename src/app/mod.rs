@@ -460,11 +460,15 @@ pub enum Effect {
         generation: u32,
     },
     /// Drop the order's ready shipments at the carrier (through the outbox).
-    DropShipments { order_key: String },
+    DropShipments {
+        order_key: String,
+    },
     /// Read the ready parcels per carrier (answered with `Msg::HandoverGroups`).
     HandoverList,
     /// Hand over the ready parcels of a carrier (through the outbox).
-    Handover { carrier: String },
+    Handover {
+        carrier: String,
+    },
     /// Ring the terminal bell.
     Bell,
     Quit,

@@ -64,19 +64,42 @@ pub struct HandoverView {
 /// What the drop / hand-over / tracking machinery tells the packer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ShipNote {
-    ConfirmDrop { number: String, count: usize },
-    ConfirmShipAgain { number: String },
-    ConfirmHandover { carrier: String, parcels: usize },
+    ConfirmDrop {
+        number: String,
+        count: usize,
+    },
+    ConfirmShipAgain {
+        number: String,
+    },
+    ConfirmHandover {
+        carrier: String,
+        parcels: usize,
+    },
     /// A confirmation was cancelled (Esc / `PD:BACK`).
     NotConfirmed,
-    NothingToDrop { number: String },
+    NothingToDrop {
+        number: String,
+    },
     /// Dispatched parcels are with the carrier: they cannot be dropped.
-    DropDispatched { number: String },
-    DropQueued { number: String, count: usize },
-    Dropped { number: String, parcel: u32 },
-    DropRefused { number: String, error: String },
+    DropDispatched {
+        number: String,
+    },
+    DropQueued {
+        number: String,
+        count: usize,
+    },
+    Dropped {
+        number: String,
+        parcel: u32,
+    },
+    DropRefused {
+        number: String,
+        error: String,
+    },
     NothingToHandOver,
-    HandoverQueued { carrier: String },
+    HandoverQueued {
+        carrier: String,
+    },
     HandedOver {
         carrier: String,
         parcels: usize,
@@ -86,11 +109,20 @@ pub enum ShipNote {
         /// Handed over, but something after it failed (the protocol download).
         warning: Option<String>,
     },
-    HandoverFailed { carrier: String, error: String },
+    HandoverFailed {
+        carrier: String,
+        error: String,
+    },
     /// The carrier reports a new status for a parcel of the open order.
-    CarrierStatus { number: String, parcel: u32, status: String },
+    CarrierStatus {
+        number: String,
+        parcel: u32,
+        status: String,
+    },
     /// Reading or queueing failed.
-    Error { error: String },
+    Error {
+        error: String,
+    },
 }
 
 impl ShipNote {
@@ -329,7 +361,10 @@ pub(super) fn groups(
 /// A note from the background. A carrier status shows only while its order is open.
 pub(super) fn background(state: &mut AppState, n: ShipNote, fx: &mut Vec<Effect>) {
     if let ShipNote::CarrierStatus { number, .. } = &n
-        && state.pack.as_ref().is_none_or(|p| &p.order.number != number)
+        && state
+            .pack
+            .as_ref()
+            .is_none_or(|p| &p.order.number != number)
     {
         return;
     }

@@ -541,8 +541,7 @@ fn prefilled_weight(pv: &PackView, default_kg: f64) -> Option<f64> {
 }
 
 fn action(state: &mut AppState, a: Action, fx: &mut Vec<Effect>) {
-    if super::shipping::keep_confirm(state, a, fx) || super::shipping::handover_keys(state, a, fx)
-    {
+    if super::shipping::keep_confirm(state, a, fx) || super::shipping::handover_keys(state, a, fx) {
         return;
     }
     let pack_open = state.pack.is_some() && state.screen == Screen::Pack;

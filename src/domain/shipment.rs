@@ -33,9 +33,7 @@ impl CarrierStatus {
     /// Delivered, returned or COD paid out (Balikobot 1.1, 1.2, 4.0, 5.0): the parcel's
     /// journey is over and it is not polled any more.
     pub fn is_closed(&self) -> bool {
-        matches!(
-            self.id.trim(),
-"1.1" | "1.2" | "4" | "4.0" | "5" | "5.0")
+        matches!(self.id.trim(), "1.1" | "1.2" | "4" | "4.0" | "5" | "5.0")
     }
 }
 

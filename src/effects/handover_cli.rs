@@ -85,13 +85,7 @@ pub fn cli(paths: &Paths, args: &HandoverArgs, out: &mut dyn Write) -> Result<()
             writeln!(out, "{}", catalog.t("queue.handover_empty"))?;
         }
         for g in groups {
-            writeln!(
-                out,
-                "{}\t{}\t{}",
-                g.carrier,
-                g.parcels,
-                g.orders.join(",")
-            )?;
+            writeln!(out, "{}\t{}\t{}", g.carrier, g.parcels, g.orders.join(","))?;
         }
         return Ok(());
     };
@@ -133,7 +127,11 @@ pub fn cli(paths: &Paths, args: &HandoverArgs, out: &mut dyn Write) -> Result<()
                 if let crate::app::shipping::ShipNote::HandedOver { protocol: p, .. } = &n {
                     protocol = p.is_some();
                 }
-                writeln!(out, "{}", crate::tui::handover_view::note_text(&n, &catalog))?;
+                writeln!(
+                    out,
+                    "{}",
+                    crate::tui::handover_view::note_text(&n, &catalog)
+                )?;
             }
         }
         finished = ours;

@@ -279,7 +279,11 @@ impl Pipeline {
                 let path = if generation == 0 {
                     label_file(&self.out_dir, number, *parcel_no)
                 } else {
-                    label_file(&self.out_dir, &format!("{number}-g{generation}"), *parcel_no)
+                    label_file(
+                        &self.out_dir,
+                        &format!("{number}-g{generation}"),
+                        *parcel_no,
+                    )
                 };
                 match label.as_ref().map(|l| self.outbox.label(&l.sha256)) {
                     Some(Ok(Some(bytes))) => match write_atomically(&path, &bytes) {

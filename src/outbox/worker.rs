@@ -431,7 +431,11 @@ impl Ctx {
                         Ok(f) => {
                             checked = true;
                             if f.is_some() {
-                                tracing::info!(id = e.id, carrier, "outbox: hand-over found by reconcile");
+                                tracing::info!(
+                                    id = e.id,
+                                    carrier,
+                                    "outbox: hand-over found by reconcile"
+                                );
                             }
                             found = f;
                         }

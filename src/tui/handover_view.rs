@@ -36,10 +36,9 @@ pub fn note_text(n: &ShipNote, c: &Catalog) -> String {
             "banner.drop_queued",
             &[("number", number), ("count", count)],
         ),
-        ShipNote::Dropped { number, parcel } => c.tf(
-            "banner.dropped",
-            &[("number", number), ("parcel", parcel)],
-        ),
+        ShipNote::Dropped { number, parcel } => {
+            c.tf("banner.dropped", &[("number", number), ("parcel", parcel)])
+        }
         ShipNote::DropRefused { number, error } => c.tf(
             "banner.drop_refused",
             &[("number", number), ("error", error)],

@@ -125,7 +125,10 @@ fn drop_asks_first_then_drops_the_ready_shipment() {
     let o = order("CZ1");
     let mut st = opened(&o, vec![shipment(&o, ShipmentState::Ready, 0)], false);
     let fx = scan(&mut st, "PD:DROP");
-    assert!(!has_drop(&fx), "nothing is dropped on the first scan: {fx:?}");
+    assert!(
+        !has_drop(&fx),
+        "nothing is dropped on the first scan: {fx:?}"
+    );
     assert!(matches!(
         &st.banner,
         Some(Notice::Ship(ShipNote::ConfirmDrop { number, count: 1 })) if number == "CZ1"
@@ -257,7 +260,10 @@ fn after_a_drop_ship_needs_no_question_but_a_new_generation() {
     // An order without any shipment ships as generation 0, without asking.
     let mut st = opened(&o, vec![], true);
     let fx = scan(&mut st, "PD:SHIP");
-    assert!(fx.iter().any(|e| matches!(e, Effect::Ship { .. })), "{fx:?}");
+    assert!(
+        fx.iter().any(|e| matches!(e, Effect::Ship { .. })),
+        "{fx:?}"
+    );
 }
 
 fn groups() -> Vec<HandoverGroup> {
@@ -280,7 +286,10 @@ fn handover_screen_selects_asks_and_hands_over() {
     let o = order("CZ1");
     let mut st = bench(&o);
     let fx = scan(&mut st, "PD:HANDOVER");
-    assert!(fx.iter().any(|e| matches!(e, Effect::HandoverList)), "{fx:?}");
+    assert!(
+        fx.iter().any(|e| matches!(e, Effect::HandoverList)),
+        "{fx:?}"
+    );
     assert!(st.handover_view.as_ref().is_some_and(|v| v.loading));
     let _ = crate::app::update(&mut st, Msg::HandoverGroups(Ok(groups())));
     assert_eq!(st.handover_view.as_ref().map(|v| v.groups.len()), Some(2));

@@ -246,7 +246,9 @@ fn pack_command_barcode_packs_and_ships_in_background() {
     assert!(!fx.iter().any(|e| matches!(e, Effect::Ship { .. })));
     assert!(matches!(
         &st.banner,
-        Some(Notice::Ship(crate::app::shipping::ShipNote::ConfirmShipAgain { .. }))
+        Some(Notice::Ship(
+            crate::app::shipping::ShipNote::ConfirmShipAgain { .. }
+        ))
     ));
 }
 

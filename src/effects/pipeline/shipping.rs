@@ -211,7 +211,10 @@ impl Pipeline {
         let mut by = self.ready_by_carrier()?;
         let list = by.remove(carrier).unwrap_or_default();
         if list.is_empty() {
-            return Err(format!("no ready {} parcels to hand over", sanitize(carrier)));
+            return Err(format!(
+                "no ready {} parcels to hand over",
+                sanitize(carrier)
+            ));
         }
         let mut package_ids: Vec<String> =
             list.iter().filter_map(|s| s.package_id.clone()).collect();
@@ -253,8 +256,7 @@ impl Pipeline {
                 continue;
             }
             let stale = self.recall(&e.key).iter().any(|r| {
-                self.shipment(&r.order_key, r.parcel_no, r.generation).state
-                    == ShipmentState::Ready
+                self.shipment(&r.order_key, r.parcel_no, r.generation).state == ShipmentState::Ready
             });
             if stale {
                 let error = (e.state == crate::outbox::EntryState::Failed)
@@ -318,13 +320,7 @@ impl Pipeline {
 
     /// The parcels of a finished hand-over become dispatched; the protocol is stored in
     /// the data dir and printed; the shop gets the *dispatched* status.
-    fn handed_over(
-        &self,
-        key: &str,
-        carrier: &str,
-        h: &Handover,
-        error: Option<&str>,
-    ) -> Vec<Msg> {
+    fn handed_over(&self, key: &str, carrier: &str, h: &Handover, error: Option<&str>) -> Vec<Msg> {
         let mut msgs = Vec::new();
         let mut done = Vec::new();
         let mut orders = BTreeSet::new();
@@ -427,7 +423,10 @@ impl Pipeline {
         for s in all {
             let open = matches!(s.state, ShipmentState::Ready | ShipmentState::Dispatched)
                 && s.tracking_number.is_some()
-                && !s.carrier_status.as_ref().is_some_and(CarrierStatus::is_closed);
+                && !s
+                    .carrier_status
+                    .as_ref()
+                    .is_some_and(CarrierStatus::is_closed);
             if let (true, Some(c)) = (open, s.carrier.clone()) {
                 by.entry(c).or_default().push(s);
             }
