@@ -548,9 +548,10 @@ async fn trackstatus_changes_are_stored_reported_and_final_ones_stop_polling() {
     let changes = |msgs: &[Msg]| -> Vec<(String, String)> {
         msgs.iter()
             .filter_map(|m| match m {
-                Msg::ShipNote(ShipNote::CarrierStatus { number, status, .. }) => {
-                    Some((number.clone(), status.clone()))
-                }
+                Msg::CarrierStatus(s) => Some((
+                    s.order_key.clone(),
+                    s.carrier_status.clone().map(|c| c.text).unwrap_or_default(),
+                )),
                 _ => None,
             })
             .collect()
@@ -608,7 +609,7 @@ async fn trackstatus_changes_are_stored_reported_and_final_ones_stop_polling() {
     let got = tokio::time::timeout(Duration::from_secs(10), async {
         loop {
             match rx.recv().await {
-                Some(Msg::ShipNote(ShipNote::CarrierStatus { number, .. })) => return number,
+                Some(Msg::CarrierStatus(s)) => return s.order_key,
                 Some(_) => {}
                 None => return String::new(),
             }
@@ -616,7 +617,7 @@ async fn trackstatus_changes_are_stored_reported_and_final_ones_stop_polling() {
     })
     .await
     .expect("a change within 10 s");
-    assert_eq!(got, more[2].number);
+    assert_eq!(got, b.key(&more[2]));
     task.abort();
     assert!(
         b.pipeline

@@ -351,6 +351,8 @@ pub enum Msg {
     QueueLoaded(Box<Queue>),
     /// A note about drops, hand-overs and carrier statuses from the background.
     ShipNote(shipping::ShipNote),
+    /// The carrier reported a new status for this (stored) shipment.
+    CarrierStatus(Box<Shipment>),
     /// The hand-over screen's list (ready parcels per carrier), or why it failed.
     HandoverGroups(Result<Vec<shipping::HandoverGroup>, String>),
     /// Timer tick.

@@ -358,6 +358,49 @@ pub(super) fn groups(
     }
 }
 
+/// A new carrier status of a shipment: kept on the open order's parcel list, shown
+/// there, and written to the audit log (`carrier_status_changed`).
+pub(super) fn carrier_status(state: &mut AppState, s: Shipment, fx: &mut Vec<Effect>) {
+    let status = s
+        .carrier_status
+        .as_ref()
+        .map(|c| c.text.clone())
+        .unwrap_or_default();
+    let mut number = s.order_key.clone();
+    if let Some(pv) = state.pack.as_mut().filter(|p| p.order.key() == s.order_key) {
+        number = pv.order.number.clone();
+        match pv
+            .shipments
+            .iter_mut()
+            .find(|x| x.parcel_no == s.parcel_no && x.generation == s.generation)
+        {
+            Some(x) => *x = s.clone(),
+            None => pv.shipments.push(s.clone()),
+        }
+        let n = ShipNote::CarrierStatus {
+            number: number.clone(),
+            parcel: s.parcel_no,
+            status: status.clone(),
+        };
+        note(state, n, fx);
+    }
+    let id = s
+        .carrier_status
+        .as_ref()
+        .map(|c| c.id.clone())
+        .unwrap_or_default();
+    fx.push(Effect::Persist(super::Persist::Event(Box::new(
+        crate::store::AuditEvent {
+            at: state.now,
+            station: state.settings.station.clone(),
+            packer: state.packer.clone(),
+            order_key: Some(s.order_key.clone()),
+            what: "carrier_status_changed".into(),
+            detail: format!("{number} parcel {} {id} {status}", s.parcel_no),
+        },
+    ))));
+}
+
 /// A note from the background. A carrier status shows only while its order is open.
 pub(super) fn background(state: &mut AppState, n: ShipNote, fx: &mut Vec<Effect>) {
     if let ShipNote::CarrierStatus { number, .. } = &n

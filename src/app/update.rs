@@ -111,6 +111,7 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
         }
         Msg::ShipNote(n) => super::shipping::background(state, n, &mut fx),
         Msg::HandoverGroups(res) => super::shipping::groups(state, res, &mut fx),
+        Msg::CarrierStatus(s) => super::shipping::carrier_status(state, *s, &mut fx),
         Msg::Tick => {}
     }
     fx

@@ -359,3 +359,39 @@ fn dispatched_rows_move_and_carrier_status_shows_only_for_the_open_order() {
     crate::app::update(&mut st, Msg::ShipNote(note("CZ1")));
     assert_eq!(st.banner, Some(Notice::Ship(note("CZ1"))));
 }
+
+#[test]
+fn a_carrier_status_updates_the_open_parcel_list_and_the_audit_log() {
+    let o = order("CZ1");
+    let mut st = opened(&o, vec![shipment(&o, ShipmentState::Dispatched, 0)], false);
+    let mut sh = shipment(&o, ShipmentState::Dispatched, 0);
+    sh.carrier_status = Some(crate::domain::CarrierStatus {
+        id: "2.2".into(),
+        text: "Zásilka je v přepravě.".into(),
+    });
+    let row_before = st.queue.row("demo:CZ1").map(|r| r.state);
+    let fx = crate::app::update(&mut st, Msg::CarrierStatus(Box::new(sh.clone())));
+    assert_eq!(
+        st.pack.as_ref().map(|p| p.shipments.clone()),
+        Some(vec![sh.clone()])
+    );
+    assert!(matches!(
+        &st.banner,
+        Some(Notice::Ship(ShipNote::CarrierStatus { number, parcel: 1, status }))
+            if number == "CZ1" && status == "Zásilka je v přepravě."
+    ));
+    assert!(fx.iter().any(|e| matches!(
+        e,
+        Effect::Persist(crate::app::Persist::Event(ev))
+            if ev.what == "carrier_status_changed" && ev.detail.contains("2.2")
+    )));
+    // The row stays where it is; another order's status only reaches the log.
+    assert_eq!(st.queue.row("demo:CZ1").map(|r| r.state), row_before);
+    st.banner = None;
+    let other = order("CZ9");
+    let mut sh9 = shipment(&other, ShipmentState::Dispatched, 0);
+    sh9.carrier_status = sh.carrier_status.clone();
+    let fx = crate::app::update(&mut st, Msg::CarrierStatus(Box::new(sh9)));
+    assert_eq!(st.banner, None);
+    assert!(fx.iter().any(|e| matches!(e, Effect::Persist(_))));
+}

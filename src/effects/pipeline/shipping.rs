@@ -466,12 +466,7 @@ impl Pipeline {
                         tracing::error!(error = %e, "tracking: saving a status failed");
                         continue;
                     }
-                    msgs.push(Msg::Shipment(Box::new(fresh.clone())));
-                    msgs.push(Msg::ShipNote(ShipNote::CarrierStatus {
-                        number: self.number_of(&fresh.order_key),
-                        parcel: fresh.parcel_no,
-                        status: new.text.clone(),
-                    }));
+                    msgs.push(Msg::CarrierStatus(Box::new(fresh.clone())));
                     self.emit(ShipmentEvent::CarrierStatusChanged {
                         shipment: fresh,
                         previous,
