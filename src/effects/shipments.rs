@@ -41,12 +41,30 @@ impl Runner {
                 msgs
             }
             Effect::Handover { carrier } => {
-                let mut msgs = match self.pipeline.handover(&carrier) {
-                    Ok(_) => Vec::new(),
-                    Err(error) => vec![Msg::ShipNote(ShipNote::Error { error })],
+                // Reads every shipment too: off the bench's thread when it can.
+                let pipeline = self.pipeline.clone();
+                let run = move || {
+                    let mut msgs = match pipeline.handover(&carrier) {
+                        Ok(_) => Vec::new(),
+                        Err(error) => vec![Msg::ShipNote(ShipNote::Error { error })],
+                    };
+                    if let Ok(c) = pipeline.outbox().counts() {
+                        msgs.push(Msg::Outbox(c));
+                    }
+                    msgs
                 };
-                counts(&mut msgs);
-                msgs
+                match tokio::runtime::Handle::try_current() {
+                    Ok(rt) => {
+                        let tx = self.tx.clone();
+                        rt.spawn_blocking(move || {
+                            for m in run() {
+                                let _ = tx.send(m);
+                            }
+                        });
+                        Vec::new()
+                    }
+                    Err(_) => run(),
+                }
             }
             Effect::HandoverList => {
                 // Reads every shipment: off the bench's thread when a runtime is there.
