@@ -731,3 +731,26 @@ async fn a_handover_finished_while_the_bench_was_away_is_caught_up_once() {
     assert_eq!(b.carrier_sim.handovers().len(), 1);
     let _ = b.stop.send(true);
 }
+
+/// A figure, not a check: `cargo test --test handover -- --ignored --nocapture measure`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore]
+async fn measure_handover_list_with_10000_ready_parcels() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(dir.path()).expect("store");
+    for i in 0..10_000u32 {
+        let mut s = packdesk::domain::Shipment::pending(&format!("demo:N{i}"), 1, 1, "balikobot");
+        s.state = ShipmentState::Ready;
+        s.carrier = Some(["cp", "ppl", "dpd"][i as usize % 3].into());
+        s.package_id = Some(format!("P{i}"));
+        s.tracking_number = Some(format!("T{i}"));
+        store.save_shipment(&s).expect("save");
+    }
+    let outbox = Outbox::open(&store).expect("outbox");
+    let p = Pipeline::new(outbox, store, dir.path(), vec![], None, "balikobot");
+    let t = Instant::now();
+    let groups = p.handover_groups().expect("groups");
+    let took = t.elapsed();
+    assert_eq!(groups.iter().map(|g| g.parcels).sum::<usize>(), 10_000);
+    println!("hand-over list of 10 000 ready parcels (3 carriers): {took:?}");
+}
