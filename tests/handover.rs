@@ -746,6 +746,9 @@ async fn measure_handover_list_with_10000_ready_parcels() {
         s.tracking_number = Some(format!("T{i}"));
         store.save_shipment(&s).expect("save");
     }
+    let t = Instant::now();
+    let n = store.all_shipments().expect("all").len();
+    println!("reading {n} shipments: {:?}", t.elapsed());
     let outbox = Outbox::open(&store).expect("outbox");
     let p = Pipeline::new(outbox, store, dir.path(), vec![], None, "balikobot");
     let t = Instant::now();
