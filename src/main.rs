@@ -72,6 +72,8 @@ enum Command {
     /// Check, test and inspect the automatic rules.
     #[command(subcommand)]
     Rules(packdesk::rules::RulesCmd),
+    /// Hand over a carrier's ready parcels (ORDER), print the protocol, mark them dispatched.
+    Handover(packdesk::effects::handover_cli::HandoverArgs),
 }
 
 #[derive(Args, Debug)]
@@ -198,6 +200,11 @@ fn real_main(cli: Cli) -> Result<()> {
         }
         Command::Sheet(cmd) => sheet(cmd),
         Command::Sim(args) => packdesk::sim::cli::run(&args, &mut std::io::stdout()),
+        Command::Handover(args) => packdesk::effects::handover_cli::cli(
+            &Paths::resolve(cli.dirs.config.as_deref(), cli.dirs.data_dir.as_deref())?,
+            &args,
+            &mut std::io::stdout(),
+        ),
         Command::Doctor => packdesk::doctor::cli(
             &Paths::resolve(cli.dirs.config.as_deref(), cli.dirs.data_dir.as_deref())?,
             &mut std::io::stdout(),
@@ -375,6 +382,13 @@ fn bench(paths: &Paths, mut config: Config, demo: Option<&DemoArgs>) -> Result<(
     let shop_for_worker = remote.shop.clone().unwrap_or_else(|| Arc::new(NoShop));
     let worker = Worker::new(outbox, shop_for_worker, remote.carrier.clone(), on_event);
     let worker = rt.spawn(worker.run(stopped));
+    // TRACKSTATUS polling of ready and dispatched parcels (`carrier.track_every_min`).
+    let track_every = config.carrier.as_ref().map_or(0, |c| c.track_every_min);
+    let _tracking = pipeline.spawn_tracking(
+        remote.carrier.clone(),
+        Duration::from_secs(track_every * 60),
+        tx.clone(),
+    );
     let lang = Lang::detect(
         config.language.as_deref(),
         std::env::var("LANG").ok().as_deref(),

@@ -558,6 +558,9 @@ fn doc_cli_imposes_stored_labels_and_remembers_the_next_quarter() {
         weight_kg: 1.0,
         error: None,
         updated_at: chrono::Utc::now(),
+        carrier: None,
+        generation: 0,
+        carrier_status: None,
     };
     // Order 0: parcel 1 as a file, parcel 2 only in the label store.
     let file = tmp.path().join("p1.pdf");

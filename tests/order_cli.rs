@@ -275,6 +275,9 @@ fn show_lists_the_tracking_numbers_this_station_made() {
                 weight_kg: 1.0,
                 error: None,
                 updated_at: chrono::Utc::now(),
+                carrier: None,
+                generation: 0,
+                carrier_status: None,
             })
             .expect("save");
         store.flush().expect("flush");

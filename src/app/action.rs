@@ -57,6 +57,8 @@ actions! {
     AckNote => "pack.ack_note", Some("ACK");
     Weight => "pack.weight", Some("WEIGHT");
     Photo => "pack.photo", Some("PHOTO");
+    Drop => "pack.drop", Some("DROP");
+    Handover => "app.handover", Some("HANDOVER");
     ClearScan => "scan.clear", None;
 }
 

@@ -6,6 +6,7 @@
 pub mod action;
 pub mod queue;
 pub mod report;
+pub mod shipping;
 pub mod update;
 
 use std::collections::VecDeque;
@@ -133,6 +134,8 @@ pub enum Notice {
     OutboxError {
         error: String,
     },
+    /// Drop, second shipment, hand-over and tracking (`app::shipping`).
+    Ship(shipping::ShipNote),
 }
 
 impl Notice {
@@ -159,6 +162,7 @@ impl Notice {
             | Notice::AlreadyShipped { .. }
             | Notice::ChangedUpstreamReset
             | Notice::Print(PrintNote::Waiting { .. }) => Tone::Warn,
+            Notice::Ship(n) => n.tone(),
             _ => Tone::Error,
         }
     }
@@ -226,6 +230,10 @@ pub struct AppState {
     pub help: bool,
     /// The outbox screen, when open.
     pub outbox_view: Option<OutboxView>,
+    /// The hand-over screen, when open.
+    pub handover_view: Option<shipping::HandoverView>,
+    /// A drop / second shipment / hand-over waiting for its confirmation.
+    pub confirm: Option<shipping::Confirm>,
     pub assembler: Assembler,
     /// Background jobs in flight (shown in the status bar).
     pub jobs: usize,
@@ -254,6 +262,8 @@ impl AppState {
             prompt: None,
             help: false,
             outbox_view: None,
+            handover_view: None,
+            confirm: None,
             assembler,
             jobs: 0,
             queue_loading: None,
@@ -339,6 +349,12 @@ pub enum Msg {
     Sync(Box<crate::sync::SyncStatus>),
     /// The queue, loaded and sorted in the background after the first frame.
     QueueLoaded(Box<Queue>),
+    /// A note about drops, hand-overs and carrier statuses from the background.
+    ShipNote(shipping::ShipNote),
+    /// The carrier reported a new status for this (stored) shipment.
+    CarrierStatus(Box<Shipment>),
+    /// The hand-over screen's list (ready parcels per carrier), or why it failed.
+    HandoverGroups(Result<Vec<shipping::HandoverGroup>, String>),
     /// Timer tick.
     Tick,
 }
@@ -438,6 +454,22 @@ pub enum Effect {
     Reprint {
         order: Box<Order>,
         shipments: Vec<Shipment>,
+    },
+    /// Create a further shipment (generation ≥ 1, confirmed by the packer).
+    ShipAgain {
+        order: Box<Order>,
+        session: Box<PackSession>,
+        generation: u32,
+    },
+    /// Drop the order's ready shipments at the carrier (through the outbox).
+    DropShipments {
+        order_key: String,
+    },
+    /// Read the ready parcels per carrier (answered with `Msg::HandoverGroups`).
+    HandoverList,
+    /// Hand over the ready parcels of a carrier (through the outbox).
+    Handover {
+        carrier: String,
     },
     /// Ring the terminal bell.
     Bell,

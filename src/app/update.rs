@@ -109,6 +109,9 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
             let pending = state.queue_loading.take().unwrap_or_default();
             state.queue.upsert_all(pending);
         }
+        Msg::ShipNote(n) => super::shipping::background(state, n, &mut fx),
+        Msg::HandoverGroups(res) => super::shipping::groups(state, res, &mut fx),
+        Msg::CarrierStatus(s) => super::shipping::carrier_status(state, *s, &mut fx),
         Msg::Tick => {}
     }
     fx
@@ -453,29 +456,18 @@ fn ship(state: &mut AppState, fx: &mut Vec<Effect>) {
         );
         return;
     }
-    if pv.shipments.iter().any(|s| {
-        matches!(
-            s.state,
-            ShipmentState::Ready | ShipmentState::Dispatched | ShipmentState::Pending
-        )
-    }) {
-        let number = pv.order.number.clone();
-        notice(state, Notice::AlreadyShipped { number }, fx);
-        return;
-    }
-    let number = pv.order.number.clone();
-    fx.push(Effect::Ship {
-        order: Box::new(pv.order.clone()),
-        session: Box::new(pv.session.clone()),
-    });
-    notice(state, Notice::LabelQueued { number }, fx);
+    super::shipping::ship_packed(state, fx);
 }
 
 fn shipment(state: &mut AppState, s: Shipment, fx: &mut Vec<Effect>) {
     let mut number = s.order_key.clone();
     if let Some(pv) = state.pack.as_mut().filter(|p| p.order.key() == s.order_key) {
         number = pv.order.number.clone();
-        match pv.shipments.iter_mut().find(|x| x.parcel_no == s.parcel_no) {
+        match pv
+            .shipments
+            .iter_mut()
+            .find(|x| x.parcel_no == s.parcel_no && x.generation == s.generation)
+        {
             Some(x) => *x = s.clone(),
             None => pv.shipments.push(s.clone()),
         }
@@ -499,6 +491,7 @@ fn shipment(state: &mut AppState, s: Shipment, fx: &mut Vec<Effect>) {
         ShipmentState::Failed => Some(OrderState::Exception),
         ShipmentState::Ready if s.parcel_no == s.parcel_count => Some(OrderState::Ready),
         ShipmentState::Dispatched => Some(OrderState::Dispatched),
+        ShipmentState::Dropped => Some(OrderState::Packed),
         _ => None,
     };
     if let Some(st) = new_state
@@ -510,6 +503,8 @@ fn shipment(state: &mut AppState, s: Shipment, fx: &mut Vec<Effect>) {
     }
     let what = match s.state {
         ShipmentState::Failed => "shipment_failed",
+        ShipmentState::Dropped => "shipment_dropped",
+        ShipmentState::Dispatched => "dispatched",
         _ => "shipment_ready",
     };
     let detail = format!(
@@ -547,6 +542,9 @@ fn prefilled_weight(pv: &PackView, default_kg: f64) -> Option<f64> {
 }
 
 fn action(state: &mut AppState, a: Action, fx: &mut Vec<Effect>) {
+    if super::shipping::keep_confirm(state, a, fx) || super::shipping::handover_keys(state, a, fx) {
+        return;
+    }
     let pack_open = state.pack.is_some() && state.screen == Screen::Pack;
     // The outbox screen takes the list keys, retry and cancel; quit and help still work.
     if let Some(view) = state.outbox_view.as_mut()
@@ -601,6 +599,7 @@ fn action(state: &mut AppState, a: Action, fx: &mut Vec<Effect>) {
             fx.push(Effect::OutboxList);
         }
         Action::OutboxRetry | Action::OutboxCancel => {}
+        Action::Handover => super::shipping::open_handover(state, fx),
         Action::Up
         | Action::Down
         | Action::PageUp
@@ -689,6 +688,7 @@ fn action(state: &mut AppState, a: Action, fx: &mut Vec<Effect>) {
             open_prompt(state, PromptKind::Weight, w);
         }
         Action::Ship => ship(state, fx),
+        Action::Drop => super::shipping::drop(state, fx),
         Action::NextParcel => {
             let w = state
                 .pack

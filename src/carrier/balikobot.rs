@@ -439,7 +439,79 @@ impl Carrier for BalikobotClient {
                 .and_then(id_string)
                 .ok_or_else(|| decode(format!("{path}: no order_id in the answer")))?,
             protocol_url: url_field(&v, "handover_url"),
+            protocol: None,
         })
+    }
+
+    /// OVERVIEW first: a package still queued was not handed over (send ORDER again).
+    /// When none is queued any more, the hand-over happened: its id comes from the
+    /// PACKAGE record (`order_id`, where Balikobot gives it; UNCONFIRMED) and its protocol
+    /// from ORDERVIEW. Without an id the hand-over is still reported, without a protocol.
+    async fn reconcile_handover(
+        &self,
+        carrier: &str,
+        package_ids: &[String],
+    ) -> Result<Option<Handover>, CarrierError> {
+        let queued = self.overview(carrier).await?;
+        if package_ids
+            .iter()
+            .any(|id| queued.iter().any(|q| &q.shipment.package_id == id))
+        {
+            return Ok(None);
+        }
+        let mut order_id = None;
+        for id in package_ids {
+            let clean: String = id.chars().filter(char::is_ascii_alphanumeric).collect();
+            let path = format!("{}/package/{clean}", carrier_segment(carrier)?);
+            match self.call(Method::GET, &path, None).await {
+                Ok(v) => {
+                    if let Some(o) = v.get("order_id").and_then(id_string) {
+                        order_id = Some(o);
+                        break;
+                    }
+                }
+                Err(e) => tracing::debug!(error = %e, "balikobot: package lookup failed"),
+            }
+        }
+        let Some(order_id) = order_id else {
+            return Ok(Some(Handover {
+                order_id: String::new(),
+                protocol_url: None,
+                protocol: None,
+            }));
+        };
+        let view = self.order_view(carrier, &order_id).await?;
+        Ok(Some(Handover {
+            order_id: view.order_id,
+            protocol_url: view.handover_url,
+            protocol: None,
+        }))
+    }
+
+    async fn document(&self, url: &str) -> Result<Vec<u8>, CarrierError> {
+        if !(url.starts_with("http://") || url.starts_with("https://")) {
+            return Err(decode(format!("not a document URL: {}", sanitize(url))));
+        }
+        // Document URLs are public: never send the credentials there.
+        let resp = self
+            .http
+            .get(url)
+            .send()
+            .await
+            .map_err(|e| transport(url, &e))?;
+        let status = resp.status().as_u16();
+        if status != 200 {
+            return Err(CarrierError::Api {
+                provider: PROVIDER,
+                status,
+                message: format!("download of {} failed (HTTP {status})", sanitize(url)),
+            });
+        }
+        let bytes = resp.bytes().await.map_err(|e| transport(url, &e))?;
+        if !bytes.starts_with(b"%PDF") {
+            return Err(decode(format!("{} is not a PDF", sanitize(url))));
+        }
+        Ok(bytes.to_vec())
     }
 
     /// TRACKSTATUS. Balikobot tracks by the carrier's tracking number (`carrier_id`), so

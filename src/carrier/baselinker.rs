@@ -353,6 +353,7 @@ impl Carrier for BaseLinkerCourier {
         Ok(Handover {
             order_id: nr,
             protocol_url: None,
+            protocol: None,
         })
     }
 

@@ -47,6 +47,10 @@ pub struct CreatedShipment {
 pub struct Handover {
     pub order_id: String,
     pub protocol_url: Option<String>,
+    /// SHA-256 of the handover protocol PDF once it is fetched and kept in the outbox's
+    /// document store (`Outbox::label`); `None` before, or when the carrier has none.
+    #[serde(default)]
+    pub protocol: Option<String>,
 }
 
 /// A carrier's tracking status for one package.
@@ -132,4 +136,29 @@ pub trait Carrier: Send + Sync {
         carrier: &str,
         package_ids: &[String],
     ) -> Result<Vec<TrackStatus>, CarrierError>;
+    /// After a hand-over that may or may not have happened (a timeout): the hand-over
+    /// that took these packages, if one did. `None`: none did, ORDER may be sent again.
+    /// Providers without a way to look it up answer `None`.
+    async fn reconcile_handover(
+        &self,
+        _carrier: &str,
+        _package_ids: &[String],
+    ) -> Result<Option<Handover>, CarrierError> {
+        Ok(None)
+    }
+    /// Downloads a document the provider named by URL (the handover protocol PDF).
+    async fn document(&self, url: &str) -> Result<Vec<u8>, CarrierError> {
+        Err(CarrierError::Api {
+            provider: "carrier",
+            status: 404,
+            message: format!(
+                "{}: this provider serves no documents",
+                crate::domain::text::sanitize(url)
+            ),
+        })
+    }
+    /// How many tracking numbers one TRACKSTATUS request may carry.
+    fn track_batch(&self) -> usize {
+        50
+    }
 }

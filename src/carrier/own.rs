@@ -185,6 +185,7 @@ impl Carrier for OwnLabel {
         Ok(Handover {
             order_id: format!("own-{}", package_ids.len()),
             protocol_url: None,
+            protocol: None,
         })
     }
 

@@ -144,6 +144,8 @@ pub struct CarrierSection {
     pub timeout_s: u64,
     /// `[[carrier.map]]`: shop shipping method → carrier + service + defaults.
     pub map: Vec<CarrierMap>,
+    /// Minutes between TRACKSTATUS polls of ready and dispatched parcels (0: off).
+    pub track_every_min: u64,
 }
 
 impl Default for CarrierSection {
@@ -156,6 +158,7 @@ impl Default for CarrierSection {
             key_env: None,
             timeout_s: 30,
             map: Vec::new(),
+            track_every_min: 30,
         }
     }
 }

@@ -99,6 +99,7 @@ pub async fn start(kind: DemoShop, orders: &[Order], seed: u64) -> std::io::Resu
                     key_env: None,
                     timeout_s: 10,
                     map: carrier_map(),
+                    track_every_min: 30,
                 }),
                 // The simulated shop's statuses: 5 "Zabalená" (packed), 4 "Odeslaná" (sent).
                 status: Some(StatusSection {
@@ -137,6 +138,7 @@ pub async fn start(kind: DemoShop, orders: &[Order], seed: u64) -> std::io::Resu
                     key_env: None,
                     timeout_s: 10,
                     map: carrier_map(),
+                    track_every_min: 30,
                 }),
                 status: Some(StatusSection::default()),
                 running: vec![run],

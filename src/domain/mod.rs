@@ -10,7 +10,7 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-pub use shipment::{Shipment, ShipmentState};
+pub use shipment::{CarrierStatus, Shipment, ShipmentState};
 pub use summary::{Flag, Flags, OrderSummary};
 
 /// The state of an order at the bench, as the queue tabs and `orders list --state` name it.

@@ -5,7 +5,9 @@
 //! the `scan_to_frame` benchmark). Everything slow — shipments, labels, later printing and
 //! the network — runs as a tokio task and reports back as a [`Msg`].
 
+pub mod handover_cli;
 pub mod pipeline;
+mod shipments;
 
 use tokio::sync::mpsc::UnboundedSender;
 
@@ -14,7 +16,9 @@ use crate::carrier::ShipmentRequest;
 use crate::domain::{Order, Shipment, ShipmentState};
 use crate::flow::PackSession;
 use crate::store::Store;
-pub use pipeline::{Pipeline, Printing, StatusPoint, print_note};
+pub use pipeline::{
+    Pipeline, Printing, ShipmentEvent, ShipmentHook, StatusPoint, eid_for, print_note,
+};
 
 /// Runs effects against the store and the remote pipeline.
 #[derive(Clone)]
@@ -210,6 +214,10 @@ impl Runner {
                 });
                 Vec::new()
             }
+            e @ (Effect::ShipAgain { .. }
+            | Effect::DropShipments { .. }
+            | Effect::HandoverList
+            | Effect::Handover { .. }) => self.shipment_effect(e),
             Effect::Bell | Effect::Quit => Vec::new(),
         }
     }
@@ -289,7 +297,7 @@ pub fn request(
         .unwrap_or(0.0);
     let digits: String = order.number.chars().filter(char::is_ascii_digit).collect();
     ShipmentRequest {
-        eid: format!("{}-{}", order.number, parcel_no),
+        eid: eid_for(&order.number, parcel_no, 0),
         order_number: order.number.clone(),
         shop_id: order.shop_id.clone(),
         carrier: order.shipping.carrier.clone(),

@@ -2,6 +2,8 @@
 //! (written before they are tried, exactly once however often the network fails), and
 //! the outbox worker's results come back to the bench as messages.
 
+mod shipping;
+
 use std::path::{Path, PathBuf};
 
 use crate::app::Msg;
@@ -12,6 +14,8 @@ use crate::flow::PackSession;
 use crate::outbox::{Operation, Outbox, OutboxError, OutboxEvent};
 use crate::shop::OrderUpdate;
 use crate::store::Store;
+
+pub use shipping::{ShipmentEvent, ShipmentHook, eid_for};
 
 /// When in its life an order gets a shop status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,6 +65,38 @@ impl Printing {
     }
 }
 
+impl Printing {
+    /// Queues a stored PDF document (the handover protocol) for the document printer.
+    pub async fn document(
+        &self,
+        path: &Path,
+        kind: crate::print::DocKind,
+        key: &str,
+    ) -> Result<(), String> {
+        use crate::print::{Format, JobContent, NewJob};
+        let (_, printer) = self
+            .printers
+            .route(kind, Format::Pdf, &self.out_dir)
+            .map_err(|e| e.to_string())?;
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| kind.as_str().into());
+        self.queue
+            .enqueue(NewJob {
+                name,
+                kind,
+                format: Format::Pdf,
+                content: JobContent::File(path.to_path_buf()),
+                printer,
+                key: Some(key.to_string()),
+            })
+            .await
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+}
+
 /// Turns a print-queue event into the bench's message.
 pub fn print_note(ev: &crate::print::PrintEvent) -> Option<crate::app::PrintNote> {
     use crate::app::PrintNote;
@@ -93,6 +129,8 @@ pub struct Pipeline {
     status: Option<StatusSection>,
     provider: String,
     printing: Option<Printing>,
+    /// Hears drops, hand-overs and carrier status changes (for the rules engine).
+    hook: Option<ShipmentHook>,
 }
 
 impl Pipeline {
@@ -113,6 +151,7 @@ impl Pipeline {
             status,
             provider: provider.to_string(),
             printing: None,
+            hook: None,
         }
     }
 
@@ -133,10 +172,23 @@ impl Pipeline {
     /// Queues one shipment per parcel (carrier and service from `[[carrier.map]]` where
     /// the shop's shipping method is mapped) and returns them as pending.
     pub fn ship(&self, order: &Order, session: &PackSession) -> Result<Vec<Shipment>, OutboxError> {
+        self.ship_generation(order, session, 0)
+    }
+
+    /// Like [`Pipeline::ship`], for the order's `generation`-th shipment: generation 0 is
+    /// the first; a further one (confirmed by the packer, or after a drop) gets its own
+    /// `eid`, so the carrier creates new packages instead of answering with the old ones.
+    pub fn ship_generation(
+        &self,
+        order: &Order,
+        session: &PackSession,
+        generation: u32,
+    ) -> Result<Vec<Shipment>, OutboxError> {
         let count = session.parcels.len() as u32;
         let mut out = Vec::new();
         for p in &session.parcels {
             let mut req = super::request(order, session, p.no, count);
+            req.eid = eid_for(&order.number, p.no, generation);
             if let Some((carrier, service, defaults)) = map_shipping(&self.map, &order.shipping) {
                 req.carrier = carrier;
                 req.service = service;
@@ -147,6 +199,7 @@ impl Pipeline {
                 }
             }
             let weight_kg = req.weight_kg;
+            let carrier = req.carrier.clone();
             self.outbox.enqueue(Operation::CreateShipment {
                 order_key: order.key(),
                 parcel_no: p.no,
@@ -165,6 +218,9 @@ impl Pipeline {
                 weight_kg,
                 error: None,
                 updated_at: chrono::Utc::now(),
+                carrier: Some(carrier),
+                generation,
+                carrier_status: None,
             });
         }
         Ok(out)
@@ -204,21 +260,31 @@ impl Pipeline {
         let mut msgs = Vec::new();
         match ev {
             OutboxEvent::ShipmentCreated {
+                id,
                 order_key,
                 parcel_no,
                 created,
                 label,
-                ..
             } => {
                 let order = self.store.order(order_key).ok().flatten();
-                let mut sh = self.shipment(order_key, *parcel_no);
+                let (carrier, generation) = self.created_with(*id);
+                let mut sh = self.shipment(order_key, *parcel_no, generation);
+                sh.carrier = carrier.or(sh.carrier.take());
                 sh.state = ShipmentState::Ready;
                 sh.package_id = Some(created.package_id.clone());
                 sh.tracking_number = Some(created.tracking_number.clone());
                 let number = order
                     .as_ref()
                     .map_or(order_key.as_str(), |o| o.number.as_str());
-                let path = label_file(&self.out_dir, number, *parcel_no);
+                let path = if generation == 0 {
+                    label_file(&self.out_dir, number, *parcel_no)
+                } else {
+                    label_file(
+                        &self.out_dir,
+                        &format!("{number}-g{generation}"),
+                        *parcel_no,
+                    )
+                };
                 match label.as_ref().map(|l| self.outbox.label(&l.sha256)) {
                     Some(Ok(Some(bytes))) => match write_atomically(&path, &bytes) {
                         Ok(()) => {
@@ -250,12 +316,14 @@ impl Pipeline {
                 msgs.push(Msg::Shipment(Box::new(sh)));
             }
             OutboxEvent::ShipmentFailed {
+                id,
                 order_key,
                 parcel_no,
                 error,
-                ..
             } => {
-                let mut sh = self.shipment(order_key, *parcel_no);
+                let (carrier, generation) = self.created_with(*id);
+                let mut sh = self.shipment(order_key, *parcel_no, generation);
+                sh.carrier = carrier.or(sh.carrier.take());
                 sh.state = ShipmentState::Failed;
                 sh.error = Some(error.clone());
                 sh.updated_at = chrono::Utc::now();
@@ -266,11 +334,12 @@ impl Pipeline {
             }
             OutboxEvent::Failed { id, error } => {
                 tracing::warn!(id, %error, "remote operation failed");
+                msgs.extend(self.on_finished(*id, Some(error)));
             }
             OutboxEvent::Retrying { id, error, .. } => {
                 tracing::info!(id, %error, "remote operation will be retried");
             }
-            OutboxEvent::Done { .. } => {}
+            OutboxEvent::Done { id } => msgs.extend(self.on_finished(*id, None)),
         }
         if let Ok(c) = self.outbox.counts() {
             msgs.push(Msg::Outbox(c));
@@ -279,12 +348,11 @@ impl Pipeline {
     }
 
     /// The stored shipment of a parcel, or a fresh pending one.
-    fn shipment(&self, order_key: &str, parcel_no: u32) -> Shipment {
-        let stored = self
-            .store
-            .shipments(order_key)
-            .ok()
-            .and_then(|v| v.into_iter().find(|s| s.parcel_no == parcel_no));
+    fn shipment(&self, order_key: &str, parcel_no: u32, generation: u32) -> Shipment {
+        let stored = self.store.shipments(order_key).ok().and_then(|v| {
+            v.into_iter()
+                .find(|s| s.parcel_no == parcel_no && s.generation == generation)
+        });
         stored.unwrap_or_else(|| Shipment {
             order_key: order_key.to_string(),
             parcel_no,
@@ -297,6 +365,9 @@ impl Pipeline {
             weight_kg: 0.0,
             error: None,
             updated_at: chrono::Utc::now(),
+            carrier: None,
+            generation,
+            carrier_status: None,
         })
     }
 
@@ -322,9 +393,13 @@ impl Pipeline {
             else {
                 continue;
             };
+            let generation = shipping::generation_of(&e.op);
             let known = self.store.shipments(order_key).ok().is_some_and(|v| {
-                v.iter()
-                    .any(|s| s.parcel_no == *parcel_no && s.state == ShipmentState::Ready)
+                v.iter().any(|s| {
+                    s.parcel_no == *parcel_no
+                        && s.generation == generation
+                        && s.state != ShipmentState::Pending
+                })
             });
             if !known {
                 msgs.extend(self.on_event(&OutboxEvent::ShipmentCreated {
@@ -336,6 +411,7 @@ impl Pipeline {
                 }));
             }
         }
+        msgs.extend(self.catch_up_shipment_ops());
         msgs
     }
 }

@@ -128,6 +128,7 @@ impl Carrier for FakeCarrier {
         Ok(Handover {
             order_id: format!("H{}", ids.len()),
             protocol_url: None,
+            protocol: None,
         })
     }
     async fn track(&self, _c: &str, _ids: &[String]) -> Result<Vec<TrackStatus>, CarrierError> {
@@ -662,7 +663,8 @@ async fn notes_of_one_order_run_in_order_and_other_ops_complete() {
         e.result,
         Some(OpResult::Handover(Handover {
             order_id: "H2".into(),
-            protocol_url: None
+            protocol_url: None,
+            protocol: None
         }))
     );
     assert_eq!(

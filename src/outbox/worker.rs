@@ -392,20 +392,10 @@ impl Ctx {
             Operation::Handover {
                 carrier,
                 package_ids,
-            } => self
-                .bounded(
-                    "hand-over",
-                    self.carrier.handover(carrier, package_ids),
-                    Failure::from_carrier,
-                )
-                .await
-                .map(|h| Some(OpResult::Handover(h)))
-                .map_err(|f| match f {
-                    Failure::Permanent(m) if e.ambiguous => Failure::Permanent(format!(
-                        "{m} (an earlier try may have handed the parcels over: check the carrier's hand-overs)"
-                    )),
-                    f => f,
-                }),
+            } => {
+                let (carrier, ids) = (carrier.clone(), package_ids.clone());
+                return self.handover(e, &carrier, &ids).await;
+            }
             Operation::PushStatus(_) => {
                 // Status updates go through `run_batch`; never claimed alone.
                 Err(Failure::Permanent(
@@ -414,6 +404,117 @@ impl Ctx {
             }
         };
         self.finish(e, outcome).await;
+    }
+
+    /// Hand-over (Balikobot ORDER, not idempotent): after an ambiguous try, reconcile
+    /// first (OVERVIEW/ORDERVIEW) so the parcels are never ordered twice; the result is on
+    /// disk before the protocol PDF is fetched and kept with the labels.
+    async fn handover(self: Arc<Self>, mut e: Entry, carrier: &str, ids: &[String]) {
+        let known = match &e.result {
+            Some(OpResult::Handover(h)) => Some(h.clone()),
+            _ => None,
+        };
+        let mut h = match known {
+            Some(h) => h,
+            None => {
+                let mut found = None;
+                let mut checked = false;
+                if e.ambiguous {
+                    match self
+                        .bounded(
+                            "hand-over reconcile",
+                            self.carrier.reconcile_handover(carrier, ids),
+                            Failure::from_carrier,
+                        )
+                        .await
+                    {
+                        Ok(f) => {
+                            checked = true;
+                            if f.is_some() {
+                                tracing::info!(
+                                    id = e.id,
+                                    carrier,
+                                    "outbox: hand-over found by reconcile"
+                                );
+                            }
+                            found = f;
+                        }
+                        Err(f) => return self.finish(e, Err(keep_ambiguous(f))).await,
+                    }
+                }
+                let h = match found {
+                    Some(h) => h,
+                    None => match self
+                        .bounded(
+                            "hand-over",
+                            self.carrier.handover(carrier, ids),
+                            Failure::from_carrier,
+                        )
+                        .await
+                    {
+                        Ok(h) => h,
+                        Err(f) => {
+                            let f = match f {
+                                Failure::Permanent(m) if e.ambiguous && !checked => {
+                                    Failure::Permanent(format!(
+                                        "{m} (an earlier try may have handed the parcels over: check the carrier's hand-overs)"
+                                    ))
+                                }
+                                f if e.ambiguous && !checked => keep_ambiguous(f),
+                                f => f,
+                            };
+                            return self.finish(e, Err(f)).await;
+                        }
+                    },
+                };
+                e.result = Some(OpResult::Handover(h.clone()));
+                e.ambiguous = false;
+                e.updated_at = Utc::now();
+                // The hand-over must never be repeated: on disk before anything else.
+                let stored = match self.outbox.put(e.clone()) {
+                    Ok(()) => self.outbox.flush().await,
+                    Err(err) => Err(err),
+                };
+                if let Err(err) = stored {
+                    tracing::error!(id = e.id, error = %err, "outbox: cannot record a hand-over");
+                    return;
+                }
+                h
+            }
+        };
+        if h.protocol.is_none()
+            && let Some(url) = h.protocol_url.clone()
+        {
+            let fetched = self
+                .bounded(
+                    "handover protocol",
+                    self.carrier.document(&url),
+                    Failure::from_carrier,
+                )
+                .await;
+            match fetched {
+                Ok(bytes) => match self.outbox.store_label(&bytes) {
+                    Ok(r) => h.protocol = Some(r.sha256),
+                    Err(err) => {
+                        let f = Failure::Transient {
+                            error: format!("cannot keep the handover protocol: {err}"),
+                            ambiguous: false,
+                            wait: None,
+                        };
+                        return self.finish(e, Err(f)).await;
+                    }
+                },
+                Err(Failure::Permanent(m)) => {
+                    let f = Failure::Permanent(format!(
+                        "handed over (order {}), but the protocol could not be fetched: {m}",
+                        sanitize(&h.order_id)
+                    ));
+                    return self.finish(e, Err(f)).await;
+                }
+                Err(f) => return self.finish(e, Err(f)).await,
+            }
+        }
+        self.finish(e, Ok(Some(OpResult::Handover(h)))).await;
     }
 
     /// Create (reconciling first after an ambiguous try), record the shipment at once,

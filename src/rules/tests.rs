@@ -86,6 +86,9 @@ fn facts_from_order_and_shipment() {
         weight_kg: 1.5,
         error: None,
         updated_at: Utc::now(),
+        carrier: None,
+        generation: 0,
+        carrier_status: None,
     };
     let f = Facts::from_order(&order(), Some(&s), "bench-1", None);
     assert_eq!(f.tracking.as_deref(), Some("Z123"));

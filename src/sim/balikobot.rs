@@ -279,6 +279,16 @@ impl BalikobotSim {
             .collect()
     }
 
+    /// Hand-overs (ORDER calls that succeeded) so far: carrier, order id, package ids.
+    pub fn handovers(&self) -> Vec<(String, String, Vec<String>)> {
+        self.inner
+            .state()
+            .orders
+            .iter()
+            .map(|o| (o.carrier.clone(), o.order_id.clone(), o.package_ids.clone()))
+            .collect()
+    }
+
     /// API requests received so far (PDF downloads not counted).
     pub fn request_count(&self) -> u64 {
         self.inner.requests.load(Ordering::Relaxed)
@@ -470,6 +480,11 @@ fn handle(
                 attrs.insert("package_id".into(), json!(s.pkg.package_id));
                 attrs.insert("carrier_id".into(), json!(s.pkg.carrier_id));
                 attrs.insert("status".into(), json!(200));
+                // Which hand-over took it (UNCONFIRMED in the real API; the client reads
+                // it where present to reconcile an ORDER that timed out).
+                if let Some(o) = &s.pkg.order_id {
+                    attrs.insert("order_id".into(), json!(o));
+                }
                 Value::Object(attrs)
             }
             None => status_only(404),

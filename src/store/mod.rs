@@ -561,7 +561,7 @@ impl Store {
 
     /// Stores a parcel's shipment and indexes its tracking number for scan-to-open.
     pub fn save_shipment(&self, s: &Shipment) -> Result<(), StoreError> {
-        let key = seq_key(&s.order_key, u64::from(s.parcel_no));
+        let key = seq_key(&s.order_key, s.seq());
         self.shipments
             .insert(key, encode(s))
             .map_err(|e| self.io(e))?;
@@ -582,6 +582,20 @@ impl Store {
                 decode("shipments", &k, &v)
             })
             .collect()
+    }
+
+    /// Every stored shipment, in key order (the hand-over screen and tracking poller
+    /// look for ready and dispatched ones). Damaged records are logged and skipped.
+    pub fn all_shipments(&self) -> Result<Vec<Shipment>, StoreError> {
+        let mut out = Vec::new();
+        for kv in self.shipments.iter() {
+            let (k, v) = kv.map_err(|e| self.io(e))?;
+            match decode::<Shipment>("shipments", &k, &v) {
+                Ok(s) => out.push(s),
+                Err(e) => tracing::error!(error = %e, "skipping a damaged shipment record"),
+            }
+        }
+        Ok(out)
     }
 
     /// Appends to the audit log.

@@ -163,6 +163,9 @@ fn sequences_shipments_and_events() {
         weight_kg: 1.0,
         error: None,
         updated_at: DateTime::from_timestamp(1_700_000_000, 0).unwrap_or_default(),
+        carrier: None,
+        generation: 0,
+        carrier_status: None,
     };
     st.save_shipment(&sh).expect("ship");
     assert_eq!(st.shipments("demo:CZ1").expect("list"), vec![sh]);

@@ -39,6 +39,9 @@ pub fn view(state: &AppState, ui: &Ui, f: &mut Frame) {
     if let Some(v) = &state.outbox_view {
         outbox(v, ui, f, area);
     }
+    if let Some(v) = &state.handover_view {
+        super::handover_view::handover(state, v, ui, f, area);
+    }
     if state.help {
         help(state, ui, f, area);
     }
@@ -428,6 +431,7 @@ pub fn notice_text(n: &Notice, c: &Catalog) -> String {
         Notice::PhotoFailed { error } => c.tf("banner.photo_failed", &[("error", error)]),
         Notice::PhotoRequired => c.t("refuse.photo_required").into(),
         Notice::OutboxError { error } => error.clone(),
+        Notice::Ship(n) => super::handover_view::note_text(n, c),
         Notice::Print(crate::app::PrintNote::Printed { name, printer }) => {
             c.tf("banner.printed", &[("name", name), ("printer", printer)])
         }
@@ -656,7 +660,9 @@ fn pack_screen(state: &AppState, pv: &PackView, ui: &Ui, f: &mut Frame, area: Re
                 }
                 ShipmentState::Pending => format!("… {}", sh.parcel_no),
                 ShipmentState::Dispatched => format!("🚚 {}", sh.parcel_no),
+                ShipmentState::Dropped => format!("⊘ {}", sh.parcel_no),
             };
+            let text = super::handover_view::with_status(text, sh);
             items.push(Line::from(Span::styled(sanitize(&text), ui.theme.muted)));
         }
         f.render_widget(

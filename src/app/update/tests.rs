@@ -232,15 +232,24 @@ fn pack_command_barcode_packs_and_ships_in_background() {
         weight_kg: 0.6,
         error: None,
         updated_at: st.now,
+        carrier: None,
+        generation: 0,
+        carrier_status: None,
     };
     let fx = update(&mut st, Msg::Shipment(Box::new(sh)));
     assert!(fx.iter().any(
         |e| matches!(e, Effect::Persist(Persist::Summary(r)) if r.state == OrderState::Ready)
     ));
     assert!(matches!(&st.banner, Some(Notice::LabelReady { .. })));
-    // A second ship is refused.
-    let _ = type_scan(&mut st, "PD:SHIP");
-    assert!(matches!(&st.banner, Some(Notice::AlreadyShipped { .. })));
+    // A second ship asks first (app::shipping has the whole story).
+    let fx = type_scan(&mut st, "PD:SHIP");
+    assert!(!fx.iter().any(|e| matches!(e, Effect::Ship { .. })));
+    assert!(matches!(
+        &st.banner,
+        Some(Notice::Ship(
+            crate::app::shipping::ShipNote::ConfirmShipAgain { .. }
+        ))
+    ));
 }
 
 #[test]

@@ -1,0 +1,209 @@
+//! The hand-over screen (an overlay, `PD:HANDOVER`) and the words of the shipment notes.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+
+use super::keymap::KeyContext;
+use super::view::Ui;
+use crate::app::AppState;
+use crate::app::shipping::{Confirming, HandoverView, ShipNote};
+use crate::domain::Shipment;
+use crate::domain::text::sanitize;
+use crate::i18n::Catalog;
+
+/// The banner text of a shipment note.
+pub fn note_text(n: &ShipNote, c: &Catalog) -> String {
+    match n {
+        ShipNote::ConfirmDrop { number, count } => c.tf(
+            "banner.confirm_drop",
+            &[("number", number), ("count", count)],
+        ),
+        ShipNote::ConfirmShipAgain { number } => {
+            c.tf("banner.confirm_ship_again", &[("number", number)])
+        }
+        ShipNote::ConfirmHandover { carrier, parcels } => c.tf(
+            "banner.confirm_handover",
+            &[("carrier", carrier), ("count", parcels)],
+        ),
+        ShipNote::NotConfirmed => c.t("banner.not_confirmed").into(),
+        ShipNote::NothingToDrop { number } => c.tf("banner.nothing_to_drop", &[("number", number)]),
+        ShipNote::DropDispatched { number } => {
+            c.tf("banner.drop_dispatched", &[("number", number)])
+        }
+        ShipNote::DropQueued { number, count } => c.tf(
+            "banner.drop_queued",
+            &[("number", number), ("count", count)],
+        ),
+        ShipNote::Dropped { number, parcel } => {
+            c.tf("banner.dropped", &[("number", number), ("parcel", parcel)])
+        }
+        ShipNote::DropRefused { number, error } => c.tf(
+            "banner.drop_refused",
+            &[("number", number), ("error", error)],
+        ),
+        ShipNote::NothingToHandOver => c.t("banner.nothing_to_hand_over").into(),
+        ShipNote::HandoverQueued { carrier } => {
+            c.tf("banner.handover_queued", &[("carrier", carrier)])
+        }
+        ShipNote::HandedOver {
+            carrier,
+            parcels,
+            handover_id,
+            protocol,
+            warning,
+        } => {
+            let mut t = c.tf(
+                "banner.handed_over",
+                &[
+                    ("carrier", carrier),
+                    ("count", parcels),
+                    ("id", handover_id),
+                    ("protocol", &protocol.as_deref().unwrap_or("-")),
+                ],
+            );
+            if let Some(w) = warning {
+                t.push_str(" — ");
+                t.push_str(w);
+            }
+            t
+        }
+        ShipNote::HandoverFailed { carrier, error } => c.tf(
+            "banner.handover_failed",
+            &[("carrier", carrier), ("error", error)],
+        ),
+        ShipNote::CarrierStatus {
+            number,
+            parcel,
+            status,
+        } => c.tf(
+            "banner.carrier_status",
+            &[("number", number), ("parcel", parcel), ("status", status)],
+        ),
+        ShipNote::Error { error } => error.clone(),
+    }
+}
+
+/// The carrier's last status after a shipment's line on the pack screen.
+pub fn with_status(text: String, sh: &Shipment) -> String {
+    match &sh.carrier_status {
+        Some(st) if !st.text.is_empty() => format!("{text} · {}", sanitize(&st.text)),
+        _ => text,
+    }
+}
+
+/// Draws the hand-over overlay.
+pub fn handover(state: &AppState, v: &HandoverView, ui: &Ui, f: &mut Frame, area: Rect) {
+    use crate::app::Action as A;
+    let c = &ui.catalog;
+    let r = centered(area, 78, area.height.saturating_sub(2));
+    f.render_widget(Clear, r);
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(ui.theme.border_focused)
+        .title(Span::styled(
+            format!(" {} ", c.t("queue.handover_title")),
+            ui.theme.title,
+        ));
+    let inner = block.inner(r);
+    f.render_widget(block, r);
+    let [list, ask, keys] = Layout::vertical([
+        Constraint::Min(1),
+        Constraint::Length(2),
+        Constraint::Length(1),
+    ])
+    .areas(inner);
+    if v.loading || v.groups.is_empty() {
+        let key = if v.loading {
+            "queue.handover_loading"
+        } else {
+            "queue.handover_empty"
+        };
+        f.render_widget(
+            Paragraph::new(c.t(key).to_string())
+                .style(ui.theme.muted)
+                .wrap(Wrap { trim: true }),
+            list,
+        );
+    } else {
+        // Two text lines per carrier: code and count, then its orders.
+        let per_page = (list.height as usize / 2).max(1);
+        let first = v.selected.saturating_sub(per_page - 1);
+        let width = list.width.saturating_sub(4) as usize;
+        let mut lines = Vec::new();
+        for (i, g) in v.groups.iter().enumerate().skip(first).take(per_page) {
+            let style = if i == v.selected {
+                ui.theme.selected
+            } else {
+                ui.theme.text
+            };
+            lines.push(Line::from(vec![
+                Span::styled(format!("{:<12}", sanitize(&g.carrier)), style),
+                Span::styled(
+                    c.tf(
+                        "queue.handover_parcels",
+                        &[("count", &g.parcels), ("orders", &g.orders.len())],
+                    ),
+                    style,
+                ),
+            ]));
+            let mut orders = g
+                .orders
+                .iter()
+                .map(|o| sanitize(o))
+                .collect::<Vec<_>>()
+                .join(", ");
+            if orders.chars().count() > width {
+                orders = orders.chars().take(width.saturating_sub(1)).collect();
+                orders.push('…');
+            }
+            lines.push(Line::from(Span::styled(
+                format!("   {orders}"),
+                ui.theme.muted,
+            )));
+        }
+        f.render_widget(Paragraph::new(lines), list);
+    }
+    if let Some(crate::app::shipping::Confirm {
+        what: Confirming::Handover { carrier },
+        ..
+    }) = &state.confirm
+    {
+        let parcels = v
+            .groups
+            .iter()
+            .find(|g| &g.carrier == carrier)
+            .map_or(0, |g| g.parcels);
+        let text = c.tf(
+            "banner.confirm_handover",
+            &[("carrier", carrier), ("count", &parcels)],
+        );
+        f.render_widget(
+            Paragraph::new(text)
+                .style(ui.theme.banner_warn)
+                .wrap(Wrap { trim: true }),
+            ask,
+        );
+    }
+    let mut spans = Vec::new();
+    for a in [A::Handover, A::Back] {
+        if let Some(k) = ui.keymap.key_for(KeyContext::Global, a) {
+            spans.push(Span::styled(format!("{k}"), ui.theme.key_hint));
+            spans.push(Span::styled(format!(" {}  ", c.action(a)), ui.theme.muted));
+        }
+    }
+    spans.push(Span::styled("PD:HANDOVER ×2", ui.theme.muted));
+    f.render_widget(Paragraph::new(Line::from(spans)), keys);
+}
+
+fn centered(area: Rect, w: u16, h: u16) -> Rect {
+    let w = w.min(area.width);
+    let h = h.min(area.height);
+    Rect::new(
+        area.x + (area.width - w) / 2,
+        area.y + (area.height - h) / 2,
+        w,
+        h,
+    )
+}

@@ -1,0 +1,145 @@
+//! Render checks of the hand-over screen (Ctrl+T / PD:HANDOVER) at 80×24, and of a
+//! dropped shipment and a carrier status on the pack screen.
+
+use packdesk::app::shipping::{HandoverGroup, ShipNote};
+use packdesk::app::{Action, AppState, Msg, Settings, update};
+use packdesk::domain::{CarrierStatus, OrderState, OrderSummary, Shipment, ShipmentState};
+use packdesk::i18n::{Catalog, Lang};
+use packdesk::scan::{Assembler, ScanConfig};
+use packdesk::tui::keymap::Keymap;
+use packdesk::tui::theme::Theme;
+use packdesk::tui::{Ui, view};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::buffer::Buffer;
+
+fn ui(lang: Lang) -> Ui {
+    Ui {
+        theme: Theme::builtin("default").expect("default theme"),
+        keymap: Keymap::builtin("default").expect("default keymap"),
+        catalog: Catalog::new(lang),
+    }
+}
+
+fn text(st: &AppState, ui: &Ui, w: u16, h: u16) -> Vec<String> {
+    let mut t = Terminal::new(TestBackend::new(w, h)).expect("terminal");
+    t.draw(|f| view(st, ui, f)).expect("draw");
+    let buf: &Buffer = t.backend().buffer();
+    (0..buf.area.height)
+        .map(|y| {
+            (0..buf.area.width)
+                .map(|x| buf[(x, y)].symbol().to_string())
+                .collect()
+        })
+        .collect()
+}
+
+fn has(rows: &[String], needle: &str) -> bool {
+    rows.iter().any(|r| r.contains(needle))
+}
+
+fn bench() -> AppState {
+    let orders = packdesk::demo::generate(2026, 10, chrono::Utc::now());
+    let rows = orders
+        .iter()
+        .map(|o| OrderSummary::of(o, OrderState::Ready))
+        .collect();
+    AppState::new(
+        Settings::default(),
+        Assembler::new(ScanConfig::default()),
+        rows,
+    )
+}
+
+#[test]
+fn handover_screen_at_80x24_lists_carriers_and_asks() {
+    let ui = ui(Lang::En);
+    let mut st = bench();
+    update(&mut st, Msg::Action(Action::Handover));
+    let rows = text(&st, &ui, 80, 24);
+    assert!(has(&rows, "Hand-over to the carrier"), "{rows:#?}");
+    assert!(has(&rows, "Looking for ready parcels"), "{rows:#?}");
+    let many: Vec<String> = (0..40).map(|i| format!("2026{i:04}")).collect();
+    update(
+        &mut st,
+        Msg::HandoverGroups(Ok(vec![
+            HandoverGroup {
+                carrier: "cp".into(),
+                parcels: 41,
+                orders: many,
+            },
+            HandoverGroup {
+                carrier: "ppl\u{1b}[2J".into(),
+                parcels: 1,
+                orders: vec!["CZ3".into()],
+            },
+        ])),
+    );
+    let rows = text(&st, &ui, 80, 24);
+    assert!(has(&rows, "cp"), "{rows:#?}");
+    assert!(has(&rows, "41 parcels from 40 orders"), "{rows:#?}");
+    assert!(has(&rows, "1 parcels from 1 orders"), "{rows:#?}");
+    // A long order list is cut to the width, not wrapped over the next carrier.
+    assert!(has(&rows, "…"), "{rows:#?}");
+    assert!(
+        rows.iter().all(|r| !r.contains('\u{1b}')),
+        "no escape reaches the screen"
+    );
+    assert!(has(&rows, "C-t"), "its key is shown: {rows:#?}");
+    // The question is on the screen itself.
+    update(&mut st, Msg::Action(Action::Handover));
+    let rows = text(&st, &ui, 80, 24);
+    assert!(has(&rows, "Hand over 41 cp parcels?"), "{rows:#?}");
+    // Empty: says so.
+    update(&mut st, Msg::Action(Action::Back));
+    update(&mut st, Msg::Action(Action::Handover));
+    update(&mut st, Msg::HandoverGroups(Ok(vec![])));
+    let rows = text(&st, &ui, 80, 24);
+    assert!(has(&rows, "nothing to hand over"), "{rows:#?}");
+    // Czech fits too.
+    let cs = self::ui(Lang::Cs);
+    let rows = text(&st, &cs, 80, 24);
+    assert!(has(&rows, "Předání dopravci"), "{rows:#?}");
+}
+
+#[test]
+fn pack_screen_shows_a_dropped_parcel_and_the_carrier_status() {
+    let ui = ui(Lang::En);
+    let orders = packdesk::demo::generate(2026, 10, chrono::Utc::now());
+    let o = orders.iter().find(|o| !o.cancelled).expect("an order");
+    let mut st = bench();
+    let mut ready = Shipment::pending(&o.key(), 1, 2, "balikobot");
+    ready.state = ShipmentState::Dispatched;
+    ready.tracking_number = Some("DR1M".into());
+    ready.carrier_status = Some(CarrierStatus {
+        id: "2.2".into(),
+        text: "In transit\u{7}".into(),
+    });
+    let mut dropped = Shipment::pending(&o.key(), 2, 2, "balikobot");
+    dropped.state = ShipmentState::Dropped;
+    update(
+        &mut st,
+        Msg::OrderLoaded {
+            order: Box::new(o.clone()),
+            session: None,
+            shipments: vec![ready, dropped],
+            via: None,
+            photos: 0,
+        },
+    );
+    update(
+        &mut st,
+        Msg::ShipNote(ShipNote::CarrierStatus {
+            number: o.number.clone(),
+            parcel: 1,
+            status: "In transit".into(),
+        }),
+    );
+    let rows = text(&st, &ui, 80, 24);
+    assert!(has(&rows, "parcel 1: In transit"), "{rows:#?}");
+    // The parcel list sits in the side panel, drawn from 100 columns.
+    let rows = text(&st, &ui, 120, 40);
+    assert!(has(&rows, "1 · In transit"), "{rows:#?}");
+    assert!(has(&rows, "⊘ 2") || has(&rows, "⊘  2"), "{rows:#?}");
+    assert!(rows.iter().all(|r| !r.contains('\u{7}')));
+}
