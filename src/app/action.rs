@@ -58,6 +58,11 @@ actions! {
     Weight => "pack.weight", Some("WEIGHT");
     Photo => "pack.photo", Some("PHOTO");
     ClearScan => "scan.clear", None;
+    Detail => "app.detail", Some("DETAIL");
+    DetailStatus => "detail.status", None;
+    DetailNotify => "detail.notify", None;
+    DetailFind => "detail.find", Some("FIND");
+    DetailVerify => "detail.verify", None;
 }
 
 impl Action {

@@ -4,6 +4,7 @@
 //! in through `AppState::now` / `now_ms`, set by the event loop before each message.
 
 pub mod action;
+pub mod detail;
 pub mod queue;
 pub mod report;
 pub mod update;
@@ -36,6 +37,8 @@ pub enum PromptKind {
     ShortReason,
     Packer,
     Filter,
+    /// A prompt of the order detail overlay.
+    Detail(detail::DetailPrompt),
 }
 
 /// An open text prompt.
@@ -226,6 +229,8 @@ pub struct AppState {
     pub help: bool,
     /// The outbox screen, when open.
     pub outbox_view: Option<OutboxView>,
+    /// The order detail overlay, when open.
+    pub detail: Option<detail::DetailView>,
     pub assembler: Assembler,
     /// Background jobs in flight (shown in the status bar).
     pub jobs: usize,
@@ -254,6 +259,7 @@ impl AppState {
             prompt: None,
             help: false,
             outbox_view: None,
+            detail: None,
             assembler,
             jobs: 0,
             queue_loading: None,
@@ -341,6 +347,8 @@ pub enum Msg {
     QueueLoaded(Box<Queue>),
     /// Timer tick.
     Tick,
+    /// An answer for the order detail overlay.
+    Detail(detail::DetailMsg),
 }
 
 /// One outbox entry as the supervisor's screen shows it.
@@ -442,4 +450,6 @@ pub enum Effect {
     /// Ring the terminal bell.
     Bell,
     Quit,
+    /// Work for the order detail overlay.
+    Detail(detail::DetailEffect),
 }

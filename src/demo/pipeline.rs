@@ -107,6 +107,7 @@ pub async fn start(kind: DemoShop, orders: &[Order], seed: u64) -> std::io::Resu
                     ready: Some("4".into()),
                     dispatched: None,
                     notify_customer: false,
+                    ..StatusSection::default()
                 }),
                 running: vec![shop_run, carrier_run],
             })

@@ -1,6 +1,7 @@
 //! The terminal user interface: setup and restore, the event loop, input translation,
 //! the view, keymaps and themes.
 
+pub mod detail_view;
 pub mod input;
 pub mod keymap;
 pub mod theme;
