@@ -139,7 +139,12 @@ pub async fn start(kind: DemoShop, orders: &[Order], seed: u64) -> std::io::Resu
                     timeout_s: 10,
                     map: carrier_map(),
                 }),
-                status: Some(StatusSection::default()),
+                // The simulated statuses: 1053 "Packed", 1054 "Shipped".
+                status: Some(StatusSection {
+                    packed: Some("1053".into()),
+                    ready: Some("1054".into()),
+                    ..StatusSection::default()
+                }),
                 running: vec![run],
             })
         }

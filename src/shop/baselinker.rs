@@ -1049,6 +1049,36 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_order_number_is_the_shops_own_where_baselinker_has_one() {
+        let n = |v: Value| order_number(&v, 6_910_995);
+        assert_eq!(
+            n(json!({"external_order_id": "CZ250001", "shop_order_id": 0})),
+            "CZ250001"
+        );
+        assert_eq!(
+            n(json!({"external_order_id": " 2824 ", "shop_order_id": "0"})),
+            "2824"
+        );
+        assert_eq!(
+            n(json!({"external_order_id": "", "shop_order_id": "2824"})),
+            "2824"
+        );
+        assert_eq!(
+            n(json!({"external_order_id": "0", "shop_order_id": 77})),
+            "77"
+        );
+        // Not a plausible number to scan: the shop id, else BaseLinker's own.
+        assert_eq!(
+            n(json!({"external_order_id": "Allegro order 1", "shop_order_id": 5})),
+            "5"
+        );
+        let long = "x".repeat(41);
+        assert_eq!(n(json!({"external_order_id": long})), "6910995");
+        assert_eq!(n(json!({"shop_order_id": -3})), "6910995");
+        assert_eq!(n(json!({})), "6910995");
+    }
+
+    #[test]
     fn lenient_numbers_and_bools() {
         assert_eq!(lenient_i64(&json!("1630473")), Some(1630473));
         assert_eq!(lenient_i64(&json!(12.0)), Some(12));
