@@ -115,8 +115,9 @@ pub fn lines(v: &DetailView, ui: &Ui) -> Vec<Line<'static>> {
             out.push(row(
                 "detail.shipping",
                 format!(
-                    "{} → {} {}{pickup}",
-                    o.shipping.method, o.shipping.carrier, o.shipping.service
+                    "{} → {}{pickup}",
+                    o.shipping.method,
+                    format!("{} {}", o.shipping.carrier, o.shipping.service).trim()
                 ),
             ));
             let docs: Vec<String> = v
@@ -239,7 +240,7 @@ pub fn draw(v: &DetailView, ui: &Ui, f: &mut Frame, area: Rect) {
     let [body, note, keys] = Layout::vertical([
         Constraint::Min(1),
         Constraint::Length(1),
-        Constraint::Length(1),
+        Constraint::Length(2),
     ])
     .areas(inner);
     let mut text = lines(v, ui);
@@ -264,8 +265,12 @@ pub fn draw(v: &DetailView, ui: &Ui, f: &mut Frame, area: Rect) {
     ] {
         if let Some(k) = ui.keymap.key_for(KeyContext::Global, a) {
             spans.push(Span::styled(format!("{k}"), ui.theme.key_hint));
-            spans.push(Span::styled(format!(" {} ", c.action(a)), ui.theme.muted));
+            spans.push(Span::styled(format!(" {}  ", c.action(a)), ui.theme.muted));
         }
     }
-    f.render_widget(Paragraph::new(Line::from(spans)), keys);
+    // Two lines: every key fits at 80 columns.
+    f.render_widget(
+        Paragraph::new(Line::from(spans)).wrap(ratatui::widgets::Wrap { trim: true }),
+        keys,
+    );
 }
