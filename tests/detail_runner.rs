@@ -129,4 +129,25 @@ async fn detail_effects_reach_the_shop() {
         }
         other => panic!("{other:?}"),
     }
+    // A number the shop does not know but this station does: found in the store.
+    let mut local = orders[6].clone();
+    local.source = "upgates".into();
+    local.number = "LOCAL-7".into();
+    store
+        .import_orders(std::slice::from_ref(&local))
+        .expect("import");
+    runner.run(Effect::Detail(DetailEffect::Find(OrderQuery::Number(
+        "LOCAL-7".into(),
+    ))));
+    match next_detail(&mut rx).await {
+        DetailMsg::Found(Ok(lines)) => {
+            assert!(lines.iter().any(|l| l.starts_with("LOCAL-7")), "{lines:?}")
+        }
+        other => panic!("{other:?}"),
+    }
+    // Nowhere: an empty answer, not an error.
+    runner.run(Effect::Detail(DetailEffect::Find(OrderQuery::Number(
+        "NOPE-1".into(),
+    ))));
+    assert_eq!(next_detail(&mut rx).await, DetailMsg::Found(Ok(Vec::new())));
 }

@@ -27,6 +27,8 @@ pub enum DetailPrompt {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DetailNote {
     Searching,
+    /// The search found no order.
+    NothingFound,
     /// The e-mail does (not) belong to the order.
     Verified {
         email: String,
@@ -257,7 +259,7 @@ pub fn on_msg(state: &mut AppState, m: DetailMsg) {
         }
         DetailMsg::StatusQueued { .. } => {}
         DetailMsg::Found(Ok(lines)) => {
-            view.note = None;
+            view.note = lines.is_empty().then_some(DetailNote::NothingFound);
             view.found = lines;
         }
         DetailMsg::Found(Err(error)) => view.note = Some(DetailNote::Failed { error }),

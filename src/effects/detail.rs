@@ -9,7 +9,7 @@ use tokio::sync::mpsc::UnboundedSender;
 use crate::app::Msg;
 use crate::app::detail::{DetailEffect, DetailMsg};
 use crate::outbox::{Operation, Outbox};
-use crate::shop::{OrderUpdate, Shop, ShopStatus};
+use crate::shop::{OrderQuery, OrderUpdate, Shop, ShopStatus};
 use crate::store::Store;
 
 /// The shop as the overlay uses it, with its status list read once.
@@ -108,11 +108,20 @@ pub fn run(
             let Some(access) = shop.cloned() else {
                 return vec![Msg::Detail(DetailMsg::Found(Err(no_shop())))];
             };
-            let tx = tx.clone();
+            let (tx, store) = (tx.clone(), store.clone());
             tokio::spawn(async move {
                 let statuses = access.cached().unwrap_or_default();
-                let res =
+                let mut res =
                     crate::shop::lookup::find_lines(access.shop.as_ref(), &query, &statuses).await;
+                // A number the shop cannot search by (BaseLinker finds only its own ids)
+                // may still be in this station's store.
+                if let (Ok(lines), OrderQuery::Number(n)) = (&mut res, &query)
+                    && lines.is_empty()
+                    && let Ok(Some(key)) = store.find_order_key(n)
+                    && let Ok(Some(order)) = store.order(&key)
+                {
+                    lines.push(crate::shop::lookup::summary_line(&order, &statuses));
+                }
                 let _ = tx.send(Msg::Detail(DetailMsg::Found(res)));
             });
             Vec::new()

@@ -176,6 +176,7 @@ fn note_line(v: &DetailView, ui: &Ui) -> Line<'static> {
             (c.t(key).to_string(), t.muted)
         }
         Some(DetailNote::Searching) => (c.t("detail.searching").to_string(), t.muted),
+        Some(DetailNote::NothingFound) => (c.t("detail.found_none").to_string(), t.line_partial),
         Some(DetailNote::Verified { email, belongs }) => {
             let key = if *belongs {
                 "detail.verified_yes"

@@ -310,6 +310,11 @@ fn find_runs_in_the_background_and_shows_the_result() {
     );
     let d = st.detail.as_ref().expect("detail");
     assert_eq!((d.found.len(), d.note.clone()), (2, None));
+    update(&mut st, Msg::Detail(DetailMsg::Found(Ok(Vec::new()))));
+    assert_eq!(
+        st.detail.as_ref().and_then(|d| d.note.clone()),
+        Some(DetailNote::NothingFound)
+    );
     update(&mut st, Msg::Action(Action::DetailFind));
     let fx = submit(&mut st, "+420601234567 2025-03-09..2025-03-01");
     assert!(fx.is_empty());
