@@ -179,6 +179,26 @@ async fn shop_checks(config: &Config, out: &mut Vec<Check>) {
             return;
         }
     };
+    if config.status.as_ref().is_none_or(|s| s.cancelled.is_none()) {
+        // No `[status] cancelled`: the sync takes the shop's own cancel statuses.
+        let found = crate::shop::status::default_cancelled(&statuses);
+        out.push(if found.is_empty() {
+            check(
+                "status.cancelled",
+                Outcome::Skip,
+                "the shop has no cancel status; set [status] cancelled to name one",
+            )
+        } else {
+            check(
+                "status.cancelled",
+                Outcome::Ok,
+                format!(
+                    "not set: orders in {} count as cancelled",
+                    list_statuses(&found)
+                ),
+            )
+        });
+    }
     let Some(st) = &config.status else {
         out.push(check(
             "status",
@@ -391,6 +411,7 @@ mod tests {
         ShopStatus {
             id: id.into(),
             name: name.into(),
+            kind: String::new(),
         }
     }
 

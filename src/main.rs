@@ -360,7 +360,8 @@ fn bench(paths: &Paths, mut config: Config, demo: Option<&DemoArgs>) -> Result<(
         None => pipeline,
     };
     if let Some(shop) = &remote.shop {
-        let sync = SyncWorker::new(shop.clone(), store.clone(), tx.clone(), sync_every);
+        let sync = SyncWorker::new(shop.clone(), store.clone(), tx.clone(), sync_every)
+            .with_mapping(packdesk::sync::mapping::ImportMapping::from_config(&config));
         if store.is_empty() {
             // A new station gets its queue before the first frame.
             let status = rt.block_on(sync.sync_once());
@@ -380,7 +381,10 @@ fn bench(paths: &Paths, mut config: Config, demo: Option<&DemoArgs>) -> Result<(
         }
     };
     let shop_for_worker = remote.shop.clone().unwrap_or_else(|| Arc::new(NoShop));
-    let worker = Worker::new(outbox, shop_for_worker, remote.carrier.clone(), on_event);
+    let worker = Worker::new(outbox, shop_for_worker, remote.carrier.clone(), on_event)
+        .with_batching(packdesk::outbox::batching::Batching::from_status(
+            config.status.as_ref(),
+        ));
     let worker = rt.spawn(worker.run(stopped));
     // TRACKSTATUS polling of ready and dispatched parcels (`carrier.track_every_min`).
     let track_every = config.carrier.as_ref().map_or(0, |c| c.track_every_min);
@@ -416,6 +420,9 @@ fn bench(paths: &Paths, mut config: Config, demo: Option<&DemoArgs>) -> Result<(
         }
     });
     let mut runner = Runner::new(store.clone(), pipeline.clone(), tx);
+    if let Some(shop) = &remote.shop {
+        runner = runner.with_shop(shop.clone());
+    }
     if let Some(camera) = config.camera.build(|k| std::env::var(k).ok())? {
         runner = runner.with_camera(camera, &config.station);
     }

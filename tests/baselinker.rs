@@ -437,7 +437,9 @@ async fn unusual_data_imports_cleanly() {
     );
 
     let a = &res.orders[0];
-    assert_eq!(a.number, "1630473");
+    // The shop's own number (`shop_order_id`); the BaseLinker id stays in `shop_id`.
+    assert_eq!(a.number, "2824");
+    assert_eq!(a.shop_id.as_deref(), Some("1630473"));
     assert_eq!(a.customer.name, "Jan Kowalski");
     assert_eq!(a.customer.country, "PL");
     assert_eq!(a.total, Money::new(5950, "PLN")); // 2.5 × 4.20 + 2 × 19.50 + 10

@@ -484,7 +484,7 @@ fn every_key_the_code_uses_exists_and_every_key_is_used() {
                 for piece in text.split('"').skip(1).step_by(2) {
                     let prefixes = [
                         "banner.", "reject.", "refuse.", "reason.", "status.", "prompt.", "pack.",
-                        "tab.", "col.", "queue.", "help.",
+                        "tab.", "col.", "queue.", "help.", "detail.",
                     ];
                     if prefixes.iter().any(|p| piece.starts_with(p))
                         && piece

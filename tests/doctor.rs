@@ -119,13 +119,19 @@ fn a_good_config_passes_every_check() {
     assert!(line(&lines, "status.queue[1]").contains("Zaplacená"));
     assert!(line(&lines, "carrier").contains("credentials accepted"));
     assert!(line(&lines, "carrier.map[1]").contains("VMCZ"));
-    assert_eq!(lines.len(), 12, "{lines:#?}");
+    // Not configured: the shop's own cancel status (Upgates type "Canceled").
+    assert!(
+        line(&lines, "status.cancelled").contains("Stornovaná (2)"),
+        "{lines:#?}"
+    );
+    assert_eq!(lines.len(), 13, "{lines:#?}");
 }
 
 #[test]
 fn wrong_status_and_service_fail_with_the_reason() {
     let env = sims();
-    let status = "queue = [\"Přijatá\"]\npacked = \"Balí se\"\ndispatched = \"99\"";
+    let status = "queue = [\"Přijatá\"]\npacked = \"Balí se\"\ndispatched = \"99\"\n\
+                  cancelled = [\"Stornovaná\", \"Zrušená\"]";
     let map = "[[carrier.map]]\nshipping = \"dr\"\ncarrier = \"cp\"\nservice = \"XX\"\n\
                [[carrier.map]]\nshipping = \"np\"\ncarrier = \"cp\"\nservice = \"NP\"\n\
                [[carrier.map]]\nshipping = \"dhl\"\ncarrier = \"dhlx\"\nservice = \"1\"\n";
@@ -139,6 +145,8 @@ fn wrong_status_and_service_fail_with_the_reason() {
     assert!(packed.contains("Zabalená (5)"), "{packed}");
     assert!(line(&lines, "status.dispatched").starts_with("FAIL"));
     assert!(line(&lines, "status.queue[0]").starts_with("OK"));
+    assert!(line(&lines, "status.cancelled[0]").starts_with("OK"));
+    assert!(line(&lines, "status.cancelled[1]").starts_with("FAIL"));
     let dr = line(&lines, "carrier.map[0]");
     assert!(
         dr.starts_with("FAIL") && dr.contains("\"XX\" is not a cp service"),

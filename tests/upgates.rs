@@ -820,3 +820,37 @@ async fn import_10000() {
         sim.request_count()
     );
 }
+
+/// The whole import as the bench runs it: the sync worker with the `[status]` and
+/// `[[carrier.map]]` mapping, into a fresh store (the queue rows included).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn import_10000_into_the_store() {
+    init();
+    let sim = seeded(10_000, Faults::default());
+    let run = sim.start(0).await.expect("start");
+    let shop = std::sync::Arc::new(client(&run.base_url));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = packdesk::store::Store::open(dir.path()).expect("store");
+    let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+    let w = packdesk::sync::SyncWorker::new(shop, store.clone(), tx, Duration::from_secs(60))
+        .with_mapping(packdesk::sync::mapping::ImportMapping::new(
+            packdesk::config::StatusSection::default(),
+            packdesk::demo::pipeline::carrier_map(),
+        ));
+    let started = Instant::now();
+    let st = w.sync_once().await;
+    let took = started.elapsed();
+    assert!(st.ok, "{st:?}");
+    assert_eq!(store.order_count(), 10_000);
+    // 100 pages and the status list.
+    assert_eq!(sim.request_count(), 101);
+    let again = Instant::now();
+    assert!(w.sync_once().await.ok);
+    let idle = again.elapsed();
+    assert_eq!(sim.request_count(), 102, "nothing changed: one request");
+    println!(
+        "import_10000_into_the_store: {} orders stored in {took:?} with 101 requests \
+         (100 pages + the status list); the next sync {idle:?} with 1 request",
+        store.order_count()
+    );
+}

@@ -60,6 +60,11 @@ actions! {
     Drop => "pack.drop", Some("DROP");
     Handover => "app.handover", Some("HANDOVER");
     ClearScan => "scan.clear", None;
+    Detail => "app.detail", Some("DETAIL");
+    DetailStatus => "detail.status", None;
+    DetailNotify => "detail.notify", None;
+    DetailFind => "detail.find", Some("FIND");
+    DetailVerify => "detail.verify", None;
 }
 
 impl Action {

@@ -4,6 +4,7 @@
 //! in through `AppState::now` / `now_ms`, set by the event loop before each message.
 
 pub mod action;
+pub mod detail;
 pub mod queue;
 pub mod report;
 pub mod shipping;
@@ -37,6 +38,8 @@ pub enum PromptKind {
     ShortReason,
     Packer,
     Filter,
+    /// A prompt of the order detail overlay.
+    Detail(detail::DetailPrompt),
 }
 
 /// An open text prompt.
@@ -234,6 +237,8 @@ pub struct AppState {
     pub handover_view: Option<shipping::HandoverView>,
     /// A drop / second shipment / hand-over waiting for its confirmation.
     pub confirm: Option<shipping::Confirm>,
+    /// The order detail overlay, when open.
+    pub detail: Option<detail::DetailView>,
     pub assembler: Assembler,
     /// Background jobs in flight (shown in the status bar).
     pub jobs: usize,
@@ -264,6 +269,7 @@ impl AppState {
             outbox_view: None,
             handover_view: None,
             confirm: None,
+            detail: None,
             assembler,
             jobs: 0,
             queue_loading: None,
@@ -357,6 +363,8 @@ pub enum Msg {
     HandoverGroups(Result<Vec<shipping::HandoverGroup>, String>),
     /// Timer tick.
     Tick,
+    /// An answer for the order detail overlay.
+    Detail(detail::DetailMsg),
 }
 
 /// One outbox entry as the supervisor's screen shows it.
@@ -474,4 +482,6 @@ pub enum Effect {
     /// Ring the terminal bell.
     Bell,
     Quit,
+    /// Work for the order detail overlay.
+    Detail(detail::DetailEffect),
 }

@@ -113,6 +113,7 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
         Msg::HandoverGroups(res) => super::shipping::groups(state, res, &mut fx),
         Msg::CarrierStatus(s) => super::shipping::carrier_status(state, *s, &mut fx),
         Msg::Tick => {}
+        Msg::Detail(m) => super::detail::on_msg(state, m),
     }
     fx
 }
@@ -286,18 +287,27 @@ fn opened(
     let mut banner = None;
     let mut claimed = true;
     let session = match session {
-        Some(s) if s.order_revision != order.revision && !s.is_finished() => {
+        Some(s)
+            if s.order_revision != order.revision && !s.is_finished() && !order.not_queued() =>
+        {
             // Changed upstream: the old progress no longer fits; start over (the ledger
             // keeps what was scanned).
             banner = Some(Notice::ChangedUpstreamReset);
             claim(state, &order, &c, fx)
         }
         Some(s) => s,
-        None if order.cancelled => {
+        None if order.cancelled || order.not_queued() => {
             // Not claimed: nothing is written for an order that cannot be packed.
             claimed = false;
+            let why = if order.cancelled {
+                flow::NotPackable::Cancelled
+            } else {
+                flow::NotPackable::NotQueued {
+                    status: order.shop_status.clone(),
+                }
+            };
             banner = Some(Notice::Rejected {
-                reject: Reject::NotPackable(flow::NotPackable::Cancelled),
+                reject: Reject::NotPackable(why),
                 name: None,
             });
             PackSession::new(&order, &c).0
@@ -563,6 +573,9 @@ fn action(state: &mut AppState, a: Action, fx: &mut Vec<Effect>) {
         }
         return;
     }
+    if super::detail::action(state, a, fx) {
+        return;
+    }
     match a {
         Action::Quit => {
             state.should_quit = true;
@@ -600,6 +613,11 @@ fn action(state: &mut AppState, a: Action, fx: &mut Vec<Effect>) {
         }
         Action::OutboxRetry | Action::OutboxCancel => {}
         Action::Handover => super::shipping::open_handover(state, fx),
+        Action::Detail
+        | Action::DetailStatus
+        | Action::DetailNotify
+        | Action::DetailFind
+        | Action::DetailVerify => {}
         Action::Up
         | Action::Down
         | Action::PageUp
@@ -816,6 +834,7 @@ fn submit(state: &mut AppState, kind: PromptKind, input: String, fx: &mut Vec<Ef
             apply_flow(state, FlowEvent::Short { reason }, None, fx)
         }
         PromptKind::Packer => set_packer(state, text, fx),
+        PromptKind::Detail(p) => super::detail::submit(state, p, text, fx),
     }
 }
 

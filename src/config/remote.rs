@@ -210,6 +210,16 @@ pub struct StatusSection {
     pub dispatched: Option<String>,
     /// E-mail the customer on these status changes (needs `shop.send_emails`).
     pub notify_customer: bool,
+    /// Shop statuses (id or name) that mean the order was cancelled. Not set: the shop's
+    /// own cancel statuses (Upgates type `Canceled`; BaseLinker names like "Cancelled",
+    /// "Anulowane", "Stornováno"). `[]`: none.
+    pub cancelled: Option<Vec<String>>,
+    /// Status updates of this many packed orders go to the shop in one request at once
+    /// (default 20, at most 100).
+    pub batch_orders: Option<usize>,
+    /// Otherwise the oldest waits at most this long, in seconds (default 120; longer when
+    /// the shop's remaining quota is small).
+    pub batch_delay_s: Option<u64>,
 }
 
 impl StatusSection {
@@ -221,6 +231,9 @@ impl StatusSection {
             .enumerate()
             .map(|(i, s)| (format!("status.queue[{i}]"), s.as_str()))
             .collect();
+        for (i, s) in self.cancelled.iter().flatten().enumerate() {
+            out.push((format!("status.cancelled[{i}]"), s.as_str()));
+        }
         for (key, v) in [
             ("packed", &self.packed),
             ("ready", &self.ready),

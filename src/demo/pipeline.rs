@@ -108,6 +108,7 @@ pub async fn start(kind: DemoShop, orders: &[Order], seed: u64) -> std::io::Resu
                     ready: Some("4".into()),
                     dispatched: None,
                     notify_customer: false,
+                    ..StatusSection::default()
                 }),
                 running: vec![shop_run, carrier_run],
             })
@@ -140,7 +141,12 @@ pub async fn start(kind: DemoShop, orders: &[Order], seed: u64) -> std::io::Resu
                     map: carrier_map(),
                     track_every_min: 30,
                 }),
-                status: Some(StatusSection::default()),
+                // The simulated statuses: 1053 "Packed", 1054 "Shipped".
+                status: Some(StatusSection {
+                    packed: Some("1053".into()),
+                    ready: Some("1054".into()),
+                    ..StatusSection::default()
+                }),
                 running: vec![run],
             })
         }

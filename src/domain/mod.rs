@@ -24,10 +24,13 @@ pub enum OrderState {
     Dispatched,
     Exception,
     Cancelled,
+    /// In a shop status outside `[status].queue` (on hold, sent elsewhere …): kept in the
+    /// store, in no queue tab, not packed here until the shop puts it back.
+    Held,
 }
 
 impl OrderState {
-    pub const ALL: [OrderState; 7] = [
+    pub const ALL: [OrderState; 8] = [
         OrderState::ToPack,
         OrderState::InProgress,
         OrderState::Packed,
@@ -35,6 +38,7 @@ impl OrderState {
         OrderState::Dispatched,
         OrderState::Exception,
         OrderState::Cancelled,
+        OrderState::Held,
     ];
 
     /// The wire / command-line name (`to_pack`, `in_progress`, …).
@@ -47,6 +51,7 @@ impl OrderState {
             OrderState::Dispatched => "dispatched",
             OrderState::Exception => "exception",
             OrderState::Cancelled => "cancelled",
+            OrderState::Held => "held",
         }
     }
 
@@ -290,7 +295,17 @@ pub struct Order {
     pub revision: u64,
 }
 
+/// The [`Order::flags`] entry of an order whose shop status is outside `[status].queue`
+/// (set by the sync's status mapping, see `shop::status`).
+pub const NOT_QUEUED: &str = "not_queued";
+
 impl Order {
+    /// Whether the shop status keeps this order out of the queue (not cancelled, but not
+    /// in a status packed here either).
+    pub fn not_queued(&self) -> bool {
+        self.flags.iter().any(|f| f == NOT_QUEUED)
+    }
+
     /// The key of this order in the store: `source:number`.
     pub fn key(&self) -> String {
         format!("{}:{}", self.source, self.number)

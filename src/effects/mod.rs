@@ -6,6 +6,7 @@
 //! the network — runs as a tokio task and reports back as a [`Msg`].
 
 pub mod handover_cli;
+pub mod detail;
 pub mod pipeline;
 mod shipments;
 
@@ -28,6 +29,8 @@ pub struct Runner {
     tx: UnboundedSender<Msg>,
     photos: Option<crate::camera::PhotoStore>,
     camera: Option<(std::sync::Arc<dyn crate::camera::Camera>, String)>,
+    /// The shop for the order detail overlay (status list, searches).
+    shop: Option<std::sync::Arc<detail::ShopAccess>>,
 }
 
 impl Runner {
@@ -41,7 +44,14 @@ impl Runner {
             tx,
             photos,
             camera: None,
+            shop: None,
         }
+    }
+
+    /// The shop the order detail overlay reads statuses from and searches.
+    pub fn with_shop(mut self, shop: std::sync::Arc<dyn crate::shop::Shop>) -> Runner {
+        self.shop = Some(detail::ShopAccess::new(shop));
+        self
     }
 
     /// The station's camera, for `PD:PHOTO`; photos are recorded with `station`.
@@ -218,6 +228,13 @@ impl Runner {
             | Effect::DropShipments { .. }
             | Effect::HandoverList
             | Effect::Handover { .. }) => self.shipment_effect(e),
+            Effect::Detail(e) => detail::run(
+                &self.store,
+                self.pipeline.outbox(),
+                self.shop.as_ref(),
+                &self.tx,
+                e,
+            ),
             Effect::Bell | Effect::Quit => Vec::new(),
         }
     }

@@ -150,9 +150,15 @@ pub enum Reject {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum NotPackable {
     Cancelled,
-    ClaimedElsewhere { station: String },
+    ClaimedElsewhere {
+        station: String,
+    },
     ChangedUpstream,
     AlreadyPacked,
+    /// The shop moved it to a status outside `[status].queue` (`status`: the shop's).
+    NotQueued {
+        status: String,
+    },
 }
 
 /// A refusal that is not a scan rejection (a command that does not apply now).
@@ -355,6 +361,10 @@ impl PackSession {
     pub fn not_packable(&self, order: &Order, station: &str) -> Option<NotPackable> {
         if order.cancelled {
             Some(NotPackable::Cancelled)
+        } else if order.not_queued() && !self.is_finished() {
+            Some(NotPackable::NotQueued {
+                status: order.shop_status.clone(),
+            })
         } else if self.station != station && !self.is_finished() {
             Some(NotPackable::ClaimedElsewhere {
                 station: self.station.clone(),

@@ -16,6 +16,7 @@
 //! One worker per outbox: the in-flight claim is not shared between processes (sled lets
 //! one process open a data directory anyway).
 
+pub mod batching;
 mod worker;
 
 #[cfg(test)]

@@ -12,6 +12,7 @@ use rand_chacha::ChaCha8Rng;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
+use super::batching::{Batching, Pending, Plan};
 use super::{
     Entry, EntryState, LabelRef, OpResult, Operation, Outbox, OutboxError, ShipmentResult,
 };
@@ -116,6 +117,7 @@ pub struct Worker {
     carrier: Arc<dyn Carrier>,
     on_event: OnEvent,
     opts: WorkerOptions,
+    batching: Option<Batching>,
 }
 
 impl std::fmt::Debug for Worker {
@@ -191,6 +193,7 @@ struct Ctx {
     carrier: Arc<dyn Carrier>,
     on_event: OnEvent,
     opts: WorkerOptions,
+    batching: Option<Batching>,
     rng: Mutex<ChaCha8Rng>,
     /// When the status batch may be sent again after a failure.
     batch_not_before: Mutex<DateTime<Utc>>,
@@ -739,7 +742,15 @@ impl Worker {
             carrier,
             on_event: Arc::new(on_event),
             opts: WorkerOptions::default(),
+            batching: None,
         }
+    }
+
+    /// Status updates batched by count and age (see [`Batching`]) instead of the plain
+    /// `batch_window`, which then only lets an order's updates settle.
+    pub fn with_batching(mut self, batching: Batching) -> Worker {
+        self.batching = Some(batching);
+        self
     }
 
     /// The same worker with other tuning.
@@ -767,6 +778,7 @@ impl Worker {
             carrier: self.carrier,
             on_event: self.on_event,
             opts: self.opts,
+            batching: self.batching,
             rng: Mutex::new(ChaCha8Rng::seed_from_u64(seed)),
             batch_not_before: Mutex::new(Utc::now()),
         });
@@ -785,11 +797,19 @@ impl Worker {
             let mut seen_lanes = HashSet::new();
             let mut to_start: Vec<Entry> = Vec::new();
             let mut statuses: Vec<u64> = Vec::new();
+            let mut pending_statuses: Vec<Pending> = Vec::new();
             let mut oldest_status: Option<DateTime<Utc>> = None;
             for e in ctx.outbox.open_entries() {
-                if let Operation::PushStatus(_) = e.op {
+                if let Operation::PushStatus(u) = &e.op {
                     if e.state == EntryState::Pending {
                         statuses.push(e.id);
+                        if ctx.batching.is_some() {
+                            pending_statuses.push(Pending {
+                                id: e.id,
+                                number: u.number.clone(),
+                                at: e.next_attempt_at,
+                            });
+                        }
                         oldest_status = Some(
                             oldest_status.map_or(e.next_attempt_at, |o| o.min(e.next_attempt_at)),
                         );
@@ -835,7 +855,19 @@ impl Worker {
                 } else {
                     not_before.max(oldest + window)
                 };
-                if due <= now {
+                let plan = match &ctx.batching {
+                    Some(b) => super::batching::plan(
+                        b,
+                        &pending_statuses,
+                        now,
+                        ctx.opts.batch_window,
+                        b.delay(ctx.shop.quota(), ctx.opts.frugal),
+                        not_before,
+                    ),
+                    None if due <= now => Some(Plan::Send(std::mem::take(&mut statuses))),
+                    None => Some(Plan::Wait(due)),
+                };
+                if let Some(Plan::Send(statuses)) = plan {
                     let mut claimed = Vec::with_capacity(statuses.len());
                     for id in statuses {
                         if let Some(e) = ctx.outbox.claim(id)? {
@@ -847,7 +879,7 @@ impl Worker {
                         let h = tasks.spawn(ctx.clone().run_batch(claimed));
                         running.insert(h.id(), (BATCH_LANE.to_string(), ids));
                     }
-                } else {
+                } else if let Some(Plan::Wait(due)) = plan {
                     wake_at = Some(wake_at.map_or(due, |w| w.min(due)));
                 }
             }

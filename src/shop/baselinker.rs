@@ -370,6 +370,27 @@ fn text(obj: &Value, key: &str) -> String {
     sanitize(lenient_string(field(obj, key)).trim())
 }
 
+/// The number the packer knows the order by (printed on the slip, scanned at the bench):
+/// the shop's own number where BaseLinker carries one, else the BaseLinker `order_id`.
+/// Which field holds it depends on the source and is not documented for sure, so this is
+/// lenient: `external_order_id` when it is a plausible order number (not empty, not `0`, at
+/// most 40 characters, no spaces), else `shop_order_id` when above 0, else `order_id`.
+/// The `order_id` stays in `Order::shop_id` (it opens the order too, and every call uses it).
+fn order_number(o: &Value, order_id: i64) -> String {
+    let external = text(o, "external_order_id");
+    if !external.is_empty()
+        && external != "0"
+        && external.chars().count() <= 40
+        && !external.chars().any(char::is_whitespace)
+    {
+        return external;
+    }
+    match lenient_i64(field(o, "shop_order_id")) {
+        Some(n) if n > 0 => n.to_string(),
+        _ => order_id.to_string(),
+    }
+}
+
 /// Turns one `getOrders` record into an order; `Err` names the order and the field.
 pub(crate) fn map_order(o: &Value, index: usize) -> Result<Order, String> {
     let Some(order_id) = lenient_i64(field(o, "order_id")) else {
@@ -475,7 +496,7 @@ pub(crate) fn map_order(o: &Value, index: usize) -> Result<Order, String> {
     }
     Ok(Order {
         source: SHOP.to_string(),
-        number: order_id.to_string(),
+        number: order_number(o, order_id),
         shop_id: Some(order_id.to_string()),
         created_at,
         priority: 0,
@@ -514,8 +535,9 @@ pub(crate) fn map_order(o: &Value, index: usize) -> Result<Order, String> {
 // ---------------------------------------------------------------------------------------
 // The shop.
 
-/// BaseLinker as an order source. `Order::number` and `Order::shop_id` are both the
-/// BaseLinker `order_id` (unique across all connected shops and marketplaces).
+/// BaseLinker as an order source. `Order::shop_id` is the BaseLinker `order_id` (unique
+/// across all connected shops and marketplaces); `Order::number` is the shop's own order
+/// number where BaseLinker carries one (see `order_number`), else the `order_id` too.
 #[derive(Debug, Clone)]
 pub struct BaseLinkerShop {
     api: BaseLinkerApi,
@@ -850,6 +872,7 @@ impl Shop for BaseLinkerShop {
                 (!id.is_empty()).then(|| ShopStatus {
                     id,
                     name: text(s, "name"),
+                    kind: String::new(),
                 })
             })
             .collect())
@@ -1024,6 +1047,36 @@ impl Shop for BaseLinkerShop {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_order_number_is_the_shops_own_where_baselinker_has_one() {
+        let n = |v: Value| order_number(&v, 6_910_995);
+        assert_eq!(
+            n(json!({"external_order_id": "CZ250001", "shop_order_id": 0})),
+            "CZ250001"
+        );
+        assert_eq!(
+            n(json!({"external_order_id": " 2824 ", "shop_order_id": "0"})),
+            "2824"
+        );
+        assert_eq!(
+            n(json!({"external_order_id": "", "shop_order_id": "2824"})),
+            "2824"
+        );
+        assert_eq!(
+            n(json!({"external_order_id": "0", "shop_order_id": 77})),
+            "77"
+        );
+        // Not a plausible number to scan: the shop id, else BaseLinker's own.
+        assert_eq!(
+            n(json!({"external_order_id": "Allegro order 1", "shop_order_id": 5})),
+            "5"
+        );
+        let long = "x".repeat(41);
+        assert_eq!(n(json!({"external_order_id": long})), "6910995");
+        assert_eq!(n(json!({"shop_order_id": -3})), "6910995");
+        assert_eq!(n(json!({})), "6910995");
+    }
 
     #[test]
     fn lenient_numbers_and_bools() {

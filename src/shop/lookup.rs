@@ -84,6 +84,77 @@ pub fn parse_when(s: &str, end_of_day: bool) -> Result<DateTime<Utc>> {
     Ok(local.with_timezone(&Utc))
 }
 
+/// How far back a phone search looks when no period is given (the TUI's find prompt).
+pub const PHONE_DEFAULT_DAYS: i64 = 30;
+
+/// Parses what a packer types into the order detail's find prompt: an e-mail (has `@`),
+/// a phone (starts with `+`, or 9 or more digits with spaces) with an optional period
+/// `FROM..TO` (days `YYYY-MM-DD` or RFC 3339 times; default the last
+/// [`PHONE_DEFAULT_DAYS`] days up to `now`), or else an order number.
+pub fn parse_query(input: &str, now: DateTime<Utc>) -> Result<OrderQuery, String> {
+    let input = sanitize(input);
+    let input = input.trim();
+    if input.is_empty() {
+        return Err("type an order number, an e-mail or a phone".into());
+    }
+    if input.contains('@') {
+        if input.contains(char::is_whitespace) {
+            return Err(format!("{input:?} is not an e-mail"));
+        }
+        return Ok(OrderQuery::Email(input.to_string()));
+    }
+    let (who, period) = match input.split_once(|c: char| c.is_whitespace()) {
+        Some((a, b)) if b.contains("..") => (a.trim(), Some(b.trim())),
+        _ => (input, None),
+    };
+    let digits = who.chars().filter(char::is_ascii_digit).count();
+    let phone_chars = who
+        .chars()
+        .all(|c| c.is_ascii_digit() || c == '+' || c == ' ' || c == '-');
+    let is_phone = phone_chars && (who.starts_with('+') || digits >= 9) && digits >= 6;
+    let is_phone = is_phone || period.is_some();
+    if !is_phone {
+        return Ok(OrderQuery::Number(input.to_string()));
+    }
+    // Phones may hold spaces: everything before the period is the phone.
+    let (phone, period) = match input.rsplit_once(|c: char| c.is_whitespace()) {
+        Some((p, per)) if per.contains("..") => (p.trim(), Some(per)),
+        _ => (input, None),
+    };
+    let (from, to) = match period {
+        Some(p) => {
+            let (a, b) = p.split_once("..").unwrap_or((p, ""));
+            let from = parse_when(a, false).map_err(|e| e.to_string())?;
+            let to = if b.trim().is_empty() {
+                now
+            } else {
+                parse_when(b, true).map_err(|e| e.to_string())?
+            };
+            (from, to)
+        }
+        None => (now - chrono::Duration::days(PHONE_DEFAULT_DAYS), now),
+    };
+    if from > to {
+        return Err("the period starts after it ends".into());
+    }
+    Ok(OrderQuery::Phone {
+        phone: phone.to_string(),
+        from,
+        to,
+    })
+}
+
+/// Runs a search against the shop: one sanitised line per order found (see
+/// [`summary_line`]); the status names come from `statuses` where known.
+pub async fn find_lines(
+    shop: &dyn Shop,
+    query: &OrderQuery,
+    statuses: &[ShopStatus],
+) -> Result<Vec<String>, String> {
+    let orders = shop.find(query).await.map_err(|e| e.to_string())?;
+    Ok(orders.iter().map(|o| summary_line(o, statuses)).collect())
+}
+
 fn status_name(statuses: &[ShopStatus], id: &str) -> String {
     match statuses.iter().find(|s| s.id == id) {
         Some(s) => format!("{} ({})", s.name, s.id),
@@ -232,7 +303,7 @@ async fn one_order(shop: &dyn Shop, number: &str) -> Result<Order> {
         .with_context(|| format!("cannot look up order {number}"))?;
     found
         .into_iter()
-        .find(|o| o.number == number.trim())
+        .find(|o| o.number == number.trim() || o.shop_id.as_deref() == Some(number.trim()))
         .with_context(|| format!("the shop has no order {number}"))
 }
 
@@ -395,5 +466,41 @@ mod tests {
         let to = parse_when("2025-03-01", true).unwrap();
         assert_eq!((to - from).num_seconds(), 86_399);
         assert!(parse_when("1.3.2025", false).is_err());
+    }
+
+    #[test]
+    fn find_prompt_reads_numbers_emails_and_phones_with_periods() {
+        let now = parse_when("2025-03-31T12:00:00Z", false).unwrap();
+        assert_eq!(
+            parse_query(" CZ250001 ", now),
+            Ok(OrderQuery::Number("CZ250001".into()))
+        );
+        assert_eq!(
+            parse_query("9000011", now),
+            Ok(OrderQuery::Number("9000011".into()))
+        );
+        assert_eq!(
+            parse_query("Jan@Example.cz", now),
+            Ok(OrderQuery::Email("Jan@Example.cz".into()))
+        );
+        match parse_query("+420 601 234 567", now) {
+            Ok(OrderQuery::Phone { phone, from, to }) => {
+                assert_eq!(phone, "+420 601 234 567");
+                assert_eq!(to, now);
+                assert_eq!((to - from).num_days(), PHONE_DEFAULT_DAYS);
+            }
+            other => panic!("{other:?}"),
+        }
+        match parse_query("+420 601 234 567 2025-03-01..2025-03-02", now) {
+            Ok(OrderQuery::Phone { phone, from, to }) => {
+                assert_eq!(phone, "+420 601 234 567");
+                assert_eq!(from, parse_when("2025-03-01", false).unwrap());
+                assert_eq!(to, parse_when("2025-03-02", true).unwrap());
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(parse_query("+420601234567 2025-03-05..2025-03-01", now).is_err());
+        assert!(parse_query("   ", now).is_err());
+        assert!(parse_query("a b@c", now).is_err());
     }
 }

@@ -2,6 +2,7 @@
 
 pub mod baselinker;
 pub mod lookup;
+pub mod status;
 pub mod upgates;
 
 use async_trait::async_trait;
@@ -34,6 +35,10 @@ pub struct FetchResult {
 pub struct ShopStatus {
     pub id: String,
     pub name: String,
+    /// The shop's own type of the status where it has one (Upgates `type`: `Received`,
+    /// `Canceled`, `Sent` …); empty otherwise (BaseLinker).
+    #[serde(default)]
+    pub kind: String,
 }
 
 /// A change to write back to the shop for one order.

@@ -607,6 +607,9 @@ impl Shop for UpgatesClient {
                 Some(ShopStatus {
                     id,
                     name: sanitize(&name),
+                    kind: text(s.get("type"))
+                        .map(|t| sanitize(&t))
+                        .unwrap_or_default(),
                 })
             })
             .collect())

@@ -1093,7 +1093,12 @@ pub fn demo_order_json(order: &Order) -> Value {
             })
         })
         .collect();
-    let status_id = order.shop_status.trim().parse::<i64>().unwrap_or(1051);
+    // A cancelled demo order is in the simulated "Cancelled" status (1055).
+    let status_id = if order.cancelled {
+        1055
+    } else {
+        order.shop_status.trim().parse::<i64>().unwrap_or(1051)
+    };
     let point = order.shipping.pickup_point.as_ref();
     let mut head = json!({
         "order_id": order_id,

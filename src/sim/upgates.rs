@@ -878,7 +878,12 @@ pub fn demo_order_json(order: &Order) -> Value {
         None => (String::new(), order.customer.name.clone()),
     };
     let created = wire_time(order.created_at);
-    let status_id: u64 = order.shop_status.parse().unwrap_or(1);
+    // A cancelled demo order is in the simulated shop's "Canceled" status (id 2).
+    let status_id: u64 = if order.cancelled {
+        2
+    } else {
+        order.shop_status.parse().unwrap_or(1)
+    };
     let status_name = default_statuses()
         .into_iter()
         .find(|s| s.get("id").and_then(Value::as_u64) == Some(status_id))

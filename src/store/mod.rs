@@ -304,10 +304,18 @@ impl Store {
                 }
                 None => OrderState::ToPack,
             };
-            let state = if order.cancelled && state == OrderState::ToPack {
-                OrderState::Cancelled
-            } else {
-                state
+            // Not started here: the shop's status decides (and may put it back).
+            let state = match state {
+                OrderState::ToPack | OrderState::Cancelled | OrderState::Held => {
+                    if order.cancelled {
+                        OrderState::Cancelled
+                    } else if order.not_queued() {
+                        OrderState::Held
+                    } else {
+                        OrderState::ToPack
+                    }
+                }
+                s => s,
             };
             o_batch.insert(key.as_bytes(), encode(&order));
             s_batch.insert(

@@ -2,6 +2,8 @@
 //! tells the bench which queue rows changed. Frugal: one request when nothing changed,
 //! and the polling interval stretches when the shop's quota runs low.
 
+pub mod mapping;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -32,6 +34,7 @@ pub struct SyncWorker {
     store: Store,
     tx: UnboundedSender<Msg>,
     interval: Duration,
+    mapping: Option<mapping::ImportMapping>,
 }
 
 impl SyncWorker {
@@ -46,7 +49,15 @@ impl SyncWorker {
             store,
             tx,
             interval,
+            mapping: None,
         }
+    }
+
+    /// Applies `[status]` and `[[carrier.map]]` to every imported order (see
+    /// [`mapping::ImportMapping`]).
+    pub fn with_mapping(mut self, mapping: mapping::ImportMapping) -> SyncWorker {
+        self.mapping = Some(mapping);
+        self
     }
 
     fn cursor(&self) -> Result<SyncCursor, StoreError> {
@@ -73,8 +84,23 @@ impl SyncWorker {
                 return status;
             }
         };
+        let map = match &self.mapping {
+            Some(m) => match m.prepare(self.shop.as_ref()).await {
+                Ok(map) => Some(map),
+                Err(e) => {
+                    tracing::warn!(shop = self.shop.kind(), error = %e, "status list not read");
+                    status.error = Some(e.to_string());
+                    status.quota = self.shop.quota();
+                    return status;
+                }
+            },
+            None => None,
+        };
         match self.shop.fetch_orders(&cursor).await {
-            Ok(res) => {
+            Ok(mut res) => {
+                if let (Some(m), Some(map)) = (&self.mapping, &map) {
+                    m.apply(map, &mut res.orders);
+                }
                 for r in &res.rejected {
                     tracing::warn!(shop = self.shop.kind(), record = %r, "order not imported");
                 }

@@ -2,6 +2,7 @@
 //! the view, keymaps and themes.
 
 pub mod handover_view;
+pub mod detail_view;
 pub mod input;
 pub mod keymap;
 pub mod theme;

@@ -31,6 +31,9 @@ pub fn view(state: &AppState, ui: &Ui, f: &mut Frame) {
         (Screen::Pack, Some(pv)) => pack_screen(state, pv, ui, f, area),
         _ => queue_screen(state, ui, f, area),
     }
+    if let Some(d) = &state.detail {
+        super::detail_view::draw(d, ui, f, area);
+    }
     if let Some(p) = &state.prompt
         && p.kind != PromptKind::Filter
     {
@@ -355,6 +358,7 @@ fn not_packable_reason(why: &NotPackable, c: &Catalog) -> String {
         }
         NotPackable::ChangedUpstream => c.t("reason.changed_upstream").to_string(),
         NotPackable::AlreadyPacked => c.t("reason.already_packed").to_string(),
+        NotPackable::NotQueued { status } => c.tf("reason.not_queued", &[("status", status)]),
     }
 }
 
@@ -719,6 +723,7 @@ fn prompt(state: &AppState, ui: &Ui, f: &mut Frame, area: Rect) {
         PromptKind::ShortReason => "prompt.short_reason",
         PromptKind::Packer => "prompt.packer",
         PromptKind::Filter => "prompt.filter",
+        PromptKind::Detail(d) => super::detail_view::prompt_key(d),
     };
     let r = centered(area, 50, 3);
     f.render_widget(Clear, r);

@@ -1,0 +1,270 @@
+//! The order detail overlay (`app.detail`, Ctrl+D): what a packer or supervisor needs to
+//! know about the selected (queue) or open (pack screen) order — status, payment, total,
+//! tracking, items, customer, documents — and the lookups and changes of issue 3: change
+//! the shop status (with or without notifying the customer, through the outbox), find an
+//! order by number / e-mail / phone within a period (in the background, through
+//! `shop::lookup`), verify that an e-mail belongs to the order.
+//!
+//! Pure: the order comes from the store and the status list from the shop through
+//! [`DetailEffect`]s, answered with [`DetailMsg`]s.
+
+use super::{Action, AppState, Effect, Notice, Prompt, PromptKind, Screen};
+use crate::domain::{Order, Shipment};
+use crate::shop::{OrderQuery, ShopStatus};
+
+/// What a detail prompt asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DetailPrompt {
+    /// The new shop status (id or name from the shop's list).
+    Status,
+    /// An order number, an e-mail, or a phone with an optional period.
+    Find,
+    /// An e-mail to check against the order.
+    Verify,
+}
+
+/// The last thing the overlay has to say.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DetailNote {
+    Searching,
+    /// The search found no order.
+    NothingFound,
+    /// The e-mail does (not) belong to the order.
+    Verified {
+        email: String,
+        belongs: bool,
+    },
+    /// The status change is in the outbox (it reaches the shop in the background).
+    StatusQueued {
+        status: String,
+        notify: bool,
+    },
+    UnknownStatus {
+        input: String,
+    },
+    BadQuery {
+        reason: String,
+    },
+    Failed {
+        error: String,
+    },
+}
+
+/// The overlay's state.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DetailView {
+    pub key: String,
+    /// None until the store answered (or when the order is gone).
+    pub order: Option<Order>,
+    pub shipments: Vec<Shipment>,
+    /// The shop's statuses (empty until known, or without a shop).
+    pub statuses: Vec<ShopStatus>,
+    /// Whether a status change e-mails the customer (`detail.notify` toggles it).
+    pub notify: bool,
+    /// Lines of the last search (`detail.find`).
+    pub found: Vec<String>,
+    pub note: Option<DetailNote>,
+}
+
+/// Work the overlay asks for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DetailEffect {
+    /// The order and its shipments from the store (at once), and the shop's status list
+    /// (in the background, read once per run).
+    Load { key: String },
+    /// Queue a shop status change in the outbox.
+    SetStatus {
+        order: Box<Order>,
+        status: String,
+        notify: bool,
+    },
+    /// Search the shop in the background.
+    Find(OrderQuery),
+}
+
+/// Answers to [`DetailEffect`]s.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DetailMsg {
+    Loaded {
+        key: String,
+        order: Option<Box<Order>>,
+        shipments: Vec<Shipment>,
+    },
+    Statuses(Result<Vec<ShopStatus>, String>),
+    StatusQueued {
+        key: String,
+        status: String,
+        notify: bool,
+        result: Result<(), String>,
+    },
+    /// One line per order found (already sanitised), or why the search failed.
+    Found(Result<Vec<String>, String>),
+}
+
+/// Handles `a` when it belongs to the overlay; returns whether it did. Opens the overlay
+/// on `app.detail`; while it is open it takes every action but quit and help.
+pub fn action(state: &mut AppState, a: Action, fx: &mut Vec<Effect>) -> bool {
+    if state.detail.is_none() {
+        if a == Action::Detail {
+            open(state, fx);
+            return true;
+        }
+        return matches!(
+            a,
+            Action::DetailStatus | Action::DetailNotify | Action::DetailFind | Action::DetailVerify
+        );
+    }
+    if matches!(a, Action::Quit | Action::Help) || state.help || state.prompt.is_some() {
+        return false;
+    }
+    let Some(view) = state.detail.as_mut() else {
+        return false;
+    };
+    match a {
+        Action::Detail | Action::Back => state.detail = None,
+        Action::DetailNotify => view.notify = !view.notify,
+        Action::DetailStatus if view.order.is_some() => {
+            prompt(state, DetailPrompt::Status);
+        }
+        Action::DetailVerify if view.order.is_some() => {
+            prompt(state, DetailPrompt::Verify);
+        }
+        Action::DetailFind => prompt(state, DetailPrompt::Find),
+        _ => {}
+    }
+    true
+}
+
+fn prompt(state: &mut AppState, kind: DetailPrompt) {
+    state.prompt = Some(Prompt {
+        kind: PromptKind::Detail(kind),
+        input: String::new(),
+    });
+}
+
+fn open(state: &mut AppState, fx: &mut Vec<Effect>) {
+    let from_pack = state.pack.as_ref().filter(|_| state.screen == Screen::Pack);
+    let (key, order, shipments) = match from_pack {
+        Some(pv) => (pv.order.key(), Some(pv.order.clone()), pv.shipments.clone()),
+        None => match state.queue.selected_row() {
+            Some(row) => (row.key.to_string(), None, Vec::new()),
+            None => {
+                state.banner = Some(Notice::NoOrderOpen);
+                return;
+            }
+        },
+    };
+    state.detail = Some(DetailView {
+        key: key.clone(),
+        order,
+        shipments,
+        ..DetailView::default()
+    });
+    fx.push(Effect::Detail(DetailEffect::Load { key }));
+}
+
+/// A detail prompt was submitted with `text` (trimmed).
+pub fn submit(state: &mut AppState, kind: DetailPrompt, text: &str, fx: &mut Vec<Effect>) {
+    let now = state.now;
+    let Some(view) = state.detail.as_mut() else {
+        return;
+    };
+    match kind {
+        DetailPrompt::Status => {
+            let Some(order) = view.order.as_ref() else {
+                return;
+            };
+            let status = if view.statuses.is_empty() {
+                // The list is not known (shop unreachable so far): the shop checks it.
+                (!text.is_empty()).then(|| text.to_string())
+            } else {
+                crate::doctor::find_status(&view.statuses, text).map(|s| s.id.clone())
+            };
+            match status {
+                Some(status) => fx.push(Effect::Detail(DetailEffect::SetStatus {
+                    order: Box::new(order.clone()),
+                    status,
+                    notify: view.notify,
+                })),
+                None => {
+                    view.note = Some(DetailNote::UnknownStatus {
+                        input: crate::domain::text::sanitize(text),
+                    })
+                }
+            }
+        }
+        DetailPrompt::Find => match crate::shop::lookup::parse_query(text, now) {
+            Ok(q) => {
+                view.found.clear();
+                view.note = Some(DetailNote::Searching);
+                fx.push(Effect::Detail(DetailEffect::Find(q)));
+            }
+            Err(reason) => view.note = Some(DetailNote::BadQuery { reason }),
+        },
+        DetailPrompt::Verify => {
+            let Some(order) = view.order.as_ref() else {
+                return;
+            };
+            view.note = Some(DetailNote::Verified {
+                email: crate::domain::text::sanitize(text),
+                belongs: email_belongs(order, text),
+            });
+        }
+    }
+}
+
+/// Whether `email` is the order's customer e-mail (trimmed, without case).
+pub fn email_belongs(order: &Order, email: &str) -> bool {
+    let (a, b) = (email.trim(), order.customer.email.trim());
+    !a.is_empty() && a.to_lowercase() == b.to_lowercase()
+}
+
+/// An answer from the runner.
+pub fn on_msg(state: &mut AppState, m: DetailMsg) {
+    let Some(view) = state.detail.as_mut() else {
+        return;
+    };
+    match m {
+        DetailMsg::Loaded {
+            key,
+            order,
+            shipments,
+        } if key == view.key => {
+            match order {
+                Some(o) => view.order = Some(*o),
+                None if view.order.is_none() => {
+                    view.note = Some(DetailNote::Failed {
+                        error: format!("{key}: not in the store"),
+                    })
+                }
+                None => {}
+            }
+            if !shipments.is_empty() || view.shipments.is_empty() {
+                view.shipments = shipments;
+            }
+        }
+        DetailMsg::Loaded { .. } => {}
+        DetailMsg::Statuses(Ok(list)) => view.statuses = list,
+        DetailMsg::Statuses(Err(error)) => view.note = Some(DetailNote::Failed { error }),
+        DetailMsg::StatusQueued {
+            key,
+            status,
+            notify,
+            result,
+        } if key == view.key => {
+            view.note = Some(match result {
+                Ok(()) => DetailNote::StatusQueued { status, notify },
+                Err(error) => DetailNote::Failed { error },
+            })
+        }
+        DetailMsg::StatusQueued { .. } => {}
+        DetailMsg::Found(Ok(lines)) => {
+            view.note = lines.is_empty().then_some(DetailNote::NothingFound);
+            view.found = lines;
+        }
+        DetailMsg::Found(Err(error)) => view.note = Some(DetailNote::Failed { error }),
+    }
+}
+
+#[cfg(test)]
+mod tests;

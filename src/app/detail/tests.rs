@@ -1,0 +1,360 @@
+//! Reducer tests of the order detail overlay and of orders the shop status keeps out of
+//! the queue (`[status]`): messages in, state and effects out.
+
+use super::*;
+use crate::app::{Edit, Looked, Msg, Persist, Settings, update};
+use crate::domain::{Address, Line, Money, NOT_QUEUED, OrderState, OrderSummary, Qty, Shipping};
+use crate::flow::{NotPackable, Reject};
+use crate::scan::{Assembler, KeyIn, ScanConfig};
+
+const EAN: &str = "4006381333931";
+
+fn order(number: &str) -> Order {
+    Order {
+        source: "upgates".into(),
+        number: number.into(),
+        shop_id: Some("77".into()),
+        created_at: chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap_or_default(),
+        priority: 0,
+        customer: Address {
+            name: "Jiří Nový".into(),
+            email: "Jiri.Novy@Example.cz".into(),
+            phone: "+420 601 234 567".into(),
+            country: "CZ".into(),
+            ..Address::default()
+        },
+        shipping: Shipping {
+            method: "PPL".into(),
+            carrier: "ppl".into(),
+            ..Shipping::default()
+        },
+        total: Money::new(123_400, "CZK"),
+        cod: Some(Money::new(123_400, "CZK")),
+        paid: false,
+        note: None,
+        lines: vec![Line {
+            sku: "MUG".into(),
+            ean: Some(EAN.into()),
+            name: "Hrnek".into(),
+            quantity: Qty::units(2),
+            unit_weight_kg: Some(0.3),
+            needs_serial: false,
+            aliases: vec![],
+            unit_price: None,
+        }],
+        shop_status: "1".into(),
+        cancelled: false,
+        flags: vec![],
+        revision: 0,
+    }
+}
+
+fn state_with(o: &Order) -> AppState {
+    let mut st = AppState::new(
+        Settings::default(),
+        Assembler::new(ScanConfig::default()),
+        vec![OrderSummary::of(o, OrderState::ToPack)],
+    );
+    st.now = chrono::DateTime::from_timestamp(1_743_422_400, 0).unwrap_or_default();
+    st
+}
+
+fn type_scan(st: &mut AppState, code: &str) -> Vec<Effect> {
+    for c in code.chars() {
+        st.now_ms += 5;
+        update(st, Msg::ScanKey(KeyIn::Char(c)));
+    }
+    st.now_ms += 200;
+    update(st, Msg::ScanKey(KeyIn::Enter))
+}
+
+fn loaded(st: &mut AppState, o: &Order, session: Option<crate::flow::PackSession>) -> Vec<Effect> {
+    update(
+        st,
+        Msg::OrderLoaded {
+            order: Box::new(o.clone()),
+            session: session.map(Box::new),
+            shipments: vec![],
+            via: None,
+            photos: 0,
+        },
+    )
+}
+
+fn steps(fx: &[Effect]) -> usize {
+    fx.iter()
+        .filter(|e| matches!(e, Effect::Persist(Persist::Step { .. })))
+        .count()
+}
+
+fn not_queued_banner(st: &AppState) -> bool {
+    matches!(
+        &st.banner,
+        Some(Notice::Rejected {
+            reject: Reject::NotPackable(NotPackable::NotQueued { status }),
+            ..
+        }) if status == "4"
+    )
+}
+
+fn item(st: &mut AppState) -> Vec<Effect> {
+    let fx = type_scan(st, EAN);
+    let scan = match fx.as_slice() {
+        [Effect::Lookup(crate::app::Lookup::Code(s))] => s.clone(),
+        other => panic!("expected a lookup, got {other:?}"),
+    };
+    update(
+        st,
+        Msg::Looked(Looked::Code {
+            scan,
+            order_key: None,
+            known: true,
+        }),
+    )
+}
+
+#[test]
+fn an_order_outside_the_queue_statuses_opens_without_claim() {
+    let mut o = order("CZ9");
+    o.shop_status = "4".into();
+    o.flags.push(NOT_QUEUED.into());
+    let mut st = state_with(&o);
+    let fx = loaded(&mut st, &o, None);
+    assert_eq!(steps(&fx), 0, "not claimed");
+    assert!(not_queued_banner(&st), "{:?}", st.banner);
+    assert_eq!(steps(&item(&mut st)), 0, "scans are refused");
+}
+
+#[test]
+fn an_open_session_whose_order_leaves_the_queue_status_is_not_packable_now() {
+    let o = order("CZ9");
+    let mut st = state_with(&o);
+    assert!(steps(&loaded(&mut st, &o, None)) > 0, "claimed");
+    assert_eq!(steps(&item(&mut st)), 1, "one scan accepted");
+    let session = st.pack.as_ref().map(|p| p.session.clone());
+    let session_seq = session.as_ref().map(|s| s.next_seq);
+    // The shop moves it to status 4 ("Sent") meanwhile: the sync imports a new revision.
+    let mut moved = o.clone();
+    moved.shop_status = "4".into();
+    moved.flags.push(NOT_QUEUED.into());
+    moved.revision = 1;
+    let fx = update(
+        &mut st,
+        Msg::RowsChanged(vec![OrderSummary::of(&moved, OrderState::InProgress)]),
+    );
+    assert!(
+        fx.iter().any(|e| matches!(e, Effect::LoadOrder { .. })),
+        "{fx:?}"
+    );
+    let fx = loaded(&mut st, &moved, session);
+    assert_eq!(steps(&fx), 0, "the session is kept, not started over");
+    assert!(not_queued_banner(&st), "{:?}", st.banner);
+    assert_eq!(
+        st.pack.as_ref().map(|p| p.session.next_seq),
+        session_seq,
+        "what was scanned stays"
+    );
+    let scanned = |st: &AppState| st.pack.as_ref().map(|p| p.session.lines[0].scanned);
+    let before = scanned(&st);
+    item(&mut st);
+    assert!(
+        not_queued_banner(&st),
+        "the scan is refused: {:?}",
+        st.banner
+    );
+    assert_eq!(scanned(&st), before, "and not counted");
+}
+
+fn open_detail(st: &mut AppState) -> Vec<Effect> {
+    let fx = update(st, Msg::Action(Action::Detail));
+    assert!(st.detail.is_some());
+    fx
+}
+
+fn submit(st: &mut AppState, text: &str) -> Vec<Effect> {
+    for c in text.chars() {
+        update(st, Msg::Edit(Edit::Char(c)));
+    }
+    update(st, Msg::Edit(Edit::Submit))
+}
+
+fn statuses() -> Vec<ShopStatus> {
+    [("1", "Přijatá"), ("4", "Odeslaná"), ("5", "Zabalená")]
+        .map(|(id, name)| ShopStatus {
+            id: id.into(),
+            name: name.into(),
+            kind: String::new(),
+        })
+        .to_vec()
+}
+
+#[test]
+fn detail_of_the_selected_queue_row_loads_it_and_closes_again() {
+    let o = order("CZ1");
+    let mut st = state_with(&o);
+    let fx = open_detail(&mut st);
+    assert!(
+        matches!(fx.as_slice(), [Effect::Detail(DetailEffect::Load { key })] if key == "upgates:CZ1"),
+        "{fx:?}"
+    );
+    assert_eq!(st.detail.as_ref().and_then(|d| d.order.as_ref()), None);
+    update(
+        &mut st,
+        Msg::Detail(DetailMsg::Loaded {
+            key: o.key(),
+            order: Some(Box::new(o.clone())),
+            shipments: vec![],
+        }),
+    );
+    update(&mut st, Msg::Detail(DetailMsg::Statuses(Ok(statuses()))));
+    let d = st.detail.as_ref().expect("detail");
+    assert_eq!(d.order.as_ref().map(|o| o.number.as_str()), Some("CZ1"));
+    assert_eq!(d.statuses.len(), 3);
+    // While it is open, queue keys do not act below it.
+    let fx = update(&mut st, Msg::Action(Action::Open));
+    assert!(fx.is_empty(), "{fx:?}");
+    update(&mut st, Msg::Action(Action::Back));
+    assert!(st.detail.is_none());
+}
+
+#[test]
+fn detail_on_the_pack_screen_shows_the_open_order_at_once() {
+    let o = order("CZ2");
+    let mut st = state_with(&o);
+    loaded(&mut st, &o, None);
+    open_detail(&mut st);
+    let d = st.detail.as_ref().expect("detail");
+    assert_eq!(d.key, "upgates:CZ2");
+    assert!(d.order.is_some(), "the open order needs no load");
+    update(&mut st, Msg::Action(Action::Detail));
+    assert!(st.detail.is_none(), "the same key closes it");
+}
+
+#[test]
+fn status_change_goes_through_the_outbox_with_or_without_notifying() {
+    let o = order("CZ1");
+    let mut st = state_with(&o);
+    loaded(&mut st, &o, None);
+    open_detail(&mut st);
+    update(&mut st, Msg::Detail(DetailMsg::Statuses(Ok(statuses()))));
+    update(&mut st, Msg::Action(Action::DetailStatus));
+    let fx = submit(&mut st, "zabalená");
+    match fx.as_slice() {
+        [
+            Effect::Detail(DetailEffect::SetStatus {
+                order,
+                status,
+                notify,
+            }),
+        ] => {
+            assert_eq!(
+                (order.number.as_str(), status.as_str(), *notify),
+                ("CZ1", "5", false)
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    update(&mut st, Msg::Action(Action::DetailNotify));
+    update(&mut st, Msg::Action(Action::DetailStatus));
+    let fx = submit(&mut st, "4");
+    assert!(
+        matches!(fx.as_slice(), [Effect::Detail(DetailEffect::SetStatus { status, notify: true, .. })] if status == "4"),
+        "{fx:?}"
+    );
+    update(
+        &mut st,
+        Msg::Detail(DetailMsg::StatusQueued {
+            key: o.key(),
+            status: "4".into(),
+            notify: true,
+            result: Ok(()),
+        }),
+    );
+    assert_eq!(
+        st.detail.as_ref().and_then(|d| d.note.clone()),
+        Some(DetailNote::StatusQueued {
+            status: "4".into(),
+            notify: true
+        })
+    );
+    // Not a status of the shop: nothing is queued, the list is shown.
+    update(&mut st, Msg::Action(Action::DetailStatus));
+    let fx = submit(&mut st, "Ztracená");
+    assert!(fx.is_empty(), "{fx:?}");
+    assert!(matches!(
+        st.detail.as_ref().and_then(|d| d.note.clone()),
+        Some(DetailNote::UnknownStatus { .. })
+    ));
+}
+
+#[test]
+fn find_runs_in_the_background_and_shows_the_result() {
+    let o = order("CZ1");
+    let mut st = state_with(&o);
+    open_detail(&mut st);
+    update(&mut st, Msg::Action(Action::DetailFind));
+    let fx = submit(&mut st, "+420 601 234 567 2025-03-01..2025-03-31");
+    match fx.as_slice() {
+        [Effect::Detail(DetailEffect::Find(OrderQuery::Phone { phone, .. }))] => {
+            assert_eq!(phone, "+420 601 234 567")
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        st.detail.as_ref().and_then(|d| d.note.clone()),
+        Some(DetailNote::Searching)
+    );
+    update(
+        &mut st,
+        Msg::Detail(DetailMsg::Found(Ok(vec!["CZ1  …".into(), "CZ7  …".into()]))),
+    );
+    let d = st.detail.as_ref().expect("detail");
+    assert_eq!((d.found.len(), d.note.clone()), (2, None));
+    update(&mut st, Msg::Detail(DetailMsg::Found(Ok(Vec::new()))));
+    assert_eq!(
+        st.detail.as_ref().and_then(|d| d.note.clone()),
+        Some(DetailNote::NothingFound)
+    );
+    update(&mut st, Msg::Action(Action::DetailFind));
+    let fx = submit(&mut st, "+420601234567 2025-03-09..2025-03-01");
+    assert!(fx.is_empty());
+    assert!(matches!(
+        st.detail.as_ref().and_then(|d| d.note.clone()),
+        Some(DetailNote::BadQuery { .. })
+    ));
+}
+
+#[test]
+fn verify_compares_the_email_without_case() {
+    let o = order("CZ1");
+    let mut st = state_with(&o);
+    loaded(&mut st, &o, None);
+    open_detail(&mut st);
+    update(&mut st, Msg::Action(Action::DetailVerify));
+    assert!(submit(&mut st, " jiri.novy@example.CZ ").is_empty());
+    assert!(matches!(
+        st.detail.as_ref().and_then(|d| d.note.clone()),
+        Some(DetailNote::Verified { belongs: true, .. })
+    ));
+    update(&mut st, Msg::Action(Action::DetailVerify));
+    submit(&mut st, "someone@else.cz");
+    assert!(matches!(
+        st.detail.as_ref().and_then(|d| d.note.clone()),
+        Some(DetailNote::Verified { belongs: false, .. })
+    ));
+}
+
+#[test]
+fn detail_keys_do_nothing_without_the_overlay() {
+    let o = order("CZ1");
+    let mut st = state_with(&o);
+    for a in [
+        Action::DetailStatus,
+        Action::DetailNotify,
+        Action::DetailFind,
+        Action::DetailVerify,
+    ] {
+        assert!(update(&mut st, Msg::Action(a)).is_empty());
+        assert!(st.prompt.is_none() && st.detail.is_none() && st.banner.is_none());
+    }
+}

@@ -1,0 +1,277 @@
+//! Drawing of the order detail overlay (`app.detail`). Every outside string passes
+//! `sanitize`; fits 80×24.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph};
+
+use super::keymap::KeyContext;
+use super::view::Ui;
+use crate::app::Action;
+use crate::app::detail::{DetailNote, DetailPrompt, DetailView};
+use crate::domain::ShipmentState;
+use crate::domain::text::sanitize;
+
+/// The catalog key of a detail prompt's title.
+pub fn prompt_key(p: DetailPrompt) -> &'static str {
+    match p {
+        DetailPrompt::Status => "prompt.detail_status",
+        DetailPrompt::Find => "prompt.detail_find",
+        DetailPrompt::Verify => "prompt.detail_verify",
+    }
+}
+
+fn centered(area: Rect, w: u16, h: u16) -> Rect {
+    let w = w.min(area.width);
+    let h = h.min(area.height);
+    Rect::new(
+        area.x + (area.width - w) / 2,
+        area.y + (area.height - h) / 2,
+        w,
+        h,
+    )
+}
+
+/// The text lines of the overlay (without the key hints), for drawing and for tests.
+pub fn lines(v: &DetailView, ui: &Ui) -> Vec<Line<'static>> {
+    let c = &ui.catalog;
+    let t = &ui.theme;
+    let mut out: Vec<Line<'static>> = Vec::new();
+    let row = |k: &str, v: String| {
+        Line::from(vec![
+            Span::styled(format!("{:<10}", c.t(k)), t.header),
+            Span::styled(sanitize(&v), t.text),
+        ])
+    };
+    match &v.order {
+        None => out.push(Line::from(Span::styled(
+            c.t("detail.loading").to_string(),
+            t.muted,
+        ))),
+        Some(o) => {
+            let status = match v.statuses.iter().find(|s| s.id == o.shop_status) {
+                Some(s) => format!("{} ({})", s.name, s.id),
+                None if o.shop_status.is_empty() => "-".into(),
+                None => o.shop_status.clone(),
+            };
+            let state = if o.cancelled {
+                format!("  [{}]", c.t("reason.cancelled"))
+            } else if o.not_queued() {
+                format!("  [{}]", c.t("detail.not_queued"))
+            } else {
+                String::new()
+            };
+            out.push(row("detail.status", format!("{status}{state}")));
+            let payment = match &o.cod {
+                Some(cod) => c.tf("detail.cod", &[("amount", cod)]),
+                None => c.t("detail.prepaid").to_string(),
+            };
+            let paid = c.t(if o.paid {
+                "detail.paid_yes"
+            } else {
+                "detail.paid_no"
+            });
+            out.push(row("detail.payment", format!("{payment}, {paid}")));
+            out.push(row("detail.total", o.total.to_string()));
+            let tracking: Vec<String> = v
+                .shipments
+                .iter()
+                .filter_map(|s| {
+                    s.tracking_number
+                        .as_ref()
+                        .map(|tn| format!("{tn} ({}/{})", s.parcel_no, s.parcel_count))
+                })
+                .collect();
+            out.push(row(
+                "detail.tracking",
+                if tracking.is_empty() {
+                    c.t("detail.none").to_string()
+                } else {
+                    tracking.join(", ")
+                },
+            ));
+            let cu = &o.customer;
+            let who: Vec<&str> = [
+                cu.name.as_str(),
+                cu.company.as_str(),
+                cu.email.as_str(),
+                cu.phone.as_str(),
+            ]
+            .into_iter()
+            .filter(|s| !s.trim().is_empty())
+            .collect();
+            out.push(row("detail.customer", who.join(", ")));
+            out.push(row(
+                "detail.address",
+                format!("{}, {} {}, {}", cu.street, cu.zip, cu.city, cu.country),
+            ));
+            let pickup = o
+                .shipping
+                .pickup_point
+                .as_ref()
+                .map(|p| format!(", {} {}", p.id, p.name))
+                .unwrap_or_default();
+            out.push(row(
+                "detail.shipping",
+                format!(
+                    "{} → {}{pickup}",
+                    o.shipping.method,
+                    format!("{} {}", o.shipping.carrier, o.shipping.service).trim()
+                ),
+            ));
+            let docs: Vec<String> = v
+                .shipments
+                .iter()
+                .filter(|s| matches!(s.state, ShipmentState::Ready | ShipmentState::Dispatched))
+                .filter_map(|s| s.label_path.clone())
+                .collect();
+            out.push(row(
+                "detail.documents",
+                if docs.is_empty() {
+                    c.t("detail.none").to_string()
+                } else {
+                    docs.join(", ")
+                },
+            ));
+            out.push(row(
+                "detail.items",
+                c.tf("detail.item_count", &[("count", &o.item_count())]),
+            ));
+            for l in &o.lines {
+                out.push(Line::from(Span::styled(
+                    sanitize(&format!(
+                        "  {:>5} × {:<14} {}",
+                        l.quantity.to_string(),
+                        l.sku,
+                        l.name
+                    )),
+                    t.text,
+                )));
+            }
+        }
+    }
+    if !v.found.is_empty() {
+        out.push(Line::from(Span::styled(
+            c.tf("detail.found", &[("count", &v.found.len())]),
+            t.header,
+        )));
+        for f in &v.found {
+            out.push(Line::from(Span::styled(sanitize(f), t.text)));
+        }
+    }
+    out
+}
+
+fn note_line(v: &DetailView, ui: &Ui) -> Line<'static> {
+    let c = &ui.catalog;
+    let t = &ui.theme;
+    let (text, style) = match &v.note {
+        None => {
+            let key = if v.notify {
+                "detail.notify_on"
+            } else {
+                "detail.notify_off"
+            };
+            (c.t(key).to_string(), t.muted)
+        }
+        Some(DetailNote::Searching) => (c.t("detail.searching").to_string(), t.muted),
+        Some(DetailNote::NothingFound) => (c.t("detail.found_none").to_string(), t.line_partial),
+        Some(DetailNote::Verified { email, belongs }) => {
+            let key = if *belongs {
+                "detail.verified_yes"
+            } else {
+                "detail.verified_no"
+            };
+            let style = if *belongs { t.line_done } else { t.error_text };
+            (c.tf(key, &[("email", email)]), style)
+        }
+        Some(DetailNote::StatusQueued { status, notify }) => {
+            let name = v
+                .statuses
+                .iter()
+                .find(|s| &s.id == status)
+                .map_or(status.clone(), |s| format!("{} ({})", s.name, s.id));
+            let key = if *notify {
+                "detail.status_queued_notify"
+            } else {
+                "detail.status_queued"
+            };
+            (c.tf(key, &[("status", &name)]), t.line_done)
+        }
+        Some(DetailNote::UnknownStatus { input }) => {
+            let list: Vec<String> = v
+                .statuses
+                .iter()
+                .map(|s| format!("{} ({})", s.name, s.id))
+                .collect();
+            (
+                c.tf(
+                    "detail.unknown_status",
+                    &[("input", input), ("list", &list.join(", "))],
+                ),
+                t.error_text,
+            )
+        }
+        Some(DetailNote::BadQuery { reason }) => {
+            (c.tf("detail.failed", &[("error", reason)]), t.error_text)
+        }
+        Some(DetailNote::Failed { error }) => {
+            (c.tf("detail.failed", &[("error", error)]), t.error_text)
+        }
+    };
+    Line::from(Span::styled(sanitize(&text), style))
+}
+
+/// Draws the overlay over `area`.
+pub fn draw(v: &DetailView, ui: &Ui, f: &mut Frame, area: Rect) {
+    let c = &ui.catalog;
+    let r = centered(area, 78, area.height.saturating_sub(2));
+    f.render_widget(Clear, r);
+    let number = v.order.as_ref().map_or(v.key.clone(), |o| o.number.clone());
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(ui.theme.border_focused)
+        .title(Span::styled(
+            format!(" {} ", c.tf("detail.title", &[("number", &number)])),
+            ui.theme.title,
+        ));
+    let inner = block.inner(r);
+    f.render_widget(block, r);
+    let [body, note, keys] = Layout::vertical([
+        Constraint::Min(1),
+        Constraint::Length(1),
+        Constraint::Length(2),
+    ])
+    .areas(inner);
+    let mut text = lines(v, ui);
+    let room = body.height as usize;
+    if text.len() > room && room > 0 {
+        let more = text.len() - (room - 1);
+        text.truncate(room - 1);
+        text.push(Line::from(Span::styled(
+            c.tf("detail.more", &[("count", &more)]),
+            ui.theme.muted,
+        )));
+    }
+    f.render_widget(Paragraph::new(text), body);
+    f.render_widget(Paragraph::new(note_line(v, ui)), note);
+    let mut spans = Vec::new();
+    for a in [
+        Action::DetailStatus,
+        Action::DetailNotify,
+        Action::DetailFind,
+        Action::DetailVerify,
+        Action::Detail,
+    ] {
+        if let Some(k) = ui.keymap.key_for(KeyContext::Global, a) {
+            spans.push(Span::styled(format!("{k}"), ui.theme.key_hint));
+            spans.push(Span::styled(format!(" {}  ", c.action(a)), ui.theme.muted));
+        }
+    }
+    // Two lines: every key fits at 80 columns.
+    f.render_widget(
+        Paragraph::new(Line::from(spans)).wrap(ratatui::widgets::Wrap { trim: true }),
+        keys,
+    );
+}

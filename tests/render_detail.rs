@@ -1,0 +1,185 @@
+//! Render checks of the order detail overlay (Ctrl+D) with ratatui's TestBackend at 80×24:
+//! everything a packer or supervisor looks up fits, outside text is sanitised, and the
+//! answers of the background lookups are shown.
+
+use chrono::{DateTime, TimeZone, Utc};
+use packdesk::app::detail::DetailMsg;
+use packdesk::app::{Action, AppState, Edit, Msg, Settings, update};
+use packdesk::demo;
+use packdesk::domain::{Order, OrderState, OrderSummary, Shipment, ShipmentState};
+use packdesk::i18n::{Catalog, Lang};
+use packdesk::scan::{Assembler, ScanConfig};
+use packdesk::shop::ShopStatus;
+use packdesk::tui::keymap::Keymap;
+use packdesk::tui::theme::Theme;
+use packdesk::tui::{Ui, view};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 22, 9, 0, 0)
+        .single()
+        .unwrap_or_default()
+}
+
+fn ui(lang: Lang) -> Ui {
+    Ui {
+        theme: Theme::builtin("default").expect("default theme"),
+        keymap: Keymap::builtin("default").expect("default keymap"),
+        catalog: Catalog::new(lang),
+    }
+}
+
+fn state(orders: &[Order]) -> AppState {
+    let rows = orders
+        .iter()
+        .map(|o| OrderSummary::of(o, OrderState::ToPack))
+        .collect();
+    let mut st = AppState::new(
+        Settings::default(),
+        Assembler::new(ScanConfig::default()),
+        rows,
+    );
+    st.now = now();
+    st
+}
+
+fn text(st: &AppState, ui: &Ui) -> String {
+    let mut t = Terminal::new(TestBackend::new(80, 24)).expect("terminal");
+    t.draw(|f| view(st, ui, f)).expect("draw");
+    let buf = t.backend().buffer();
+    for cell in buf.content() {
+        assert!(
+            !cell.symbol().chars().any(char::is_control),
+            "control char drawn: {:?}",
+            cell.symbol()
+        );
+    }
+    format!("{}", t.backend())
+}
+
+fn statuses() -> Vec<ShopStatus> {
+    [("1", "Přijatá"), ("4", "Odeslaná"), ("5", "Zabalená")]
+        .map(|(id, name)| ShopStatus {
+            id: id.into(),
+            name: name.into(),
+            kind: String::new(),
+        })
+        .to_vec()
+}
+
+#[test]
+fn detail_of_the_open_order_at_80x24() {
+    let mut orders = demo::generate(2026, 40, now());
+    let o = orders
+        .iter_mut()
+        .find(|o| o.cod.is_some() && o.lines.len() >= 2)
+        .expect("a COD order with two lines");
+    o.customer.name = "Evil\u{1b}[2JName".into();
+    o.shop_status = "1".into();
+    let o = o.clone();
+    let mut st = state(&orders);
+    update(
+        &mut st,
+        Msg::OrderLoaded {
+            order: Box::new(o.clone()),
+            session: None,
+            shipments: vec![],
+            via: None,
+            photos: 0,
+        },
+    );
+    update(&mut st, Msg::Action(Action::Detail));
+    let shipment = Shipment {
+        order_key: o.key(),
+        parcel_no: 1,
+        parcel_count: 1,
+        provider: "balikobot".into(),
+        state: ShipmentState::Ready,
+        package_id: Some("42".into()),
+        tracking_number: Some("DR1234567890M".into()),
+        label_path: Some("/var/packdesk/out/L1.pdf".into()),
+        weight_kg: 1.0,
+        error: None,
+        updated_at: now(),
+    };
+    update(
+        &mut st,
+        Msg::Detail(DetailMsg::Loaded {
+            key: o.key(),
+            order: Some(Box::new(o.clone())),
+            shipments: vec![shipment],
+        }),
+    );
+    update(&mut st, Msg::Detail(DetailMsg::Statuses(Ok(statuses()))));
+    let ui = ui(Lang::En);
+    let screen = text(&st, &ui);
+    for needle in [
+        o.number.as_str(),
+        "Přijatá (1)",
+        "cash on delivery",
+        "not paid",
+        "DR1234567890M (1/1)",
+        "/var/packdesk/out/L1.pdf",
+        "EvilName",
+        o.lines[0].sku.as_str(),
+        "C-t",
+        "Set shop status",
+        "C-d Order detail",
+    ] {
+        assert!(screen.contains(needle), "{needle:?} missing:\n{screen}");
+    }
+    assert!(
+        screen.contains(&o.total.to_string().replace('\u{a0}', " "))
+            || screen.contains(&o.total.to_string()),
+        "total:\n{screen}"
+    );
+    // Verify an e-mail: the answer is on the overlay.
+    update(&mut st, Msg::Action(Action::DetailVerify));
+    for c in o.customer.email.to_uppercase().chars() {
+        update(&mut st, Msg::Edit(Edit::Char(c)));
+    }
+    let prompt = text(&st, &ui);
+    assert!(prompt.contains("E-mail to verify"), "{prompt}");
+    update(&mut st, Msg::Edit(Edit::Submit));
+    let screen = text(&st, &ui);
+    assert!(screen.contains("belongs to this order"), "{screen}");
+    insta::assert_snapshot!("detail_pack_80x24", screen);
+}
+
+#[test]
+fn detail_from_the_queue_with_search_results_at_80x24_in_czech() {
+    let orders = demo::generate(2026, 40, now());
+    let mut st = state(&orders);
+    update(&mut st, Msg::Action(Action::Detail));
+    let key = st.detail.as_ref().map(|d| d.key.clone()).expect("detail");
+    let ui = ui(Lang::Cs);
+    assert!(text(&st, &ui).contains("načítám objednávku"));
+    let o = orders
+        .iter()
+        .find(|o| o.key() == key)
+        .cloned()
+        .expect("selected order");
+    update(
+        &mut st,
+        Msg::Detail(DetailMsg::Loaded {
+            key: key.clone(),
+            order: Some(Box::new(o.clone())),
+            shipments: vec![],
+        }),
+    );
+    let found: Vec<String> = (0..12)
+        .map(|i| format!("CZ25{i:04}      2026-11-2{} 10:00  Přijatá (1)", i % 10))
+        .collect();
+    update(&mut st, Msg::Detail(DetailMsg::Found(Ok(found))));
+    let screen = text(&st, &ui);
+    assert!(screen.contains("Nalezeno 12"), "{screen}");
+    // More than fits: the overlay says how many lines are left out.
+    assert!(screen.contains("dalších"), "{screen}");
+    assert!(screen.contains(&o.number), "{screen}");
+    update(
+        &mut st,
+        Msg::Detail(DetailMsg::Found(Err("upgates: rate limited".into()))),
+    );
+    assert!(text(&st, &ui).contains("Nepovedlo se: upgates: rate limited"));
+}
