@@ -58,6 +58,14 @@ actions! {
     Weight => "pack.weight", Some("WEIGHT");
     Photo => "pack.photo", Some("PHOTO");
     ClearScan => "scan.clear", None;
+    PrintQueue => "app.print_queue", None;
+    NewSheet => "print.new_sheet", Some("NEW-SHEET");
+    Slip => "pack.slip", Some("SLIP");
+    Mark => "queue.mark", None;
+    MarkAll => "queue.mark_all", None;
+    MarkNone => "queue.mark_none", None;
+    BulkShip => "queue.bulk_ship", None;
+    BulkLabels => "queue.bulk_labels", None;
 }
 
 impl Action {

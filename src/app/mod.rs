@@ -4,6 +4,8 @@
 //! in through `AppState::now` / `now_ms`, set by the event loop before each message.
 
 pub mod action;
+pub mod marks;
+pub mod print;
 pub mod queue;
 pub mod report;
 pub mod update;
@@ -133,6 +135,8 @@ pub enum Notice {
     OutboxError {
         error: String,
     },
+    /// Printing at the bench and bulk work (`app::print`).
+    Bench(print::BenchNotice),
 }
 
 impl Notice {
@@ -159,6 +163,7 @@ impl Notice {
             | Notice::AlreadyShipped { .. }
             | Notice::ChangedUpstreamReset
             | Notice::Print(PrintNote::Waiting { .. }) => Tone::Warn,
+            Notice::Bench(n) => n.tone(),
             _ => Tone::Error,
         }
     }
@@ -231,6 +236,8 @@ pub struct AppState {
     pub jobs: usize,
     /// Remote operations waiting or failed (status bar).
     pub outbox: crate::outbox::Counts,
+    /// Print-queue screen, next free A4 quarter, rows marked for bulk work.
+    pub bench: print::BenchPrint,
     /// The last shop sync (None when no shop is configured).
     pub sync: Option<crate::sync::SyncStatus>,
     /// The queue is still being loaded; rows changed meanwhile wait here.
@@ -259,6 +266,7 @@ impl AppState {
             queue_loading: None,
             sync: None,
             outbox: crate::outbox::Counts::default(),
+            bench: print::BenchPrint::default(),
             should_quit: false,
             now: DateTime::<Utc>::UNIX_EPOCH,
             now_ms: 0,
@@ -341,6 +349,8 @@ pub enum Msg {
     QueueLoaded(Box<Queue>),
     /// Timer tick.
     Tick,
+    /// An answer about printing or bulk work (`app::print`).
+    Bench(print::PrintMsg),
 }
 
 /// One outbox entry as the supervisor's screen shows it.
@@ -439,6 +449,8 @@ pub enum Effect {
         order: Box<Order>,
         shipments: Vec<Shipment>,
     },
+    /// Printing at the bench and bulk work (`app::print`, run by `effects::bench`).
+    Print(print::PrintFx),
     /// Ring the terminal bell.
     Bell,
     Quit,

@@ -110,6 +110,7 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
             state.queue.upsert_all(pending);
         }
         Msg::Tick => {}
+        Msg::Bench(m) => super::print::msg(state, m, &mut fx),
     }
     fx
 }
@@ -424,6 +425,7 @@ fn apply_flow(state: &mut AppState, ev: FlowEvent, code: Option<String>, fx: &mu
                 order: Box::new(order.clone()),
                 point: crate::effects::StatusPoint::Packed,
             });
+            super::print::packed(state, &order, fx);
             if state.settings.ship_on_pack {
                 ship(state, fx);
             }
@@ -563,6 +565,9 @@ fn action(state: &mut AppState, a: Action, fx: &mut Vec<Effect>) {
             Action::OutboxCancel => fx.extend(selected.map(Effect::OutboxCancel)),
             _ => {}
         }
+        return;
+    }
+    if super::print::action(state, a, fx) {
         return;
     }
     match a {
@@ -741,6 +746,15 @@ fn action(state: &mut AppState, a: Action, fx: &mut Vec<Effect>) {
             }
         }
         Action::ClearScan => state.assembler.clear(),
+        // Handled by `super::print::action` above.
+        Action::PrintQueue
+        | Action::NewSheet
+        | Action::Slip
+        | Action::Mark
+        | Action::MarkAll
+        | Action::MarkNone
+        | Action::BulkShip
+        | Action::BulkLabels => {}
     }
 }
 
