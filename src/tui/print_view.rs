@@ -30,12 +30,6 @@ pub fn mark(state: &AppState, key: &str) -> &'static str {
 pub fn status_spans(state: &AppState, ui: &Ui) -> Vec<Span<'static>> {
     let c = &ui.catalog;
     let mut out = Vec::new();
-    if let Some(q) = state.bench.quarter {
-        out.push(Span::styled(
-            format!(" {} ", c.tf("status.quarter", &[("quarter", &q)])),
-            ui.theme.status_bar,
-        ));
-    }
     if !state.bench.marks.is_empty() {
         out.push(Span::styled(
             format!(
@@ -43,6 +37,12 @@ pub fn status_spans(state: &AppState, ui: &Ui) -> Vec<Span<'static>> {
                 c.tf("status.marked", &[("count", &state.bench.marks.len())])
             ),
             ui.theme.banner_info,
+        ));
+    }
+    if let Some(q) = state.bench.quarter {
+        out.push(Span::styled(
+            format!(" {} ", c.tf("status.quarter", &[("quarter", &q)])),
+            ui.theme.status_bar,
         ));
     }
     out
@@ -100,7 +100,7 @@ pub fn print_queue(v: &PrintView, ui: &Ui, f: &mut Frame, area: Rect) {
         .borders(Borders::ALL)
         .border_style(ui.theme.border_focused)
         .title(Span::styled(
-            format!(" {} ", c.t("print.title")),
+            format!(" {} ", c.t("queue.print_title")),
             ui.theme.title,
         ));
     let inner = block.inner(r);
@@ -108,7 +108,7 @@ pub fn print_queue(v: &PrintView, ui: &Ui, f: &mut Frame, area: Rect) {
     let [list, keys] = Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(inner);
     if v.lines.is_empty() {
         f.render_widget(
-            Paragraph::new(c.t("print.empty"))
+            Paragraph::new(c.t("queue.print_empty"))
                 .style(ui.theme.muted)
                 .wrap(Wrap { trim: true }),
             list,
@@ -134,7 +134,7 @@ pub fn print_queue(v: &PrintView, ui: &Ui, f: &mut Frame, area: Rect) {
                     format!(
                         "  {} · {} · {}",
                         l.state,
-                        c.tf("print.attempts", &[("count", &l.attempts)]),
+                        c.tf("queue.print_attempts", &[("count", &l.attempts)]),
                         sanitize(&l.printer)
                     ),
                     state_style,
