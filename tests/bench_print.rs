@@ -399,3 +399,217 @@ async fn slips_quarters_reprint_and_bulk_work_at_the_bench() {
     let _ = stop.send(true);
     let _ = tokio::time::timeout(Duration::from_secs(6), worker).await;
 }
+
+/// A pipeline with directory printers (label on a roll) and `slip`, nothing running.
+fn roll_pipeline(
+    dir: &Path,
+    store: &Store,
+    slip: packdesk::print::SlipWhen,
+) -> (Pipeline, PrintQueue, Outbox) {
+    let outbox = Outbox::open(store).expect("outbox");
+    let queue = PrintQueue::open(store, Default::default()).expect("print queue");
+    let printers = PrintersSection {
+        slip,
+        label: PrinterSection {
+            kind: PrinterKind::Dir,
+            dir: Some(dir.join("label-printer")),
+            ..Default::default()
+        },
+        document: PrinterSection {
+            kind: PrinterKind::Dir,
+            dir: Some(dir.join("document-printer")),
+            ..Default::default()
+        },
+    };
+    let pipeline = Pipeline::new(
+        outbox.clone(),
+        store.clone(),
+        &dir.join("out"),
+        Vec::new(),
+        None,
+        "balikobot",
+    )
+    .with_printing(Printing {
+        queue: queue.clone(),
+        printers,
+        out_dir: dir.join("out"),
+    });
+    (pipeline, queue, outbox)
+}
+
+fn created(order: &Order, label: &[u8], outbox: &Outbox) -> packdesk::outbox::OutboxEvent {
+    let sha256 = outbox
+        .label_store()
+        .put_for(&order.key(), 1, label)
+        .expect("stored");
+    packdesk::outbox::OutboxEvent::ShipmentCreated {
+        id: 1,
+        order_key: order.key(),
+        parcel_no: 1,
+        created: packdesk::carrier::CreatedShipment {
+            package_id: "P1".into(),
+            tracking_number: "DR0001".into(),
+            label_url: None,
+        },
+        label: Some(packdesk::outbox::LabelRef {
+            sha256,
+            size: label.len(),
+        }),
+    }
+}
+
+fn own_label(order: &Order) -> Vec<u8> {
+    packdesk::docs::own_label_pdf(&packdesk::docs::LabelData {
+        order_number: order.number.clone(),
+        parcel_no: 1,
+        parcel_count: 1,
+        tracking_number: "DR0001".into(),
+        carrier: "Zásilkovna".into(),
+        service: String::new(),
+        sender: "Sklad".into(),
+        recipient: order.customer.clone(),
+        pickup_point: None,
+        cod: None,
+        weight_kg: Some(1.0),
+    })
+    .expect("label")
+}
+
+async fn jobs_of(queue: &PrintQueue, kind: packdesk::print::DocKind) -> usize {
+    queue
+        .list()
+        .expect("list")
+        .iter()
+        .filter(|j| j.kind == kind)
+        .count()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slip_policy_label_prints_the_slip_with_the_label_and_never_waits_for_the_key() {
+    use packdesk::print::{DocKind, SlipWhen};
+    let o = packdesk::demo::generate(3, 1, chrono::Utc::now()).remove(0);
+    for (when, slips_at_label, slips_at_pack) in [
+        (SlipWhen::Label, 1, 0),
+        (SlipWhen::Packed, 0, 1),
+        (SlipWhen::Never, 0, 0),
+    ] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(&dir.path().join("data")).expect("store");
+        store
+            .import_orders(std::slice::from_ref(&o))
+            .expect("import");
+        let (pipeline, queue, outbox) = roll_pipeline(dir.path(), &store, when);
+        let msgs = pipeline.on_event(&created(&o, &own_label(&o), &outbox));
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(
+            jobs_of(&queue, DocKind::Slip).await,
+            slips_at_label,
+            "{when:?}"
+        );
+        assert_eq!(jobs_of(&queue, DocKind::Label).await, 1, "{when:?}");
+        // A roll printer: the label file is printed as it is, no quarter is kept.
+        assert!(
+            !msgs
+                .iter()
+                .any(|m| matches!(m, Msg::Bench(packdesk::app::print::PrintMsg::Quarter(_)))),
+            "{msgs:?}"
+        );
+        let label_job = queue
+            .list()
+            .expect("list")
+            .into_iter()
+            .find(|j| j.kind == DocKind::Label)
+            .expect("label job");
+        assert_eq!(label_job.name, format!("{}-1.pdf", o.number));
+        // The pack flow's request prints only with `slip = "packed"`; the key always.
+        let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+        let runner = Runner::new(store.clone(), pipeline.clone(), tx);
+        let fx = |auto| {
+            packdesk::app::Effect::Print(packdesk::app::print::PrintFx::Slip {
+                order: Box::new(o.clone()),
+                station: "bench-1".into(),
+                auto,
+            })
+        };
+        runner.run(fx(true));
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(
+            jobs_of(&queue, DocKind::Slip).await,
+            slips_at_label + slips_at_pack,
+            "{when:?}"
+        );
+        runner.run(fx(false));
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(
+            jobs_of(&queue, DocKind::Slip).await,
+            slips_at_label + slips_at_pack + 1,
+            "{when:?}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_label_only_in_the_out_dir_of_an_older_version_still_reprints() {
+    let o = packdesk::demo::generate(4, 1, chrono::Utc::now()).remove(0);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(&dir.path().join("data")).expect("store");
+    store
+        .import_orders(std::slice::from_ref(&o))
+        .expect("import");
+    let (pipeline, queue, _outbox) =
+        roll_pipeline(dir.path(), &store, packdesk::print::SlipWhen::Never);
+    // What an older version left: the shipment's label_path in the out dir, no link.
+    let path = dir.path().join("out").join(format!("{}-1.pdf", o.number));
+    std::fs::create_dir_all(dir.path().join("out")).expect("out");
+    std::fs::write(&path, own_label(&o)).expect("label file");
+    let sh = packdesk::domain::Shipment {
+        order_key: o.key(),
+        parcel_no: 1,
+        parcel_count: 1,
+        provider: "balikobot".into(),
+        state: ShipmentState::Ready,
+        package_id: Some("P1".into()),
+        tracking_number: Some("DR0001".into()),
+        label_path: Some(path.display().to_string()),
+        weight_kg: 1.0,
+        error: None,
+        updated_at: chrono::Utc::now(),
+    };
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let runner = Runner::new(store.clone(), pipeline, tx);
+    runner.run(packdesk::app::Effect::Reprint {
+        order: Box::new(o.clone()),
+        shipments: vec![sh.clone()],
+    });
+    let mut back = Vec::new();
+    while let Ok(Some(m)) = tokio::time::timeout(Duration::from_secs(5), rx.recv()).await {
+        let done = matches!(m, Msg::JobDone);
+        back.push(m);
+        if done {
+            break;
+        }
+    }
+    assert!(
+        back.iter()
+            .any(|m| matches!(m, Msg::Shipment(s) if s.state == ShipmentState::Ready)),
+        "{back:?}"
+    );
+    let jobs = queue.list().expect("list");
+    assert_eq!(jobs.len(), 1, "{jobs:?}");
+    assert_eq!(jobs[0].name, format!("{}-1.pdf", o.number));
+    // Gone from the out dir too (and never stored): the parcel comes back failed.
+    std::fs::remove_file(&path).expect("remove");
+    runner.run(packdesk::app::Effect::Reprint {
+        order: Box::new(o.clone()),
+        shipments: vec![sh],
+    });
+    let failed = tokio::time::timeout(Duration::from_secs(5), rx.recv())
+        .await
+        .ok()
+        .flatten();
+    assert!(
+        matches!(&failed, Some(Msg::Shipment(s)) if s.state == ShipmentState::Failed
+            && s.error.as_deref().is_some_and(|e| e.contains("missing"))),
+        "{failed:?}"
+    );
+}
