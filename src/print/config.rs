@@ -19,7 +19,7 @@
 //! # and are retried; nothing is lost.
 //! # When the packing slip is printed on the document printer: "packed" (as soon as the
 //! # order is packed, to go into the box), "label" (when its label is ready) or "never"
-//! # (only by key F8 / `PD:SLIP`).
+//! # (only by key C-y / `PD:SLIP`).
 //! slip = "packed"
 //!
 //! [printers.label]
