@@ -149,3 +149,22 @@ fn the_print_queue_screen_at_80x24_in_czech() {
     assert!(!after.contains("#12"), "closed: {after}");
     assert!(after.contains("štítků: 7"), "{after}");
 }
+
+#[test]
+fn the_queue_help_at_80x24_lists_the_mark_and_bulk_keys() {
+    let orders = demo::generate(2026, 5, now());
+    let mut st = state(&orders);
+    update(&mut st, Msg::Action(Action::Help));
+    let all = text(&st, &ui(Lang::En)).join("\n");
+    for want in [
+        "ins  Mark row",
+        "C-a  Mark all in tab",
+        "C-d  Clear marks",
+        "F9  Ship marked",
+        "F10  Print labels of marked",
+        "C-t  Print queue",
+        "C-n  New 4-up sheet",
+    ] {
+        assert!(all.contains(want), "{want:?} missing in\n{all}");
+    }
+}
