@@ -68,3 +68,30 @@ fn scanner_test_sheet() -> Result<Vec<u8>, packdesk::docs::DocError> {
 fn code128_tracking_number() -> Result<Vec<bool>, packdesk::docs::DocError> {
     code128_modules(divan::black_box("1Z999AA10123456784"))
 }
+
+/// A one-page packing slip (12 lines, a note, the order's Code 128), as the bench prints it.
+#[divan::bench]
+fn packing_slip(bencher: divan::Bencher) {
+    let slip = packdesk::docs::PackingSlip {
+        order_number: "2026-000123".to_string(),
+        shop: "bench-1".to_string(),
+        customer: label().recipient,
+        lines: (0..12)
+            .map(|i| packdesk::docs::SlipLine {
+                sku: format!("SKU-{i:04}"),
+                name: format!("Hrnek žluťoučký kůň č. {i}"),
+                quantity: packdesk::domain::Qty::units(1 + i % 3),
+            })
+            .collect(),
+        note: Some("Prosím zabalit do papíru, děkuji – Łukasz".to_string()),
+    };
+    bencher.bench(|| packdesk::docs::packing_slip_pdf(divan::black_box(&slip)));
+}
+
+/// The 4-up page of one label at the bench (label printer on A4 quarters).
+#[divan::bench]
+fn one_label_on_a_quarter(bencher: divan::Bencher) {
+    let pdf = own_label_pdf(&label()).unwrap_or_default();
+    let labels = vec![pdf];
+    bencher.bench(|| packdesk::docs::impose_a4x4(divan::black_box(&labels), 3));
+}

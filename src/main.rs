@@ -332,7 +332,8 @@ fn bench(paths: &Paths, mut config: Config, demo: Option<&DemoArgs>) -> Result<(
             .as_ref()
             .map(|_| config.status.clone().unwrap_or_default()),
         remote.carrier.kind(),
-    );
+    )
+    .with_station(&config.station);
     // Printing: every new label (and every reprint) goes through the durable print queue.
     let pipeline = match &config.printers {
         Some(printers) => {
@@ -428,6 +429,13 @@ fn bench(paths: &Paths, mut config: Config, demo: Option<&DemoArgs>) -> Result<(
     }
     state.packer = store.packer()?;
     for m in pipeline.catch_up() {
+        dispatch(&mut state, &runner, m, start);
+    }
+    // Where the next label goes on a 4-up sheet, for the status bar.
+    let station = packdesk::app::print::PrintFx::Status {
+        station: state.settings.station.clone(),
+    };
+    for m in runner.run(packdesk::app::Effect::Print(station)) {
         dispatch(&mut state, &runner, m, start);
     }
     // Resume where the bench was: the open order comes back on screen.

@@ -490,7 +490,7 @@ fn label_pdf(tracking: &str) -> Vec<u8> {
         tracking_number: tracking.to_string(),
         carrier: "Zásilkovna".into(),
         service: String::new(),
-        sender: "Sklad Brno".into(),
+        sender: "Łukasz Wąsik, Łódź".into(),
         recipient: Address {
             name: "Řehoř Žďárský".into(),
             company: String::new(),
@@ -559,9 +559,11 @@ async fn cups_prints_a_label_over_ipp() {
             cups_pdf_dir().display()
         );
     };
-    // Latin-1 letters keep their Unicode through CUPS' PostScript step (pdftocairo);
-    // ř/ž/ď come out as Type 3 glyphs that print right but pdftotext cannot read.
+    // Czech and Polish letters keep their Unicode through CUPS' PostScript step
+    // (pdftocairo, then the font-name filter of .ci/cups-setup, then cups-pdf's gs).
     assert!(text.contains("Údolní 53"), "{text}");
+    assert!(text.contains("Řehoř Žďárský"), "{text}");
+    assert!(text.contains("Łukasz Wąsik"), "{text}");
     assert_eq!(decode_barcodes(&path), [format!("CODE-128:{tracking}")]);
     note(&format!(
         "CUPS printed IPP job {remote} in {took:?} -> {}",

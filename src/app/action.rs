@@ -65,6 +65,14 @@ actions! {
     DetailNotify => "detail.notify", None;
     DetailFind => "detail.find", Some("FIND");
     DetailVerify => "detail.verify", None;
+    PrintQueue => "app.print_queue", None;
+    NewSheet => "print.new_sheet", Some("NEW-SHEET");
+    Slip => "pack.slip", Some("SLIP");
+    Mark => "queue.mark", None;
+    MarkAll => "queue.mark_all", None;
+    MarkNone => "queue.mark_none", None;
+    BulkShip => "queue.bulk_ship", None;
+    BulkLabels => "queue.bulk_labels", None;
 }
 
 impl Action {

@@ -5,6 +5,8 @@
 
 pub mod action;
 pub mod detail;
+pub mod marks;
+pub mod print;
 pub mod queue;
 pub mod report;
 pub mod shipping;
@@ -139,6 +141,8 @@ pub enum Notice {
     },
     /// Drop, second shipment, hand-over and tracking (`app::shipping`).
     Ship(shipping::ShipNote),
+    /// Printing at the bench and bulk work (`app::print`).
+    Bench(print::BenchNotice),
 }
 
 impl Notice {
@@ -166,6 +170,7 @@ impl Notice {
             | Notice::ChangedUpstreamReset
             | Notice::Print(PrintNote::Waiting { .. }) => Tone::Warn,
             Notice::Ship(n) => n.tone(),
+            Notice::Bench(n) => n.tone(),
             _ => Tone::Error,
         }
     }
@@ -244,6 +249,8 @@ pub struct AppState {
     pub jobs: usize,
     /// Remote operations waiting or failed (status bar).
     pub outbox: crate::outbox::Counts,
+    /// Print-queue screen, next free A4 quarter, rows marked for bulk work.
+    pub bench: print::BenchPrint,
     /// The last shop sync (None when no shop is configured).
     pub sync: Option<crate::sync::SyncStatus>,
     /// The queue is still being loaded; rows changed meanwhile wait here.
@@ -275,6 +282,7 @@ impl AppState {
             queue_loading: None,
             sync: None,
             outbox: crate::outbox::Counts::default(),
+            bench: print::BenchPrint::default(),
             should_quit: false,
             now: DateTime::<Utc>::UNIX_EPOCH,
             now_ms: 0,
@@ -365,6 +373,8 @@ pub enum Msg {
     Tick,
     /// An answer for the order detail overlay.
     Detail(detail::DetailMsg),
+    /// An answer about printing or bulk work (`app::print`).
+    Bench(print::PrintMsg),
 }
 
 /// One outbox entry as the supervisor's screen shows it.
@@ -479,6 +489,8 @@ pub enum Effect {
     Handover {
         carrier: String,
     },
+    /// Printing at the bench and bulk work (`app::print`, run by `effects::bench`).
+    Print(print::PrintFx),
     /// Ring the terminal bell.
     Bell,
     Quit,

@@ -114,6 +114,7 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
         Msg::CarrierStatus(s) => super::shipping::carrier_status(state, *s, &mut fx),
         Msg::Tick => {}
         Msg::Detail(m) => super::detail::on_msg(state, m),
+        Msg::Bench(m) => super::print::msg(state, m, &mut fx),
     }
     fx
 }
@@ -437,6 +438,7 @@ fn apply_flow(state: &mut AppState, ev: FlowEvent, code: Option<String>, fx: &mu
                 order: Box::new(order.clone()),
                 point: crate::effects::StatusPoint::Packed,
             });
+            super::print::packed(state, &order, fx);
             if state.settings.ship_on_pack {
                 ship(state, fx);
             }
@@ -574,6 +576,9 @@ fn action(state: &mut AppState, a: Action, fx: &mut Vec<Effect>) {
         return;
     }
     if super::detail::action(state, a, fx) {
+        return;
+    }
+    if super::print::action(state, a, fx) {
         return;
     }
     match a {
@@ -759,6 +764,15 @@ fn action(state: &mut AppState, a: Action, fx: &mut Vec<Effect>) {
             }
         }
         Action::ClearScan => state.assembler.clear(),
+        // Handled by `super::print::action` above.
+        Action::PrintQueue
+        | Action::NewSheet
+        | Action::Slip
+        | Action::Mark
+        | Action::MarkAll
+        | Action::MarkNone
+        | Action::BulkShip
+        | Action::BulkLabels => {}
     }
 }
 

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result, bail};
 
 use super::impose::{concat_roll, impose_a4x4};
-use super::slip::{PackingSlip, SlipLine, packing_slip_pdf};
+use super::slip::{PackingSlip, packing_slip_pdf};
 use super::store::{LabelStore, next_free_quarter, set_next_free_quarter};
 use super::zpl::{LabelFormat, label_format};
 use crate::store::Store;
@@ -65,21 +65,7 @@ pub fn run_doc(cmd: DocCmd, store: &Store, station: &str) -> Result<String> {
                     store.dir().display()
                 );
             };
-            let slip = PackingSlip {
-                order_number: o.number.clone(),
-                shop: shop.unwrap_or_else(|| station.to_string()),
-                customer: o.customer.clone(),
-                lines: o
-                    .lines
-                    .iter()
-                    .map(|l| SlipLine {
-                        sku: l.sku.clone(),
-                        name: l.name.clone(),
-                        quantity: l.quantity,
-                    })
-                    .collect(),
-                note: o.note.as_ref().map(|n| n.text.clone()),
-            };
+            let slip = PackingSlip::from_order(&o, shop.as_deref().unwrap_or(station));
             let pdf = packing_slip_pdf(&slip)
                 .with_context(|| format!("packing slip of order {}", o.number))?;
             write(&out, &pdf)?;

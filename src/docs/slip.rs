@@ -37,6 +37,27 @@ pub struct PackingSlip {
     pub note: Option<String>,
 }
 
+impl PackingSlip {
+    /// The slip of a stored order, headed with `shop` (the station's name at the bench).
+    pub fn from_order(o: &crate::domain::Order, shop: &str) -> PackingSlip {
+        PackingSlip {
+            order_number: o.number.clone(),
+            shop: shop.to_string(),
+            customer: o.customer.clone(),
+            lines: o
+                .lines
+                .iter()
+                .map(|l| SlipLine {
+                    sku: l.sku.clone(),
+                    name: l.name.clone(),
+                    quantity: l.quantity,
+                })
+                .collect(),
+            note: o.note.as_ref().map(|n| n.text.clone()),
+        }
+    }
+}
+
 /// Makes the A4 packing slip; long orders continue on further pages (with the header
 /// repeated so every page identifies the order).
 pub fn packing_slip_pdf(slip: &PackingSlip) -> Result<Vec<u8>, DocError> {

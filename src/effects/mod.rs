@@ -7,6 +7,7 @@
 
 pub mod handover_cli;
 pub mod detail;
+mod bench;
 pub mod pipeline;
 mod shipments;
 
@@ -14,7 +15,7 @@ use tokio::sync::mpsc::UnboundedSender;
 
 use crate::app::{Effect, Looked, Lookup, Msg, Persist};
 use crate::carrier::ShipmentRequest;
-use crate::domain::{Order, Shipment, ShipmentState};
+use crate::domain::{Order, Shipment};
 use crate::flow::PackSession;
 use crate::store::Store;
 pub use pipeline::{
@@ -203,27 +204,8 @@ impl Runner {
                 });
                 Vec::new()
             }
-            Effect::Reprint { order, shipments } => {
-                let tx = self.tx.clone();
-                let printing = self.pipeline.printing().cloned();
-                tokio::spawn(async move {
-                    for sh in reprint(&order, shipments) {
-                        // The stored label goes to the printer again; the carrier is not asked.
-                        if let (Some(p), Some(path), ShipmentState::Ready) =
-                            (&printing, sh.label_path.as_deref(), sh.state)
-                            && let Err(e) = p.label(std::path::Path::new(path), &sh.order_key).await
-                        {
-                            let _ = tx.send(Msg::Print(crate::app::PrintNote::Failed {
-                                name: path.to_string(),
-                                error: e,
-                            }));
-                        }
-                        let _ = tx.send(Msg::Shipment(Box::new(sh)));
-                    }
-                    let _ = tx.send(Msg::JobDone);
-                });
-                Vec::new()
-            }
+            Effect::Reprint { order, shipments } => self.reprint(&order, shipments),
+            Effect::Print(p) => self.print(p),
             e @ (Effect::ShipAgain { .. }
             | Effect::DropShipments { .. }
             | Effect::HandoverList
@@ -276,27 +258,6 @@ impl Runner {
             }
         }
     }
-}
-
-/// Writes the labels of ready shipments again from what the bench stored (the carrier is
-/// never asked twice). Returns the shipments, failed where the label is gone.
-fn reprint(order: &Order, shipments: Vec<Shipment>) -> Vec<Shipment> {
-    shipments
-        .into_iter()
-        .map(|mut sh| {
-            let ok = sh.label_path.as_deref().is_some_and(|p| {
-                std::fs::read(p).is_ok_and(|b| b.starts_with(b"%PDF") || !b.is_empty())
-            });
-            if !ok {
-                sh.error = Some(format!(
-                    "label of {} parcel {} is missing; ship again to make a new one",
-                    order.number, sh.parcel_no
-                ));
-                sh.state = ShipmentState::Failed;
-            }
-            sh
-        })
-        .collect()
 }
 
 /// The carrier request for one parcel of a packed order.

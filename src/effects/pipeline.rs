@@ -3,8 +3,11 @@
 //! the outbox worker's results come back to the bench as messages.
 
 mod shipping;
+mod labels;
 
 use std::path::{Path, PathBuf};
+
+pub use labels::BulkLabels;
 
 use crate::app::Msg;
 use crate::carrier::own::{label_file, write_atomically};
@@ -131,6 +134,8 @@ pub struct Pipeline {
     printing: Option<Printing>,
     /// Hears drops, hand-overs and carrier status changes (for the rules engine).
     hook: Option<ShipmentHook>,
+    /// The station's name (its next free A4 quarter), see `with_station`.
+    station: String,
 }
 
 impl Pipeline {
@@ -152,6 +157,7 @@ impl Pipeline {
             provider: provider.to_string(),
             printing: None,
             hook: None,
+            station: crate::app::Settings::default().station,
         }
     }
 
@@ -285,17 +291,25 @@ impl Pipeline {
                         *parcel_no,
                     )
                 };
+                // The label store holds the label (the worker put it there); out_dir gets
+                // a copy by order number, the printer gets the stored file.
                 match label.as_ref().map(|l| self.outbox.label(&l.sha256)) {
                     Some(Ok(Some(bytes))) => match write_atomically(&path, &bytes) {
                         Ok(()) => {
                             sh.label_path = Some(path.display().to_string());
-                            if let Some(p) = self.printing.clone() {
-                                let key = order_key.clone();
-                                tokio::spawn(async move {
-                                    if let Err(e) = p.label(&path, &key).await {
-                                        tracing::error!(error = %e, "queueing the label print failed");
-                                    }
-                                });
+                            let src = self
+                                .label_source(order_key, *parcel_no, None)
+                                .unwrap_or_else(|| path.clone());
+                            let name = path
+                                .file_name()
+                                .map(|n| n.to_string_lossy().into_owned())
+                                .unwrap_or_else(|| "label.pdf".into());
+                            msgs.extend(self.print_label(&src, &name, order_key));
+                            if *parcel_no == 1
+                                && self.slip_when() == Some(crate::print::SlipWhen::Label)
+                                && let Some(o) = &order
+                            {
+                                msgs.push(self.print_slip(o, &self.station));
                             }
                         }
                         Err(e) => sh.error = Some(format!("cannot write {}: {e}", path.display())),

@@ -9,7 +9,12 @@
 //! |---|---|---|
 //! | `outbox` | id (big-endian `u64`, monotonic) | [`Entry`]: operation, state, attempts, last error |
 //! | `outbox_keys` | idempotency key | id (big-endian); `\0next_id` holds the next id |
-//! | `labels` | SHA-256 of the PDF (hex) | the label PDF, so a reprint never calls the carrier |
+//! | `labels` | SHA-256 of the PDF (hex) | legacy: label PDFs of older versions, moved at open |
+//!
+//! Fetched labels live in the data directory's [`crate::docs::LabelStore`] (content-addressed
+//! files, linked to order + parcel), the one label store of the station: a reprint reads
+//! them there and never calls the carrier. Labels a previous version kept in the `labels`
+//! tree are moved there (and linked to their shipments) when the outbox is opened.
 //!
 //! Values are one version byte followed by JSON, like the rest of the store.
 //!
@@ -43,7 +48,7 @@ use crate::store::{Store, StoreError};
 pub const TREE: &str = "outbox";
 /// Idempotency key → id.
 pub const KEYS_TREE: &str = "outbox_keys";
-/// Label PDFs by SHA-256.
+/// Label PDFs by SHA-256 (legacy: read through and migrated to the label store).
 pub const LABELS_TREE: &str = "labels";
 /// Reserved key of `outbox_keys` holding the next id (idempotency keys never start with NUL).
 const NEXT_ID: &[u8] = b"\0next_id";
@@ -324,6 +329,8 @@ pub enum OutboxError {
     },
     #[error("outbox entry {id} does not exist")]
     NotFound { id: u64 },
+    #[error(transparent)]
+    Label(#[from] crate::docs::LabelStoreError),
     #[error("outbox entry {id} is {state}: cannot {action} it")]
     NotAllowed {
         id: u64,
@@ -373,6 +380,8 @@ struct Inner {
     tree: sled::Tree,
     keys: sled::Tree,
     labels: sled::Tree,
+    /// The station's one label store (files in the data directory).
+    label_store: crate::docs::LabelStore,
     /// Pending and in-flight entries (the worker's view), guarded together with writes.
     open: Mutex<BTreeMap<u64, Entry>>,
     /// Entries that could not be read at open (what and why), for the supervisor.
@@ -419,17 +428,82 @@ impl Outbox {
                 }
             }
         }
-        Ok(Outbox {
+        let label_store = crate::docs::LabelStore::open(store.dir())?;
+        let outbox = Outbox {
             inner: Arc::new(Inner {
                 dir: store.dir().to_path_buf(),
                 tree,
                 keys,
                 labels,
+                label_store,
                 open: Mutex::new(open),
                 damaged,
                 wake: Notify::new(),
             }),
-        })
+        };
+        outbox.migrate_labels();
+        Ok(outbox)
+    }
+
+    /// Moves labels an older version kept in the `labels` tree into the label store and
+    /// links every finished shipment that has none linked yet. A label that cannot be
+    /// moved stays in the tree (still read through by [`Outbox::label`]) and is logged.
+    fn migrate_labels(&self) {
+        let inner = &self.inner;
+        let mut moved = 0usize;
+        for kv in inner.labels.iter() {
+            let Ok((k, v)) = kv else { continue };
+            let key = String::from_utf8_lossy(&k).into_owned();
+            match inner.label_store.put(&v) {
+                Ok(hash) if hash == key => {
+                    if let Err(e) = inner.labels.remove(&k) {
+                        tracing::warn!(error = %e, "label migration: cannot clear the old copy");
+                    }
+                    moved += 1;
+                }
+                Ok(hash) => {
+                    tracing::warn!(%key, %hash, "label migration: stored label does not match its key; kept")
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "label migration: label kept in the outbox tree")
+                }
+            }
+        }
+        if moved > 0 {
+            tracing::info!(
+                moved,
+                "labels moved from the outbox tree to the label store"
+            );
+        }
+        // Links: every created shipment with a label, where the parcel has no link yet.
+        for kv in inner.tree.iter() {
+            let Ok((k, v)) = kv else { continue };
+            let Ok(e) = decode_entry(&k, &v) else {
+                continue;
+            };
+            let (
+                Operation::CreateShipment {
+                    order_key,
+                    parcel_no,
+                    ..
+                },
+                Some(ShipmentResult { label: Some(l), .. }),
+            ) = (&e.op, e.shipment())
+            else {
+                continue;
+            };
+            if matches!(inner.label_store.linked(order_key, *parcel_no), Ok(None))
+                && matches!(inner.label_store.path(&l.sha256), Ok(Some(_)))
+                && let Err(err) = inner.label_store.link(order_key, *parcel_no, &l.sha256)
+            {
+                tracing::warn!(error = %err, "label migration: cannot link a label");
+            }
+        }
+    }
+
+    /// The station's label store (the same one `packdesk doc labels` and reprint read).
+    pub fn label_store(&self) -> &crate::docs::LabelStore {
+        &self.inner.label_store
     }
 
     fn io(&self, e: sled::Error) -> OutboxError {
@@ -642,8 +716,12 @@ impl Outbox {
         Ok(n)
     }
 
-    /// The label PDF stored under `sha256` (from a [`LabelRef`]).
+    /// The label stored under `sha256` (from a [`LabelRef`]): from the label store, or
+    /// from the legacy `labels` tree where an older version left it.
     pub fn label(&self, sha256: &str) -> Result<Option<Vec<u8>>, OutboxError> {
+        if let Some(b) = self.inner.label_store.get(sha256)? {
+            return Ok(Some(b));
+        }
         Ok(self
             .inner
             .labels
@@ -652,13 +730,28 @@ impl Outbox {
             .map(|v| v.to_vec()))
     }
 
-    /// Keeps a label PDF, content-addressed.
-    pub(crate) fn store_label(&self, bytes: &[u8]) -> Result<LabelRef, OutboxError> {
-        let sha256 = hex(&Sha256::digest(bytes));
-        self.inner
-            .labels
-            .insert(sha256.as_bytes(), bytes)
-            .map_err(|e| self.io(e))?;
+    /// Keeps a fetched label (PDF or ZPL) in the label store, content-addressed, linked
+    /// to parcel `parcel_no` of `order_key`.
+    pub(crate) fn store_label(
+        &self,
+        order_key: &str,
+        parcel_no: u32,
+        bytes: &[u8],
+    ) -> Result<LabelRef, OutboxError> {
+        let sha256 = self
+            .inner
+            .label_store
+            .put_for(order_key, parcel_no, bytes)?;
+        Ok(LabelRef {
+            sha256,
+            size: bytes.len(),
+        })
+    }
+
+    /// Keeps a fetched document that belongs to no parcel (a handover protocol) in the
+    /// label store, content-addressed.
+    pub(crate) fn store_document(&self, bytes: &[u8]) -> Result<LabelRef, OutboxError> {
+        let sha256 = self.inner.label_store.put(bytes)?;
         Ok(LabelRef {
             sha256,
             size: bytes.len(),

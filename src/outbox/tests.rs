@@ -674,3 +674,71 @@ async fn notes_of_one_order_run_in_order_and_other_ops_complete() {
     assert!(lock(&carrier.packages).is_empty());
     h.stop().await;
 }
+
+#[tokio::test]
+async fn fetched_labels_go_to_the_label_store_linked_to_their_parcel() {
+    let (dir, outbox) = open_outbox();
+    let carrier = Arc::new(FakeCarrier::default());
+    let id = outbox.enqueue(ship("20-1")).expect("enqueue");
+    let h = start(dir, outbox, Arc::new(FakeShop::default()), carrier);
+    h.settle().await;
+    let e = h.outbox.get(id).expect("get").expect("entry");
+    let label = e
+        .shipment()
+        .and_then(|s| s.label.clone())
+        .expect("label ref");
+    let ls = h.outbox.label_store();
+    assert_eq!(
+        ls.linked("o:20-1", 1).expect("linked"),
+        Some(label.sha256.clone())
+    );
+    assert_eq!(
+        ls.get_for("o:20-1", 1).expect("get").as_deref(),
+        Some(&b"%PDF-fake P1"[..])
+    );
+    // Not in the old sled tree: one store.
+    let legacy = h.outbox.inner.labels.len();
+    assert_eq!(legacy, 0);
+    let _ = h.stop().await;
+}
+
+#[test]
+fn labels_an_older_version_kept_in_the_outbox_tree_are_moved_and_linked() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pdf = b"%PDF-1.4 old label".to_vec();
+    let sha = hex(&Sha256::digest(&pdf));
+    {
+        let store = Store::open(dir.path()).expect("store");
+        let outbox = Outbox::open(&store).expect("outbox");
+        let id = outbox.enqueue(ship("30-1")).expect("enqueue");
+        let mut e = outbox.get(id).expect("get").expect("entry");
+        e.state = EntryState::Done;
+        e.result = Some(OpResult::Shipment(ShipmentResult {
+            created: CreatedShipment {
+                package_id: "P9".into(),
+                tracking_number: "DR9".into(),
+                label_url: None,
+            },
+            label: Some(LabelRef {
+                sha256: sha.clone(),
+                size: pdf.len(),
+            }),
+        }));
+        outbox.put(e).expect("put");
+        // What an older version did: the label in the `labels` tree only.
+        outbox
+            .inner
+            .labels
+            .insert(sha.as_bytes(), pdf.as_slice())
+            .expect("insert");
+        std::fs::remove_dir_all(dir.path().join("labels")).expect("no label files yet");
+        store.flush().expect("flush");
+    }
+    let store = Store::open(dir.path()).expect("store again");
+    let outbox = Outbox::open(&store).expect("outbox again");
+    let ls = outbox.label_store();
+    assert_eq!(ls.linked("o:30-1", 1).expect("linked"), Some(sha.clone()));
+    assert_eq!(ls.get(&sha).expect("get"), Some(pdf.clone()));
+    assert_eq!(outbox.label(&sha).expect("label"), Some(pdf));
+    assert!(outbox.inner.labels.is_empty(), "moved, not copied");
+}

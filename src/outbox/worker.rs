@@ -496,7 +496,7 @@ impl Ctx {
                 )
                 .await;
             match fetched {
-                Ok(bytes) => match self.outbox.store_label(&bytes) {
+                Ok(bytes) => match self.outbox.store_document(&bytes) {
                     Ok(r) => h.protocol = Some(r.sha256),
                     Err(err) => {
                         let f = Failure::Transient {
@@ -601,12 +601,27 @@ impl Ctx {
                 )),
                 f => f,
             });
+        let (order_key, parcel_no) = match &e.op {
+            Operation::CreateShipment {
+                order_key,
+                parcel_no,
+                ..
+            } => (order_key.clone(), *parcel_no),
+            _ => (String::new(), req.parcel_no),
+        };
         let outcome = match label {
-            Ok(bytes) => match self.outbox.store_label(&bytes) {
+            Ok(bytes) => match self.outbox.store_label(&order_key, parcel_no, &bytes) {
                 Ok(r) => Ok(Some(OpResult::Shipment(ShipmentResult {
                     created,
                     label: Some(r),
                 }))),
+                // An error page instead of a label will not get better by keeping it.
+                Err(OutboxError::Label(err @ crate::docs::LabelStoreError::NotALabel { .. })) => {
+                    Err(Failure::Permanent(format!(
+                        "shipment {} (tracking {}) created, but {err}",
+                        created.package_id, created.tracking_number
+                    )))
+                }
                 Err(err) => Err(Failure::Transient {
                     error: format!("cannot keep the label: {err}"),
                     ambiguous: false,

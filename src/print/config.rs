@@ -17,8 +17,16 @@
 //! #                   address = "192.168.1.50:9100".
 //! # Jobs wait in a queue in the data directory while a printer is off or refuses them,
 //! # and are retried; nothing is lost.
+//! # When the packing slip is printed on the document printer: "packed" (as soon as the
+//! # order is packed, to go into the box), "label" (when its label is ready) or "never"
+//! # (only by key C-y / `PD:SLIP`).
+//! slip = "packed"
+//!
 //! [printers.label]
 //! kind = "dir"
+//! # The label stock: "100x150" or "a6" (one label a page, a roll) or "a4-quarter"
+//! # (4-up A4 sheets: each label goes on the station's next free quarter).
+//! size = "100x150"
 //! # dir = "./packdesk-out"
 //! # uri = "ipp://localhost:631/printers/labels"
 //! # address = "192.168.1.50:9100"
@@ -50,10 +58,40 @@ const MAX_TIMEOUT_SECS: u64 = 3600;
 #[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields, expecting = "a [printers] table")]
 pub struct PrintersSection {
+    /// When the packing slip prints by itself (default: when packed).
+    pub slip: SlipWhen,
     /// `[printers.label]`: shipping labels.
     pub label: PrinterSection,
     /// `[printers.document]`: packing slips, hand-over summaries, sheets.
     pub document: PrinterSection,
+}
+
+/// `[printers] slip`: when the packing slip is printed without being asked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SlipWhen {
+    /// As soon as the order is packed (it goes into the box before it is closed).
+    #[default]
+    Packed,
+    /// When the order's label is ready.
+    Label,
+    /// Only when asked (key or `PD:SLIP`).
+    Never,
+}
+
+/// `[printers.label] size`: the label stock in the label printer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+pub enum LabelSize {
+    /// 100×150 mm roll (one label a page).
+    #[default]
+    #[serde(rename = "100x150")]
+    Roll100x150,
+    /// A6 (one label a page).
+    #[serde(rename = "a6")]
+    A6,
+    /// A4 sheets of four: each label on the station's next free quarter.
+    #[serde(rename = "a4-quarter")]
+    A4Quarter,
 }
 
 /// The kind of a configured printer.
@@ -85,6 +123,8 @@ pub struct PrinterSection {
     pub formats: Option<Vec<Format>>,
     /// IPP `requesting-user-name`.
     pub user: String,
+    /// The label stock (meaningful for the label printer).
+    pub size: LabelSize,
     /// Connect / send / job completion timeout in seconds.
     pub timeout_secs: u64,
 }
@@ -98,6 +138,7 @@ impl Default for PrinterSection {
             dir: None,
             formats: None,
             user: "packdesk".to_string(),
+            size: LabelSize::default(),
             timeout_secs: 60,
         }
     }
@@ -366,6 +407,20 @@ mod tests {
             Ok(s) => s,
             Err(e) => panic!("{e}"),
         }
+    }
+
+    #[test]
+    fn slip_and_label_size_parse_with_defaults() {
+        let p = parse("");
+        assert_eq!(p.slip, SlipWhen::Packed);
+        assert_eq!(p.label.size, LabelSize::Roll100x150);
+        let p = parse("slip = \"never\"\n[label]\nsize = \"a4-quarter\"\n");
+        assert_eq!(p.slip, SlipWhen::Never);
+        assert_eq!(p.label.size, LabelSize::A4Quarter);
+        assert_eq!(parse("slip = \"label\"").slip, SlipWhen::Label);
+        assert_eq!(parse("[label]\nsize = \"a6\"").label.size, LabelSize::A6);
+        assert!(toml::from_str::<PrintersSection>("slip = \"always\"").is_err());
+        assert!(toml::from_str::<PrintersSection>("[label]\nsize = \"a5\"").is_err());
     }
 
     #[test]

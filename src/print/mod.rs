@@ -20,7 +20,10 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use tokio::io::AsyncWriteExt;
 
-pub use config::{ConfigProblem, PrinterKind, PrinterSection, PrintersSection, Role, RouteError};
+pub use config::{
+    ConfigProblem, LabelSize, PrinterKind, PrinterSection, PrintersSection, Role, RouteError,
+    SlipWhen,
+};
 pub use queue::{
     ContentRef, JobContent, JobState, NewJob, PrintEvent, PrintJob, PrintQueue, QueueError,
     QueueOptions,

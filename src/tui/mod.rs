@@ -5,6 +5,7 @@ pub mod handover_view;
 pub mod detail_view;
 pub mod input;
 pub mod keymap;
+pub mod print_view;
 pub mod theme;
 pub mod view;
 

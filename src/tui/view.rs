@@ -45,6 +45,9 @@ pub fn view(state: &AppState, ui: &Ui, f: &mut Frame) {
     if let Some(v) = &state.handover_view {
         super::handover_view::handover(state, v, ui, f, area);
     }
+    if let Some(v) = &state.bench.view {
+        super::print_view::print_queue(v, ui, f, area);
+    }
     if state.help {
         help(state, ui, f, area);
     }
@@ -128,6 +131,7 @@ fn status_line(state: &AppState, ui: &Ui) -> Line<'static> {
             style,
         ));
     }
+    spans.extend(super::print_view::status_spans(state, ui));
     if state.queue_loading.is_some() {
         spans.push(Span::styled(
             format!(" {} ", c.t("status.loading")),
@@ -256,7 +260,11 @@ fn queue_screen(state: &AppState, ui: &Ui, f: &mut Frame, area: Rect) {
             };
             let flags: String = r.flags.iter().map(|f| f.mark()).collect();
             let row = Row::new(vec![
-                Cell::from(sanitize(r.number())),
+                Cell::from(format!(
+                    "{}{}",
+                    super::print_view::mark(state, &r.key),
+                    sanitize(r.number())
+                )),
                 Cell::from(age(state.now, r.created_at)),
                 Cell::from(sanitize(&carrier)),
                 Cell::from(r.items.to_string()),
@@ -436,6 +444,7 @@ pub fn notice_text(n: &Notice, c: &Catalog) -> String {
         Notice::PhotoRequired => c.t("refuse.photo_required").into(),
         Notice::OutboxError { error } => error.clone(),
         Notice::Ship(n) => super::handover_view::note_text(n, c),
+        Notice::Bench(n) => super::print_view::notice_text(n, c),
         Notice::Print(crate::app::PrintNote::Printed { name, printer }) => {
             c.tf("banner.printed", &[("name", name), ("printer", printer)])
         }
