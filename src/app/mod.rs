@@ -6,6 +6,7 @@
 pub mod action;
 pub mod queue;
 pub mod report;
+pub mod rules;
 pub mod update;
 
 use std::collections::VecDeque;
@@ -133,6 +134,20 @@ pub enum Notice {
     OutboxError {
         error: String,
     },
+    /// A rule action failed (rule name, action, reason).
+    RuleFailed {
+        rule: String,
+        action: String,
+        error: String,
+    },
+    /// A custom event no rule listens to (or a button not shown).
+    RuleUnknownEvent {
+        name: String,
+    },
+    /// A custom event was handed to the rules (the button's label or the event name).
+    RuleFired {
+        label: String,
+    },
 }
 
 impl Notice {
@@ -153,6 +168,7 @@ impl Notice {
             | Notice::LabelQueued { .. }
             | Notice::Undone { .. }
             | Notice::SerialCancelled
+            | Notice::RuleFired { .. }
             | Notice::Aborted { .. } => Tone::Info,
             Notice::DoubleFire { .. }
             | Notice::ShortPacked
@@ -226,6 +242,8 @@ pub struct AppState {
     pub help: bool,
     /// The outbox screen, when open.
     pub outbox_view: Option<OutboxView>,
+    /// The loaded rules' buttons and custom events, and the rule-log overlay.
+    pub rules: rules::RulesState,
     pub assembler: Assembler,
     /// Background jobs in flight (shown in the status bar).
     pub jobs: usize,
@@ -254,6 +272,7 @@ impl AppState {
             prompt: None,
             help: false,
             outbox_view: None,
+            rules: rules::RulesState::default(),
             assembler,
             jobs: 0,
             queue_loading: None,
@@ -339,6 +358,10 @@ pub enum Msg {
     Sync(Box<crate::sync::SyncStatus>),
     /// The queue, loaded and sorted in the background after the first frame.
     QueueLoaded(Box<Queue>),
+    /// What the rules executor did (a failed action, a finished execution).
+    Rule(rules::RuleNote),
+    /// The latest rule executions (or why they could not be read).
+    RuleLog(Result<Vec<rules::RuleLine>, String>),
     /// Timer tick.
     Tick,
 }
@@ -439,6 +462,10 @@ pub enum Effect {
         order: Box<Order>,
         shipments: Vec<Shipment>,
     },
+    /// Hand an event to the rules executor (in the background).
+    Rule(crate::rules::Event),
+    /// Read the latest rule executions (answered with `Msg::RuleLog`).
+    RulesLog,
     /// Ring the terminal bell.
     Bell,
     Quit,

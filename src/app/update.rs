@@ -109,6 +109,7 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
             let pending = state.queue_loading.take().unwrap_or_default();
             state.queue.upsert_all(pending);
         }
+        m @ (Msg::Rule(_) | Msg::RuleLog(_)) => super::rules::message(state, m, &mut fx),
         Msg::Tick => {}
     }
     fx
@@ -201,13 +202,7 @@ fn scanned(state: &mut AppState, scan: Scan, fx: &mut Vec<Effect>) {
             None => notice(state, Notice::UnknownCommand { word: word.clone() }, fx),
         },
         ScanKind::Command(Command::Packer(id)) => set_packer(state, id, fx),
-        ScanKind::Command(Command::Event(name)) => notice(
-            state,
-            Notice::UnknownCommand {
-                word: format!("EVENT:{name}"),
-            },
-            fx,
-        ),
+        ScanKind::Command(Command::Event(name)) => super::rules::custom_event(state, name, fx),
         _ => {
             let awaiting = state
                 .pack
@@ -390,6 +385,7 @@ fn apply_flow(state: &mut AppState, ev: FlowEvent, code: Option<String>, fx: &mu
                 pv.selected_line = line;
             }
             if picked {
+                fx.push(super::rules::picked(&order.key(), session.next_seq));
                 Notice::Picked
             } else {
                 Notice::Accepted {
@@ -420,6 +416,7 @@ fn apply_flow(state: &mut AppState, ev: FlowEvent, code: Option<String>, fx: &mu
         Outcome::NextParcel { no } => Notice::NextParcel(no),
         Outcome::Packed => {
             fx.push(audit(state, Some(order.key()), "packed", String::new()));
+            fx.push(super::rules::packed(&order.key(), session.next_seq));
             fx.push(Effect::ShopStatus {
                 order: Box::new(order.clone()),
                 point: crate::effects::StatusPoint::Packed,
@@ -548,6 +545,9 @@ fn prefilled_weight(pv: &PackView, default_kg: f64) -> Option<f64> {
 
 fn action(state: &mut AppState, a: Action, fx: &mut Vec<Effect>) {
     let pack_open = state.pack.is_some() && state.screen == Screen::Pack;
+    if super::rules::overlay_action(state, a) {
+        return;
+    }
     // The outbox screen takes the list keys, retry and cancel; quit and help still work.
     if let Some(view) = state.outbox_view.as_mut()
         && !matches!(a, Action::Quit | Action::Help)
@@ -601,6 +601,7 @@ fn action(state: &mut AppState, a: Action, fx: &mut Vec<Effect>) {
             fx.push(Effect::OutboxList);
         }
         Action::OutboxRetry | Action::OutboxCancel => {}
+        Action::RulesLog => super::rules::toggle_log(state, fx),
         Action::Up
         | Action::Down
         | Action::PageUp
@@ -741,6 +742,12 @@ fn action(state: &mut AppState, a: Action, fx: &mut Vec<Effect>) {
             }
         }
         Action::ClearScan => state.assembler.clear(),
+        Action::Button1
+        | Action::Button2
+        | Action::Button3
+        | Action::Button4
+        | Action::Button5
+        | Action::Button6 => super::rules::button(state, a, fx),
     }
 }
 

@@ -6,6 +6,7 @@
 //! the network — runs as a tokio task and reports back as a [`Msg`].
 
 pub mod pipeline;
+pub mod rules;
 
 use tokio::sync::mpsc::UnboundedSender;
 
@@ -24,6 +25,7 @@ pub struct Runner {
     tx: UnboundedSender<Msg>,
     photos: Option<crate::camera::PhotoStore>,
     camera: Option<(std::sync::Arc<dyn crate::camera::Camera>, String)>,
+    rules: rules::RuleEngine,
 }
 
 impl Runner {
@@ -37,7 +39,14 @@ impl Runner {
             tx,
             photos,
             camera: None,
+            rules: rules::RuleEngine::none(),
         }
+    }
+
+    /// Where rule events (`Effect::Rule`, photos taken) go.
+    pub fn with_rules(mut self, engine: rules::RuleEngine) -> Runner {
+        self.rules = engine;
+        self
     }
 
     /// The station's camera, for `PD:PHOTO`; photos are recorded with `station`.
@@ -168,6 +177,7 @@ impl Runner {
                 };
                 let tx = self.tx.clone();
                 let packer = self.store.packer().ok().flatten();
+                let engine = self.rules.clone();
                 tokio::spawn(async move {
                     let res = store
                         .take(
@@ -179,7 +189,12 @@ impl Runner {
                         )
                         .await
                         .map_err(|e| e.to_string())
-                        .and_then(|_| {
+                        .and_then(|rec| {
+                            engine.fire(crate::rules::Event::new(
+                                crate::rules::EventKind::PhotoTaken,
+                                &order_key,
+                                &rec.seq.to_string(),
+                            ));
                             store
                                 .list(&order_key)
                                 .map(|v| (order_key.clone(), v.len()))
@@ -210,6 +225,11 @@ impl Runner {
                 });
                 Vec::new()
             }
+            Effect::Rule(ev) => {
+                self.rules.fire(ev);
+                Vec::new()
+            }
+            Effect::RulesLog => vec![Msg::RuleLog(self.rules.lines(50))],
             Effect::Bell | Effect::Quit => Vec::new(),
         }
     }

@@ -93,6 +93,10 @@ pub struct Pipeline {
     status: Option<StatusSection>,
     provider: String,
     printing: Option<Printing>,
+    /// Print every new label at once (off when the rules print labels themselves).
+    auto_print_labels: bool,
+    /// Where `shipment_created` events go (the rules engine), if anywhere.
+    rules: Option<super::rules::RuleEngine>,
 }
 
 impl Pipeline {
@@ -113,7 +117,34 @@ impl Pipeline {
             status,
             provider: provider.to_string(),
             printing: None,
+            auto_print_labels: true,
+            rules: None,
         }
+    }
+
+    /// Fires rule events (`shipment_created`) at `engine`. When its rules print labels
+    /// themselves (a `print` action with `document = "label"`), new labels are no longer
+    /// printed automatically, so a label never comes out twice.
+    pub fn with_rules(mut self, engine: super::rules::RuleEngine) -> Pipeline {
+        if engine.prints_labels() {
+            self.auto_print_labels = false;
+        }
+        self.rules = Some(engine);
+        self
+    }
+
+    /// Whether new labels are printed as soon as they exist.
+    pub fn auto_prints_labels(&self) -> bool {
+        self.auto_print_labels && self.printing.is_some()
+    }
+
+    /// The shipping provider (`balikobot`, `own` …).
+    pub fn provider(&self) -> &str {
+        &self.provider
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
     }
 
     /// Prints every new label through the print queue.
@@ -223,7 +254,9 @@ impl Pipeline {
                     Some(Ok(Some(bytes))) => match write_atomically(&path, &bytes) {
                         Ok(()) => {
                             sh.label_path = Some(path.display().to_string());
-                            if let Some(p) = self.printing.clone() {
+                            if let Some(p) =
+                                self.printing.clone().filter(|_| self.auto_print_labels)
+                            {
                                 let key = order_key.clone();
                                 tokio::spawn(async move {
                                     if let Err(e) = p.label(&path, &key).await {
@@ -246,6 +279,13 @@ impl Pipeline {
                         self.push_status(o, StatusPoint::Ready, sh.tracking_number.clone())
                 {
                     tracing::error!(error = %e, "queueing the shop update failed");
+                }
+                if let Some(r) = &self.rules {
+                    r.fire(crate::rules::Event::new(
+                        crate::rules::EventKind::ShipmentCreated,
+                        order_key,
+                        &created.package_id,
+                    ));
                 }
                 msgs.push(Msg::Shipment(Box::new(sh)));
             }

@@ -406,6 +406,14 @@ impl Ctx {
                     )),
                     f => f,
                 }),
+            Operation::SetPickPack { order, pick, pack } => self
+                .bounded(
+                    "pick/pack state",
+                    self.shop.set_pick_pack_state(order, *pick, *pack),
+                    Failure::from_shop,
+                )
+                .await
+                .map(|()| None),
             Operation::PushStatus(_) => {
                 // Status updates go through `run_batch`; never claimed alone.
                 Err(Failure::Permanent(

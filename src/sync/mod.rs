@@ -32,6 +32,7 @@ pub struct SyncWorker {
     store: Store,
     tx: UnboundedSender<Msg>,
     interval: Duration,
+    rules: crate::effects::rules::RuleEngine,
 }
 
 impl SyncWorker {
@@ -46,7 +47,14 @@ impl SyncWorker {
             store,
             tx,
             interval,
+            rules: crate::effects::rules::RuleEngine::none(),
         }
+    }
+
+    /// Fires the rule events of what each sync brings (new, paid, status, changed).
+    pub fn with_rules(mut self, engine: crate::effects::rules::RuleEngine) -> SyncWorker {
+        self.rules = engine;
+        self
     }
 
     fn cursor(&self) -> Result<SyncCursor, StoreError> {
@@ -79,12 +87,14 @@ impl SyncWorker {
                     tracing::warn!(shop = self.shop.kind(), record = %r, "order not imported");
                 }
                 let keys: Vec<String> = res.orders.iter().map(|o| o.key()).collect();
+                let rule_events = self.rules.before_import(&self.store, &res.orders);
                 let stored = self.store.import_orders(&res.orders).and_then(|()| {
                     let bytes = serde_json::to_vec(&res.cursor).unwrap_or_default();
                     self.store.meta_set(CURSOR_KEY, &bytes)
                 });
                 match stored {
                     Ok(()) => {
+                        self.rules.fire_all(rule_events);
                         status.ok = true;
                         status.changed = keys.len();
                         let rows: Vec<_> = keys

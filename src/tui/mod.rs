@@ -3,6 +3,7 @@
 
 pub mod input;
 pub mod keymap;
+pub mod rules_view;
 pub mod theme;
 pub mod view;
 
