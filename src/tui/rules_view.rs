@@ -77,7 +77,7 @@ pub fn overlay(v: &RulesView, ui: &Ui, f: &mut Frame, area: Rect) {
         .borders(Borders::ALL)
         .border_style(ui.theme.border_focused)
         .title(Span::styled(
-            format!(" {} ", c.t("rules.title")),
+            format!(" {} ", c.t("queue.rules_title")),
             ui.theme.title,
         ));
     let inner = block.inner(r);
@@ -85,7 +85,7 @@ pub fn overlay(v: &RulesView, ui: &Ui, f: &mut Frame, area: Rect) {
     let [list, keys] = Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(inner);
     if v.lines.is_empty() {
         f.render_widget(
-            Paragraph::new(c.t("rules.empty"))
+            Paragraph::new(c.t("queue.rules_empty"))
                 .style(ui.theme.muted)
                 .wrap(Wrap { trim: true }),
             list,
@@ -106,9 +106,9 @@ pub fn overlay(v: &RulesView, ui: &Ui, f: &mut Frame, area: Rect) {
                 ui.theme.muted
             };
             let state = match l.state.as_str() {
-                "ok" => c.t("rules.state_ok"),
-                "failed" => c.t("rules.state_failed"),
-                _ => c.t("rules.state_running"),
+                "ok" => c.t("queue.rule_ok"),
+                "failed" => c.t("queue.rule_failed"),
+                _ => c.t("queue.rule_running"),
             };
             lines.push(Line::from(vec![
                 Span::styled(
