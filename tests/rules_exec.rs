@@ -749,3 +749,30 @@ actions = [{ add_history = { text = "seen" } }]
     let _ = bench.hook_url;
     let _ = bench.stop.send(true);
 }
+
+/// A rules file with a mistake stops the bench before its first frame, naming the file,
+/// the line and the key.
+#[test]
+fn a_broken_rules_file_stops_the_bench_with_its_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("station.toml");
+    std::fs::write(&config, "station = \"bench-9\"\n").expect("station.toml");
+    std::fs::write(
+        dir.path().join("rules.toml"),
+        "[[rule]]\nname = \"x\"\nevent = \"packed\"\nactions = [\"make_coffee\"]\n",
+    )
+    .expect("rules.toml");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_packdesk"))
+        .arg("run")
+        .arg("--config")
+        .arg(&config)
+        .arg("--data-dir")
+        .arg(dir.path().join("data"))
+        .output()
+        .expect("run packdesk");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("rules.toml"), "{err}");
+    assert!(err.contains(":4"), "names line 4: {err}");
+    assert!(err.contains("make_coffee"), "{err}");
+}
