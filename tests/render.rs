@@ -240,8 +240,8 @@ statuses = ["{}"]
 "#,
         big.shop_status
     );
-    let set = packdesk::rules::RuleSet::parse(std::path::Path::new("rules.toml"), &rules)
-        .expect("rules");
+    let set =
+        packdesk::rules::RuleSet::parse(std::path::Path::new("rules.toml"), &rules).expect("rules");
     st.rules = packdesk::app::rules::RulesState::from_rules(&set);
     open(&mut st, big);
     update(
@@ -257,7 +257,11 @@ statuses = ["{}"]
     let t = draw(&st, &ui, 80, 24);
     let buf = t.backend().buffer();
     let buttons = find_row(buf, "Gift wrap").expect("button visible");
-    assert!(row_text(buf, buttons).contains("A-1"), "{}", row_text(buf, buttons));
+    assert!(
+        row_text(buf, buttons).contains("A-1"),
+        "{}",
+        row_text(buf, buttons)
+    );
     assert!(find_row(buf, &big.number).is_some(), "order number visible");
     assert!(
         find_row(buf, &format!("0/{}", big.item_count())).is_some(),

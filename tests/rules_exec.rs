@@ -41,7 +41,9 @@ async fn hook(State(got): State<Received>, headers: HeaderMap, body: String) -> 
         .get("x-token")
         .and_then(|h| h.to_str().ok())
         .map(str::to_string);
-    got.lock().unwrap_or_else(|p| p.into_inner()).push((v, token));
+    got.lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .push((v, token));
     "ok"
 }
 
@@ -50,7 +52,10 @@ async fn receiver() -> (String, Received) {
     let got: Received = Arc::default();
     let app = Router::new()
         .route("/hook", post(hook))
-        .route("/fail", post(|| async { (axum::http::StatusCode::BAD_GATEWAY, "no") }))
+        .route(
+            "/fail",
+            post(|| async { (axum::http::StatusCode::BAD_GATEWAY, "no") }),
+        )
         .with_state(got.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -150,9 +155,14 @@ impl Bench {
         let set = RuleSet::parse(std::path::Path::new("rules.toml"), &rules_text(&hook_url))
             .expect("rules parse");
         let (engine, inbox) = RuleEngine::channel(&set, &store).expect("engine");
-        let status = SyncWorker::new(shop.clone(), store.clone(), tx.clone(), Duration::from_secs(60))
-            .sync_once()
-            .await;
+        let status = SyncWorker::new(
+            shop.clone(),
+            store.clone(),
+            tx.clone(),
+            Duration::from_secs(60),
+        )
+        .sync_once()
+        .await;
         assert!(status.ok, "{status:?}");
         // The orders as the bench knows them (imported from the shop).
         let orders: Vec<Order> = orders
@@ -208,11 +218,10 @@ impl Bench {
                 }
             }
         };
-        let worker =
-            Worker::new(outbox, shop, carrier, on_event).with_options(WorkerOptions {
-                batch_window: Duration::from_millis(200),
-                ..WorkerOptions::default()
-            });
+        let worker = Worker::new(outbox, shop, carrier, on_event).with_options(WorkerOptions {
+            batch_window: Duration::from_millis(200),
+            ..WorkerOptions::default()
+        });
         tokio::spawn(worker.run(stopped));
         (
             Bench {
@@ -416,12 +425,32 @@ async fn packed_runs_every_action_exactly_once_across_a_restart() {
     assert!(log.unfinished().expect("unfinished").is_empty());
 
     // Shipment: one package at the carrier.
-    assert_eq!(bench.carrier_sim.packages().len(), 1, "exactly one shipment");
+    assert_eq!(
+        bench.carrier_sim.packages().len(),
+        1,
+        "exactly one shipment"
+    );
     let shipments = bench.store.shipments(&o.key()).expect("shipments");
     let tracking = shipments
         .first()
         .and_then(|s| s.tracking_number.clone())
         .expect("tracking");
+    // The pipeline fired `shipment_created` for the parcel's package.
+    let package_id = shipments
+        .first()
+        .and_then(|s| s.package_id.clone())
+        .expect("package id");
+    let mut created = Vec::new();
+    while let Some(ev) = inbox.try_recv() {
+        if ev.kind == EventKind::ShipmentCreated {
+            created.push(ev);
+        }
+    }
+    assert_eq!(created.len(), 1, "{created:?}");
+    assert_eq!(
+        created[0].occurrence,
+        format!("shipment_created:{}:{package_id}", o.key())
+    );
     // Label: printed once, to the directory printer.
     let deadline = Instant::now() + Duration::from_secs(10);
     while bench.printed().is_empty() && Instant::now() < deadline {
@@ -685,9 +714,7 @@ async fn the_daily_check_runs_status_age_rules_once_per_stint_and_prunes_photos(
     assert_eq!(r.events, first.checked);
     assert!(bench.hooks().is_empty());
     // Three days later: every order has been in its status two days or more.
-    let r = exec
-        .daily_check(now + chrono::Duration::days(3))
-        .await;
+    let r = exec.daily_check(now + chrono::Duration::days(3)).await;
     assert_eq!(r.events, first.checked);
     let after_first = bench.hooks().len();
     assert_eq!(after_first, first.checked);
@@ -718,13 +745,7 @@ actions = [{ add_history = { text = "seen" } }]
     // a new store-backed sync with the engine and change one order in the shop.
     let o = bench.orders[0].clone();
     let shop = Arc::new(
-        UpgatesClient::new(
-            &format!("{}", bench._running[0].base_url),
-            "login",
-            "key",
-            false,
-        )
-        .expect("shop"),
+        UpgatesClient::new(&bench._running[0].base_url, "login", "key", false).expect("shop"),
     );
     let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
     let sync = SyncWorker::new(shop, bench.store.clone(), tx, Duration::from_secs(60))
@@ -741,7 +762,10 @@ actions = [{ add_history = { text = "seen" } }]
         kinds.push(ev.kind);
     }
     assert!(kinds.contains(&EventKind::StatusSet), "{kinds:?}");
-    assert!(kinds.contains(&EventKind::OrderChangedUpstream), "{kinds:?}");
+    assert!(
+        kinds.contains(&EventKind::OrderChangedUpstream),
+        "{kinds:?}"
+    );
     // Nothing changed: nothing fired.
     let st = sync.sync_once().await;
     assert!(st.ok);

@@ -235,10 +235,8 @@ pub(crate) fn message(state: &mut AppState, msg: Msg, fx: &mut Vec<Effect>) {
                 fx.push(Effect::RulesLog);
             }
         }
-        Msg::Rule(RuleNote::Finished { .. }) => {
-            if state.rules.view.is_some() {
-                fx.push(Effect::RulesLog);
-            }
+        Msg::Rule(RuleNote::Finished { .. }) if state.rules.view.is_some() => {
+            fx.push(Effect::RulesLog);
         }
         Msg::RuleLog(Ok(lines)) => {
             let view = state.rules.view.get_or_insert_with(Default::default);
@@ -406,7 +404,8 @@ statuses = ["Vyřizuje se"]
             })
         );
         assert!(
-            fx.iter().any(|e| matches!(e, Effect::Persist(Persist::Event(a)) if a.what == "rule_event")),
+            fx.iter()
+                .any(|e| matches!(e, Effect::Persist(Persist::Event(a)) if a.what == "rule_event")),
             "the event is in the audit log"
         );
     }

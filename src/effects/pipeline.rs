@@ -133,6 +133,15 @@ impl Pipeline {
         self
     }
 
+    /// Hands a rule event to the rules engine (a no-op without rules), e.g.
+    /// `dispatched` after a hand-over or `carrier_status_changed` after TRACKSTATUS.
+    /// Never blocks.
+    pub fn fire_rule(&self, ev: crate::rules::Event) {
+        if let Some(r) = &self.rules {
+            r.fire(ev);
+        }
+    }
+
     /// Whether new labels are printed as soon as they exist.
     pub fn auto_prints_labels(&self) -> bool {
         self.auto_print_labels && self.printing.is_some()

@@ -190,7 +190,9 @@ impl RuleEngine {
                 }
             };
             out.extend(sync_events(old.as_ref(), new));
-            let status_changed = old.as_ref().is_none_or(|o| o.shop_status != new.shop_status);
+            let status_changed = old
+                .as_ref()
+                .is_none_or(|o| o.shop_status != new.shop_status);
             if status_changed && let Some(tree) = &self.status {
                 let since = StatusSince {
                     status: new.shop_status.clone(),
@@ -296,7 +298,7 @@ pub struct Executor {
     store: Store,
     photos: Option<crate::camera::PhotoStore>,
     camera: Option<Arc<dyn crate::camera::Camera>>,
-    http: reqwest::Client,
+    http: Result<reqwest::Client, String>,
     station: String,
     bench: Option<UnboundedSender<Msg>>,
     pick_pack: bool,
@@ -322,10 +324,15 @@ impl Executor {
         let photos = crate::camera::PhotoStore::open(&store)
             .map_err(|e| tracing::error!(error = %e, "rules: photo store unavailable"))
             .ok();
+        // reqwest is built without a default crypto provider: make sure one is installed.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let http = reqwest::Client::builder()
             .user_agent(concat!("packdesk/", env!("CARGO_PKG_VERSION")))
             .build()
-            .unwrap_or_default();
+            .map_err(|e| {
+                tracing::error!(error = %e, "rules: no HTTP client: webhooks will fail");
+                format!("no HTTP client: {e}")
+            });
         Ok(Executor {
             rules: Arc::new(rules),
             log: RuleLog::open(&store)?,
@@ -402,6 +409,10 @@ impl Executor {
 
     fn lock_for(&self, order_key: &str) -> Arc<tokio::sync::Mutex<()>> {
         let mut map = self.locks.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() > 1024 {
+            // Forget the locks nobody holds or waits for.
+            map.retain(|_, l| Arc::strong_count(l) > 1);
+        }
         Arc::clone(map.entry(order_key.to_string()).or_default())
     }
 
@@ -589,11 +600,13 @@ impl Executor {
             notify: false,
         };
         match action {
-            Action::SetStatus { status, notify } => self.enqueue(Operation::PushStatus(OrderUpdate {
-                status: Some(status.clone()),
-                notify: *notify,
-                ..update
-            })),
+            Action::SetStatus { status, notify } => {
+                self.enqueue(Operation::PushStatus(OrderUpdate {
+                    status: Some(status.clone()),
+                    notify: *notify,
+                    ..update
+                }))
+            }
             Action::CreateShipment => self.create_shipment(&order).await,
             Action::DropShipment => self.drop_shipments(&order),
             Action::Handover => self.handover(&order),
@@ -711,7 +724,9 @@ impl Executor {
                 .outbox()
                 .find_key(key)
                 .map_err(|e| e.to_string())?
-                .ok_or_else(|| format!("the shipment of {number} parcel {parcel} was not queued"))?;
+                .ok_or_else(|| {
+                    format!("the shipment of {number} parcel {parcel} was not queued")
+                })?;
             match entry.state {
                 EntryState::Done => return Ok(()),
                 EntryState::Failed => {
@@ -956,6 +971,8 @@ impl Executor {
         };
         let resp = self
             .http
+            .as_ref()
+            .map_err(Clone::clone)?
             .get(&url)
             .timeout(Duration::from_secs(30))
             .send()
@@ -1013,6 +1030,8 @@ impl Executor {
         let shown = shown_url(url);
         let mut req = self
             .http
+            .as_ref()
+            .map_err(|e| format!("webhook {shown}: {e}"))?
             .post(url)
             .timeout(Duration::from_secs(u64::from(timeout_s.max(1))))
             .json(body);
@@ -1022,7 +1041,10 @@ impl Executor {
                 reqwest::header::HeaderValue::from_str(value),
             ) else {
                 // The value is never shown: it is often a token.
-                return Err(format!("webhook {shown}: header `{}` is not valid", sanitize(name)));
+                return Err(format!(
+                    "webhook {shown}: header `{}` is not valid",
+                    sanitize(name)
+                ));
             };
             req = req.header(n, v);
         }
@@ -1034,10 +1056,7 @@ impl Executor {
         if status.is_success() {
             Ok(())
         } else {
-            Err(format!(
-                "webhook {shown} answered HTTP {}",
-                status.as_u16()
-            ))
+            Err(format!("webhook {shown} answered HTTP {}", status.as_u16()))
         }
     }
 
@@ -1052,9 +1071,11 @@ impl Executor {
                 Err(e) => tracing::error!(error = %e, "photo retention failed"),
             }
         }
-        let wanted = self.rules.rules().iter().any(|r| {
-            matches!(r.event, EventKind::OrderInStatusForDays { .. })
-        });
+        let wanted = self
+            .rules
+            .rules()
+            .iter()
+            .any(|r| matches!(r.event, EventKind::OrderInStatusForDays { .. }));
         if !wanted {
             return report;
         }
@@ -1115,6 +1136,8 @@ impl Executor {
             .rules
             .daily_check_at()
             .unwrap_or_else(|| NaiveTime::from_hms_opt(6, 0, 0).unwrap_or_default());
+        // Also kept in memory: a day that could not be recorded is not run again.
+        let mut ran: Option<chrono::NaiveDate> = None;
         loop {
             let now = Local::now();
             let today = now.date_naive();
@@ -1125,11 +1148,13 @@ impl Executor {
                 .flatten()
                 .map(|b| String::from_utf8_lossy(&b).into_owned());
             let due_today = today.and_time(at);
-            let ran_today = last.as_deref() == Some(today.to_string().as_str());
+            let ran_today =
+                ran == Some(today) || last.as_deref() == Some(today.to_string().as_str());
             if now.naive_local() >= due_today && !ran_today {
                 // Also catches up a check the bench was off for.
                 let report = self.daily_check(Utc::now()).await;
                 tracing::info!(?report, "daily rules check done");
+                ran = Some(today);
                 if let Err(e) = self.store.meta_set(DAILY_KEY, today.to_string().as_bytes()) {
                     tracing::error!(error = %e, "daily check: cannot record the day");
                 }
@@ -1202,7 +1227,10 @@ impl BenchRules {
 
 /// The rules file the bench uses: `rules_file` from station.toml (relative to the config
 /// directory), else `rules.toml` in the config directory.
-pub fn rules_path(config_dir: &std::path::Path, rules_file: Option<&std::path::Path>) -> std::path::PathBuf {
+pub fn rules_path(
+    config_dir: &std::path::Path,
+    rules_file: Option<&std::path::Path>,
+) -> std::path::PathBuf {
     match rules_file {
         Some(p) if p.is_absolute() => p.to_path_buf(),
         Some(p) => config_dir.join(p),
