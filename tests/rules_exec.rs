@@ -800,3 +800,68 @@ fn a_broken_rules_file_stops_the_bench_with_its_line() {
     assert!(err.contains(":4"), "names line 4: {err}");
     assert!(err.contains("make_coffee"), "{err}");
 }
+
+/// `set_pick_pack_state` goes through the outbox to BaseLinker's `setOrderFields`; a shop
+/// without pick/pack flags refuses with a clear reason.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pick_pack_state_reaches_baselinker_through_the_outbox() {
+    use packdesk::shop::Shop;
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let sim = packdesk::sim::baselinker::BaseLinkerSim::new("tok", Faults::default(), 4);
+    let mut order = packdesk::demo::generate(9, 1, chrono::Utc::now())
+        .into_iter()
+        .next()
+        .expect("order");
+    order.shop_id = Some("77".into());
+    sim.add_orders(vec![packdesk::sim::baselinker::demo_order_json(&order)]);
+    let run = sim.start(0).await.expect("sim");
+    let shop = Arc::new(
+        packdesk::shop::baselinker::BaseLinkerShop::new(&run.base_url, "tok").expect("shop"),
+    );
+    assert!(shop.supports_pick_pack());
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(dir.path()).expect("store");
+    let outbox = Outbox::open(&store).expect("outbox");
+    let carrier = Arc::new(packdesk::carrier::own::OwnLabel::new(
+        store.clone(),
+        dir.path(),
+        "sender",
+    ));
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let worker = Worker::new(outbox.clone(), shop, carrier, |_| {});
+    tokio::spawn(worker.run(stopped));
+    let update = packdesk::shop::OrderUpdate {
+        number: order.number.clone(),
+        shop_id: Some("77".into()),
+        status: None,
+        tracking_number: None,
+        notify: false,
+    };
+    outbox
+        .enqueue(packdesk::outbox::Operation::SetPickPack {
+            order: update.clone(),
+            pick: Some(true),
+            pack: Some(true),
+        })
+        .expect("enqueue");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let o = sim.order("77").unwrap_or_default();
+        if o["pick_state"] == 1 && o["pack_state"] == 1 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "pick/pack not set: {o}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let _ = stop.send(true);
+
+    // Upgates has no such flags: the default of the trait refuses, naming BaseLinker.
+    let upgates = UpgatesClient::new("http://127.0.0.1:9/api/v2", "l", "k", false).expect("client");
+    assert!(!upgates.supports_pick_pack());
+    let err = upgates
+        .set_pick_pack_state(&update, Some(true), None)
+        .await
+        .expect_err("refused");
+    assert!(err.to_string().contains("BaseLinker only"), "{err}");
+    assert!(!err.is_transient());
+}
