@@ -865,3 +865,50 @@ async fn pick_pack_state_reaches_baselinker_through_the_outbox() {
     assert!(err.to_string().contains("BaseLinker only"), "{err}");
     assert!(!err.is_transient());
 }
+
+/// A stop after the label job was queued but before its outcome was recorded: the resumed
+/// rule finds the job in the print queue and does not print the label again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_label_queued_just_before_a_stop_is_not_printed_again() {
+    let (bench, set, engine, mut inbox) =
+        Bench::start(|hook| SHIP_RULES.replace("HOOK", hook), true).await;
+    let o = bench.orders[1].clone();
+    let runner = bench.runner(&engine);
+    let start = Instant::now();
+    let mut state = new_state(&set);
+    tokio::task::block_in_place(|| {
+        pick(&mut state, &runner, &o, start);
+        scan(&mut state, &runner, "PD:PACK", start);
+    });
+    let packed = next_event(&mut inbox, EventKind::Packed).await;
+    // Stop after the shipment: the label print is next.
+    bench
+        .executor(&set)
+        .with_action_budget(1)
+        .handle(packed.clone())
+        .await;
+    // The label job reached the queue, then the process "died" before recording it.
+    let printing = bench.pipeline.printing().expect("printing").clone();
+    let sh = bench
+        .store
+        .shipments(&o.key())
+        .expect("shipments")
+        .into_iter()
+        .next()
+        .expect("shipment");
+    let path = PathBuf::from(sh.label_path.expect("label path"));
+    printing.label(&path, &o.key()).await.expect("queued");
+    bench.executor(&set).resume_unfinished().await;
+    let jobs = printing.queue.jobs_for_key(&o.key()).expect("jobs");
+    assert_eq!(jobs.len(), 1, "{jobs:#?}");
+    let log = RuleLog::open(&bench.store).expect("log");
+    let r = log.list(1).expect("list");
+    assert!(
+        r[0].actions
+            .iter()
+            .all(|a| a.outcome == Some(Outcome::Done)),
+        "{:#?}",
+        r[0].actions
+    );
+    let _ = bench.stop.send(true);
+}
