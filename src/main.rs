@@ -187,6 +187,17 @@ fn real_main(cli: Cli) -> Result<()> {
             };
             config.ship_on_pack = true;
             config.out_dir = args.out.clone();
+            // The demo rules print labels: to a directory printer unless printers are set.
+            if config.printers.is_none() {
+                config.printers = Some(packdesk::print::PrintersSection {
+                    label: packdesk::print::PrinterSection {
+                        kind: packdesk::print::PrinterKind::Dir,
+                        dir: Some(args.out.join("printer")),
+                        ..Default::default()
+                    },
+                    ..Default::default()
+                });
+            }
             if config.station == Config::default().station {
                 config.station = "demo-bench".into();
             }
@@ -360,9 +371,19 @@ fn bench(paths: &Paths, mut config: Config, demo: Option<&DemoArgs>) -> Result<(
         }
         None => pipeline,
     };
+    // Rules (automatic actions): a broken rules file stops the bench here, naming its line.
+    let demo_rules = demo.is_some_and(|d| d.shop != DemoShop::None);
+    let rules = packdesk::effects::rules::BenchRules::prepare(
+        &paths.config_dir,
+        config.rules_file.as_deref(),
+        demo_rules,
+        &store,
+    )?;
+    let pipeline = pipeline.with_rules(rules.engine.clone());
     if let Some(shop) = &remote.shop {
         let sync = SyncWorker::new(shop.clone(), store.clone(), tx.clone(), sync_every)
-            .with_mapping(packdesk::sync::mapping::ImportMapping::from_config(&config));
+            .with_mapping(packdesk::sync::mapping::ImportMapping::from_config(&config))
+            .with_rules(rules.engine.clone());
         if store.is_empty() {
             // A new station gets its queue before the first frame.
             let status = rt.block_on(sync.sync_once());
@@ -420,13 +441,26 @@ fn bench(paths: &Paths, mut config: Config, demo: Option<&DemoArgs>) -> Result<(
             Err(e) => tracing::error!(error = %e, "the queue could not be loaded"),
         }
     });
+    let rules_tx = tx.clone();
     let mut runner = Runner::new(store.clone(), pipeline.clone(), tx);
     if let Some(shop) = &remote.shop {
         runner = runner.with_shop(shop.clone());
     }
-    if let Some(camera) = config.camera.build(|k| std::env::var(k).ok())? {
+    let camera = config.camera.build(|k| std::env::var(k).ok())?;
+    if let Some(camera) = camera.clone() {
         runner = runner.with_camera(camera, &config.station);
     }
+    state.rules = rules.state.clone();
+    runner = runner.with_rules(rules.engine.clone());
+    let pick_pack = remote.shop.as_ref().is_some_and(|s| s.supports_pick_pack());
+    rules.start(
+        pipeline.clone(),
+        &config.station,
+        rules_tx,
+        camera,
+        pick_pack,
+        config.camera.retention_days,
+    )?;
     state.packer = store.packer()?;
     for m in pipeline.catch_up() {
         dispatch(&mut state, &runner, m, start);

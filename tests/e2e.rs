@@ -79,6 +79,22 @@ impl Bench {
         panic!("screen never showed {needle:?}; it shows:\n{}", self.text());
     }
 
+    /// Waits until the screen contains one of `needles`.
+    fn wait_for_any(&self, needles: &[&str]) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            let text = self.text();
+            if needles.iter().any(|n| text.contains(n)) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!(
+            "screen never showed any of {needles:?}; it shows:\n{}",
+            self.text()
+        );
+    }
+
     /// Types like a scanner: the code and a CR in one burst.
     fn scan(&mut self, code: &str) {
         self.writer
@@ -132,7 +148,11 @@ fn open_by_scan_scan_all_items_pack_and_label_written_then_survive_kill_9() {
     bench.scan("PD:PACK");
     let label = wait_file(&out.join(format!("{}-1.pdf", plain.number)));
     assert!(label.len() > 500);
-    bench.wait_for("Label ready");
+    // The demo rules print the label (to <out>/printer); the banner says "Label ready"
+    // and then, soon after, that the label was printed.
+    let printed = wait_file(&out.join("printer").join(format!("{}-1.pdf", plain.number)));
+    assert_eq!(printed, label);
+    bench.wait_for_any(&["Label ready", "Printed"]);
 
     // The next order opens at once; a wrong item is refused loudly.
     bench.scan(&big.number);

@@ -217,3 +217,87 @@ fn control_characters_from_orders_never_reach_the_screen() {
     let text = format!("{}", t.backend());
     assert!(text.contains("EvilName"), "{text}");
 }
+
+/// The rules' pack-screen buttons fit at 80×24 with the order number, the banner, the
+/// progress and the scan line; a failed rule's banner names the rule and the reason; the
+/// rule-log overlay lists executions.
+#[test]
+fn pack_screen_with_rule_buttons_and_a_failed_rule_at_80x24() {
+    let o = orders();
+    let big = &o[Special::ManyLines.index()];
+    let mut st = state(&o);
+    let rules = format!(
+        r#"
+[[rule]]
+name = "gift"
+event = "custom:gift"
+actions = [{{ add_note = {{ text = "gift" }} }}]
+
+[[button]]
+label = "Gift wrap"
+event = "custom:gift"
+statuses = ["{}"]
+"#,
+        big.shop_status
+    );
+    let set =
+        packdesk::rules::RuleSet::parse(std::path::Path::new("rules.toml"), &rules).expect("rules");
+    st.rules = packdesk::app::rules::RulesState::from_rules(&set);
+    open(&mut st, big);
+    update(
+        &mut st,
+        Msg::Rule(packdesk::app::rules::RuleNote::Failed {
+            rule: "ship\u{1b}[2J".into(),
+            action: "create_shipment".into(),
+            order_key: big.key(),
+            error: "carrier refused".into(),
+        }),
+    );
+    let ui = ui(Lang::En);
+    let t = draw(&st, &ui, 80, 24);
+    let buf = t.backend().buffer();
+    let buttons = find_row(buf, "Gift wrap").expect("button visible");
+    assert!(
+        row_text(buf, buttons).contains("A-1"),
+        "{}",
+        row_text(buf, buttons)
+    );
+    assert!(find_row(buf, &big.number).is_some(), "order number visible");
+    assert!(
+        find_row(buf, &format!("0/{}", big.item_count())).is_some(),
+        "progress visible"
+    );
+    let banner = find_row(buf, "carrier refused").expect("failure banner");
+    assert!(row_text(buf, banner).contains("create_shipment"));
+    assert!(!row_text(buf, banner).contains('\u{1b}'));
+    // The button row sits above the scan line and the key hints.
+    assert!(buttons < 22, "button row {buttons}");
+
+    // No buttons for other statuses: the row is not there.
+    let mut other = big.clone();
+    other.shop_status = "something else".into();
+    let mut st2 = state(&o);
+    st2.rules = packdesk::app::rules::RulesState::from_rules(&set);
+    open(&mut st2, &other);
+    assert!(find_row(draw(&st2, &ui, 80, 24).backend().buffer(), "Gift wrap").is_none());
+
+    // The rule log overlay.
+    update(&mut st, Msg::Action(Action::RulesLog));
+    update(
+        &mut st,
+        Msg::RuleLog(Ok(vec![packdesk::app::rules::RuleLine {
+            id: 7,
+            rule: "gift".into(),
+            event: "custom:gift".into(),
+            order_key: big.key(),
+            state: "failed".into(),
+            at: "10:11:12".into(),
+            detail: "add_note: shop refused".into(),
+        }])),
+    );
+    let t = draw(&st, &ui, 80, 24);
+    let buf = t.backend().buffer();
+    assert!(find_row(buf, "Automatic actions").is_some());
+    assert!(find_row(buf, "#7 10:11:12 gift").is_some());
+    assert!(find_row(buf, "add_note: shop refused").is_some());
+}

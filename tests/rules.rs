@@ -103,7 +103,7 @@ fn example_file_validates_and_does_what_it_says() {
         ship.get(1),
         Some(&Action::Print {
             document: Document::Label,
-            printer: Some("zebra".into())
+            printer: Some("label".into())
         })
     );
     assert!(ship.iter().any(|a| matches!(a,

@@ -73,6 +73,13 @@ actions! {
     MarkNone => "queue.mark_none", None;
     BulkShip => "queue.bulk_ship", None;
     BulkLabels => "queue.bulk_labels", None;
+    RulesLog => "app.rules", None;
+    Button1 => "pack.button1", None;
+    Button2 => "pack.button2", None;
+    Button3 => "pack.button3", None;
+    Button4 => "pack.button4", None;
+    Button5 => "pack.button5", None;
+    Button6 => "pack.button6", None;
 }
 
 impl Action {

@@ -10,6 +10,7 @@ pub mod print;
 pub mod queue;
 pub mod report;
 pub mod shipping;
+pub mod rules;
 pub mod update;
 
 use std::collections::VecDeque;
@@ -143,6 +144,20 @@ pub enum Notice {
     Ship(shipping::ShipNote),
     /// Printing at the bench and bulk work (`app::print`).
     Bench(print::BenchNotice),
+    /// A rule action failed (rule name, action, reason).
+    RuleFailed {
+        rule: String,
+        action: String,
+        error: String,
+    },
+    /// A custom event no rule listens to (or a button not shown).
+    RuleUnknownEvent {
+        name: String,
+    },
+    /// A custom event was handed to the rules (the button's label or the event name).
+    RuleFired {
+        label: String,
+    },
 }
 
 impl Notice {
@@ -163,6 +178,7 @@ impl Notice {
             | Notice::LabelQueued { .. }
             | Notice::Undone { .. }
             | Notice::SerialCancelled
+            | Notice::RuleFired { .. }
             | Notice::Aborted { .. } => Tone::Info,
             Notice::DoubleFire { .. }
             | Notice::ShortPacked
@@ -244,6 +260,8 @@ pub struct AppState {
     pub confirm: Option<shipping::Confirm>,
     /// The order detail overlay, when open.
     pub detail: Option<detail::DetailView>,
+    /// The loaded rules' buttons and custom events, and the rule-log overlay.
+    pub rules: rules::RulesState,
     pub assembler: Assembler,
     /// Background jobs in flight (shown in the status bar).
     pub jobs: usize,
@@ -277,6 +295,7 @@ impl AppState {
             handover_view: None,
             confirm: None,
             detail: None,
+            rules: rules::RulesState::default(),
             assembler,
             jobs: 0,
             queue_loading: None,
@@ -369,6 +388,10 @@ pub enum Msg {
     CarrierStatus(Box<Shipment>),
     /// The hand-over screen's list (ready parcels per carrier), or why it failed.
     HandoverGroups(Result<Vec<shipping::HandoverGroup>, String>),
+    /// What the rules executor did (a failed action, a finished execution).
+    Rule(rules::RuleNote),
+    /// The latest rule executions (or why they could not be read).
+    RuleLog(Result<Vec<rules::RuleLine>, String>),
     /// Timer tick.
     Tick,
     /// An answer for the order detail overlay.
@@ -491,6 +514,10 @@ pub enum Effect {
     },
     /// Printing at the bench and bulk work (`app::print`, run by `effects::bench`).
     Print(print::PrintFx),
+    /// Hand an event to the rules executor (in the background).
+    Rule(crate::rules::Event),
+    /// Read the latest rule executions (answered with `Msg::RuleLog`).
+    RulesLog,
     /// Ring the terminal bell.
     Bell,
     Quit,

@@ -112,6 +112,7 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
         Msg::ShipNote(n) => super::shipping::background(state, n, &mut fx),
         Msg::HandoverGroups(res) => super::shipping::groups(state, res, &mut fx),
         Msg::CarrierStatus(s) => super::shipping::carrier_status(state, *s, &mut fx),
+        m @ (Msg::Rule(_) | Msg::RuleLog(_)) => super::rules::message(state, m, &mut fx),
         Msg::Tick => {}
         Msg::Detail(m) => super::detail::on_msg(state, m),
         Msg::Bench(m) => super::print::msg(state, m, &mut fx),
@@ -206,13 +207,7 @@ fn scanned(state: &mut AppState, scan: Scan, fx: &mut Vec<Effect>) {
             None => notice(state, Notice::UnknownCommand { word: word.clone() }, fx),
         },
         ScanKind::Command(Command::Packer(id)) => set_packer(state, id, fx),
-        ScanKind::Command(Command::Event(name)) => notice(
-            state,
-            Notice::UnknownCommand {
-                word: format!("EVENT:{name}"),
-            },
-            fx,
-        ),
+        ScanKind::Command(Command::Event(name)) => super::rules::custom_event(state, name, fx),
         _ => {
             let awaiting = state
                 .pack
@@ -404,6 +399,7 @@ fn apply_flow(state: &mut AppState, ev: FlowEvent, code: Option<String>, fx: &mu
                 pv.selected_line = line;
             }
             if picked {
+                fx.push(super::rules::picked(&order.key(), session.next_seq));
                 Notice::Picked
             } else {
                 Notice::Accepted {
@@ -434,6 +430,7 @@ fn apply_flow(state: &mut AppState, ev: FlowEvent, code: Option<String>, fx: &mu
         Outcome::NextParcel { no } => Notice::NextParcel(no),
         Outcome::Packed => {
             fx.push(audit(state, Some(order.key()), "packed", String::new()));
+            fx.push(super::rules::packed(&order.key(), session.next_seq));
             fx.push(Effect::ShopStatus {
                 order: Box::new(order.clone()),
                 point: crate::effects::StatusPoint::Packed,
@@ -558,6 +555,9 @@ fn action(state: &mut AppState, a: Action, fx: &mut Vec<Effect>) {
         return;
     }
     let pack_open = state.pack.is_some() && state.screen == Screen::Pack;
+    if super::rules::overlay_action(state, a) {
+        return;
+    }
     // The outbox screen takes the list keys, retry and cancel; quit and help still work.
     if let Some(view) = state.outbox_view.as_mut()
         && !matches!(a, Action::Quit | Action::Help)
@@ -623,6 +623,7 @@ fn action(state: &mut AppState, a: Action, fx: &mut Vec<Effect>) {
         | Action::DetailNotify
         | Action::DetailFind
         | Action::DetailVerify => {}
+        Action::RulesLog => super::rules::toggle_log(state, fx),
         Action::Up
         | Action::Down
         | Action::PageUp
@@ -773,6 +774,12 @@ fn action(state: &mut AppState, a: Action, fx: &mut Vec<Effect>) {
         | Action::MarkNone
         | Action::BulkShip
         | Action::BulkLabels => {}
+        Action::Button1
+        | Action::Button2
+        | Action::Button3
+        | Action::Button4
+        | Action::Button5
+        | Action::Button6 => super::rules::button(state, a, fx),
     }
 }
 

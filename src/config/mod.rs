@@ -47,6 +47,9 @@ pub struct Config {
     pub ship_on_pack: bool,
     /// Where labels, packing slips and exports are written.
     pub out_dir: PathBuf,
+    /// The rules file (automatic actions). `None`: `rules.toml` in the config directory;
+    /// a relative path is relative to the config directory. A missing file is no rules.
+    pub rules_file: Option<PathBuf>,
     /// `[scanner]`: how keystrokes are told apart from scans.
     pub scanner: crate::scan::ScanConfig,
     /// `[packing]`: what a finished package needs.
@@ -74,6 +77,7 @@ impl Default for Config {
             bell: true,
             ship_on_pack: false,
             out_dir: PathBuf::from("./packdesk-out"),
+            rules_file: None,
             scanner: crate::scan::ScanConfig::default(),
             packing: PackingSection::default(),
             printers: None,

@@ -10,6 +10,7 @@ pub mod detail;
 mod bench;
 pub mod pipeline;
 mod shipments;
+pub mod rules;
 
 use tokio::sync::mpsc::UnboundedSender;
 
@@ -32,6 +33,7 @@ pub struct Runner {
     camera: Option<(std::sync::Arc<dyn crate::camera::Camera>, String)>,
     /// The shop for the order detail overlay (status list, searches).
     shop: Option<std::sync::Arc<detail::ShopAccess>>,
+    rules: rules::RuleEngine,
 }
 
 impl Runner {
@@ -46,12 +48,19 @@ impl Runner {
             photos,
             camera: None,
             shop: None,
+            rules: rules::RuleEngine::none(),
         }
     }
 
     /// The shop the order detail overlay reads statuses from and searches.
     pub fn with_shop(mut self, shop: std::sync::Arc<dyn crate::shop::Shop>) -> Runner {
         self.shop = Some(detail::ShopAccess::new(shop));
+        self
+    }
+
+    /// Where rule events (`Effect::Rule`, photos taken) go.
+    pub fn with_rules(mut self, engine: rules::RuleEngine) -> Runner {
+        self.rules = engine;
         self
     }
 
@@ -183,6 +192,7 @@ impl Runner {
                 };
                 let tx = self.tx.clone();
                 let packer = self.store.packer().ok().flatten();
+                let engine = self.rules.clone();
                 tokio::spawn(async move {
                     let res = store
                         .take(
@@ -194,7 +204,12 @@ impl Runner {
                         )
                         .await
                         .map_err(|e| e.to_string())
-                        .and_then(|_| {
+                        .and_then(|rec| {
+                            engine.fire(crate::rules::Event::new(
+                                crate::rules::EventKind::PhotoTaken,
+                                &order_key,
+                                &rec.seq.to_string(),
+                            ));
                             store
                                 .list(&order_key)
                                 .map(|v| (order_key.clone(), v.len()))
@@ -217,6 +232,11 @@ impl Runner {
                 &self.tx,
                 e,
             ),
+            Effect::Rule(ev) => {
+                self.rules.fire(ev);
+                Vec::new()
+            }
+            Effect::RulesLog => vec![Msg::RuleLog(self.rules.lines(50))],
             Effect::Bell | Effect::Quit => Vec::new(),
         }
     }

@@ -136,6 +136,10 @@ pub struct Pipeline {
     hook: Option<ShipmentHook>,
     /// The station's name (its next free A4 quarter), see `with_station`.
     station: String,
+    /// Print every new label at once (off when the rules print labels themselves).
+    auto_print_labels: bool,
+    /// Where `shipment_created` events go (the rules engine), if anywhere.
+    rules: Option<super::rules::RuleEngine>,
 }
 
 impl Pipeline {
@@ -158,7 +162,43 @@ impl Pipeline {
             printing: None,
             hook: None,
             station: crate::app::Settings::default().station,
+            auto_print_labels: true,
+            rules: None,
         }
+    }
+
+    /// Fires rule events (`shipment_created`) at `engine`. When its rules print labels
+    /// themselves (a `print` action with `document = "label"`), new labels are no longer
+    /// printed automatically, so a label never comes out twice.
+    pub fn with_rules(mut self, engine: super::rules::RuleEngine) -> Pipeline {
+        if engine.prints_labels() {
+            self.auto_print_labels = false;
+        }
+        self.rules = Some(engine);
+        self
+    }
+
+    /// Hands a rule event to the rules engine (a no-op without rules), e.g.
+    /// `dispatched` after a hand-over or `carrier_status_changed` after TRACKSTATUS.
+    /// Never blocks.
+    pub fn fire_rule(&self, ev: crate::rules::Event) {
+        if let Some(r) = &self.rules {
+            r.fire(ev);
+        }
+    }
+
+    /// Whether new labels are printed as soon as they exist.
+    pub fn auto_prints_labels(&self) -> bool {
+        self.auto_print_labels && self.printing.is_some()
+    }
+
+    /// The shipping provider (`balikobot`, `own` …).
+    pub fn provider(&self) -> &str {
+        &self.provider
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
     }
 
     /// Prints every new label through the print queue.
@@ -304,7 +344,9 @@ impl Pipeline {
                                 .file_name()
                                 .map(|n| n.to_string_lossy().into_owned())
                                 .unwrap_or_else(|| "label.pdf".into());
-                            msgs.extend(self.print_label(&src, &name, order_key));
+                            if self.auto_print_labels {
+                                msgs.extend(self.print_label(&src, &name, order_key));
+                            }
                             if *parcel_no == 1
                                 && self.slip_when() == Some(crate::print::SlipWhen::Label)
                                 && let Some(o) = &order
@@ -326,6 +368,13 @@ impl Pipeline {
                         self.push_status(o, StatusPoint::Ready, sh.tracking_number.clone())
                 {
                     tracing::error!(error = %e, "queueing the shop update failed");
+                }
+                if let Some(r) = &self.rules {
+                    r.fire(crate::rules::Event::new(
+                        crate::rules::EventKind::ShipmentCreated,
+                        order_key,
+                        &created.package_id,
+                    ));
                 }
                 msgs.push(Msg::Shipment(Box::new(sh)));
             }

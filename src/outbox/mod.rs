@@ -83,6 +83,20 @@ pub enum Operation {
         carrier: String,
         package_ids: Vec<String>,
     },
+    /// BaseLinker's pick / pack flags of one order (`None` leaves a flag as it is).
+    SetPickPack {
+        order: OrderUpdate,
+        pick: Option<bool>,
+        pack: Option<bool>,
+    },
+}
+
+fn flag(f: Option<bool>) -> &'static str {
+    match f {
+        Some(true) => "1",
+        Some(false) => "0",
+        None => "-",
+    }
 }
 
 fn short_hash(parts: &[&str]) -> String {
@@ -134,6 +148,9 @@ impl Operation {
                 ids.sort_unstable();
                 format!("handover:{carrier}:{}", short_hash(&ids))
             }
+            Operation::SetPickPack { order, pick, pack } => {
+                format!("pickpack:{}:{}:{}", order.number, flag(*pick), flag(*pack))
+            }
         }
     }
 
@@ -143,9 +160,9 @@ impl Operation {
         match self {
             Operation::CreateShipment { req, .. } => format!("ship:{}", req.eid),
             Operation::PushStatus(_) => worker::BATCH_LANE.to_string(),
-            Operation::AddHistory { order, .. } | Operation::SetNote { order, .. } => {
-                format!("order:{}", order.number)
-            }
+            Operation::AddHistory { order, .. }
+            | Operation::SetNote { order, .. }
+            | Operation::SetPickPack { order, .. } => format!("order:{}", order.number),
             Operation::DropShipment { package_id, .. } => format!("package:{package_id}"),
             Operation::Handover { carrier, .. } => format!("handover:{carrier}"),
         }
@@ -186,6 +203,12 @@ impl Operation {
                 carrier,
                 package_ids,
             } => format!("hand-over of {} {carrier} parcels", package_ids.len()),
+            Operation::SetPickPack { order, pick, pack } => format!(
+                "pick/pack state of {} (pick {}, pack {})",
+                order.number,
+                flag(*pick),
+                flag(*pack)
+            ),
         };
         sanitize(&text)
     }

@@ -399,6 +399,14 @@ impl Ctx {
                 let (carrier, ids) = (carrier.clone(), package_ids.clone());
                 return self.handover(e, &carrier, &ids).await;
             }
+            Operation::SetPickPack { order, pick, pack } => self
+                .bounded(
+                    "pick/pack state",
+                    self.shop.set_pick_pack_state(order, *pick, *pack),
+                    Failure::from_shop,
+                )
+                .await
+                .map(|()| None),
             Operation::PushStatus(_) => {
                 // Status updates go through `run_batch`; never claimed alone.
                 Err(Failure::Permanent(

@@ -838,6 +838,20 @@ impl Shop for BaseLinkerShop {
         SHOP
     }
 
+    fn supports_pick_pack(&self) -> bool {
+        true
+    }
+
+    async fn set_pick_pack_state(
+        &self,
+        order: &OrderUpdate,
+        pick: Option<bool>,
+        pack: Option<bool>,
+    ) -> Result<(), ShopError> {
+        let id = order.shop_id.as_deref().unwrap_or(&order.number);
+        BaseLinkerShop::set_pick_pack_state(self, id, pick, pack).await
+    }
+
     async fn fetch_orders(&self, cursor: &SyncCursor) -> Result<FetchResult, ShopError> {
         let from = cursor
             .since

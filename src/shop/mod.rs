@@ -147,6 +147,29 @@ pub trait Shop: Send + Sync {
     async fn find(&self, query: &OrderQuery) -> Result<Vec<Order>, ShopError>;
     /// Last quota the shop reported, if it reports one.
     fn quota(&self) -> Quota;
+    /// Whether [`Shop::set_pick_pack_state`] is supported (BaseLinker only).
+    fn supports_pick_pack(&self) -> bool {
+        false
+    }
+    /// Sets the order's pick / pack flags (BaseLinker `setOrderFields` `pick_state` /
+    /// `pack_state`); `None` leaves a flag as it is. Shops without such flags refuse
+    /// (permanently) with a clear reason.
+    async fn set_pick_pack_state(
+        &self,
+        _order: &OrderUpdate,
+        _pick: Option<bool>,
+        _pack: Option<bool>,
+    ) -> Result<(), ShopError> {
+        Err(ShopError::Api {
+            shop: self.kind(),
+            status: 0,
+            code: "unsupported".into(),
+            message: format!(
+                "{} has no pick/pack state (set_pick_pack_state works with BaseLinker only)",
+                self.kind()
+            ),
+        })
+    }
 }
 
 /// The order source of a station without a shop: every call is refused (permanently), so

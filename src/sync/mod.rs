@@ -35,6 +35,7 @@ pub struct SyncWorker {
     tx: UnboundedSender<Msg>,
     interval: Duration,
     mapping: Option<mapping::ImportMapping>,
+    rules: crate::effects::rules::RuleEngine,
 }
 
 impl SyncWorker {
@@ -50,6 +51,7 @@ impl SyncWorker {
             tx,
             interval,
             mapping: None,
+            rules: crate::effects::rules::RuleEngine::none(),
         }
     }
 
@@ -57,6 +59,12 @@ impl SyncWorker {
     /// [`mapping::ImportMapping`]).
     pub fn with_mapping(mut self, mapping: mapping::ImportMapping) -> SyncWorker {
         self.mapping = Some(mapping);
+        self
+    }
+
+    /// Fires the rule events of what each sync brings (new, paid, status, changed).
+    pub fn with_rules(mut self, engine: crate::effects::rules::RuleEngine) -> SyncWorker {
+        self.rules = engine;
         self
     }
 
@@ -105,12 +113,14 @@ impl SyncWorker {
                     tracing::warn!(shop = self.shop.kind(), record = %r, "order not imported");
                 }
                 let keys: Vec<String> = res.orders.iter().map(|o| o.key()).collect();
+                let rule_events = self.rules.before_import(&self.store, &res.orders);
                 let stored = self.store.import_orders(&res.orders).and_then(|()| {
                     let bytes = serde_json::to_vec(&res.cursor).unwrap_or_default();
                     self.store.meta_set(CURSOR_KEY, &bytes)
                 });
                 match stored {
                     Ok(()) => {
+                        self.rules.fire_all(rule_events);
                         status.ok = true;
                         status.changed = keys.len();
                         let rows: Vec<_> = keys

@@ -6,6 +6,7 @@ pub mod detail_view;
 pub mod input;
 pub mod keymap;
 pub mod print_view;
+pub mod rules_view;
 pub mod theme;
 pub mod view;
 

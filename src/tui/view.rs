@@ -48,6 +48,9 @@ pub fn view(state: &AppState, ui: &Ui, f: &mut Frame) {
     if let Some(v) = &state.bench.view {
         super::print_view::print_queue(v, ui, f, area);
     }
+    if let Some(v) = &state.rules.view {
+        super::rules_view::overlay(v, ui, f, area);
+    }
     if state.help {
         help(state, ui, f, area);
     }
@@ -445,6 +448,9 @@ pub fn notice_text(n: &Notice, c: &Catalog) -> String {
         Notice::OutboxError { error } => error.clone(),
         Notice::Ship(n) => super::handover_view::note_text(n, c),
         Notice::Bench(n) => super::print_view::notice_text(n, c),
+        Notice::RuleFailed { .. } | Notice::RuleUnknownEvent { .. } | Notice::RuleFired { .. } => {
+            super::rules_view::notice_text(n, c).unwrap_or_default()
+        }
         Notice::Print(crate::app::PrintNote::Printed { name, printer }) => {
             c.tf("banner.printed", &[("name", name), ("printer", printer)])
         }
@@ -465,16 +471,31 @@ fn pack_screen(state: &AppState, pv: &PackView, ui: &Ui, f: &mut Frame, area: Re
     let note_rows = u16::from(o.note.is_some());
     let banner_rows = if area.height >= 30 { 3 } else { 1 };
     let wide = area.width >= 100;
-    let [top, head, note_area, banner_area, body, buf_area, hint_area] = Layout::vertical([
+    let buttons = super::rules_view::buttons_line(state, pv, ui);
+    let button_rows = u16::from(buttons.is_some());
+    let [
+        top,
+        head,
+        note_area,
+        banner_area,
+        body,
+        buttons_area,
+        buf_area,
+        hint_area,
+    ] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(2),
         Constraint::Length(note_rows),
         Constraint::Length(banner_rows),
         Constraint::Min(4),
+        Constraint::Length(button_rows),
         Constraint::Length(1),
         Constraint::Length(1),
     ])
     .areas(area);
+    if let Some(line) = buttons {
+        f.render_widget(Paragraph::new(line), buttons_area);
+    }
     f.render_widget(
         Paragraph::new(status_line(state, ui)).style(ui.theme.status_bar),
         top,

@@ -77,6 +77,44 @@ pub(super) fn generation_of(op: &Operation) -> u32 {
     }
 }
 
+/// The rule events of a shipment event, each with an occurrence id that is stable for
+/// that one drop, hand-over or carrier status (so a rule runs once for it).
+fn rule_events(ev: &ShipmentEvent) -> Vec<crate::rules::Event> {
+    use crate::rules::{Event, EventKind};
+    let package = |s: &Shipment| s.package_id.clone().unwrap_or_default();
+    match ev {
+        ShipmentEvent::Dropped { shipment } => vec![Event::new(
+            EventKind::ShipmentDropped,
+            &shipment.order_key,
+            &format!("{}:{}", shipment.parcel_no, package(shipment)),
+        )],
+        ShipmentEvent::Dispatched {
+            handover_id,
+            shipments,
+            ..
+        } => {
+            let mut orders: Vec<&str> = shipments.iter().map(|s| s.order_key.as_str()).collect();
+            orders.sort_unstable();
+            orders.dedup();
+            orders
+                .into_iter()
+                .map(|k| Event::new(EventKind::Dispatched, k, handover_id))
+                .collect()
+        }
+        ShipmentEvent::CarrierStatusChanged { shipment, .. } => {
+            let status = shipment
+                .carrier_status
+                .as_ref()
+                .map_or("", |c| c.id.as_str());
+            vec![Event::new(
+                EventKind::CarrierStatusChanged,
+                &shipment.order_key,
+                &format!("{}:{status}", package(shipment)),
+            )]
+        }
+    }
+}
+
 impl Pipeline {
     /// Calls `hook` for every drop, hand-over and carrier status change (after it is
     /// stored). This is where the rules engine's `fire(Event)` plugs in.
@@ -86,6 +124,9 @@ impl Pipeline {
     }
 
     fn emit(&self, ev: ShipmentEvent) {
+        for rule_event in rule_events(&ev) {
+            self.fire_rule(rule_event);
+        }
         if let Some(h) = &self.hook {
             h(&ev);
         }

@@ -1,0 +1,1324 @@
+//! The rules executor: an async task that owns the [`RuleSet`] and the [`RuleLog`] and
+//! carries out what the pure engine plans.
+//!
+//! Events reach it through a [`RuleEngine`] handle (`fire`, never blocks). For each event
+//! the executor builds the order's [`Facts`] from the store, evaluates the rules, and runs
+//! every matching rule that was not claimed for this occurrence yet: claimed and started
+//! durably (`RuleLog::begin`), each action's outcome recorded durably before the next one
+//! runs (`RuleLog::action_result`), then finished; follow-up events (`fire`,
+//! `on_failure`, a photo taken by `take_photo`) are handled next. At start the executions
+//! a stop interrupted are resumed after their last recorded action, so a restart in the
+//! middle neither repeats what was done nor forgets the rest.
+//!
+//! Remote actions go through the durable outbox (idempotent by key), so an action whose
+//! outcome was not recorded before a crash is not applied twice when it is run again.
+//! Print jobs are checked against the print queue the same way. A webhook that was sent
+//! just before a crash may be sent again: receivers drop duplicates by `rule` +
+//! `occurrence`, which the body carries.
+//!
+//! Events of one order are handled one at a time (in order); different orders run side
+//! by side, so a carrier that is slow for one order does not hold up the others.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Local, NaiveTime, TimeZone, Utc};
+use serde::{Deserialize, Serialize};
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
+
+use super::Pipeline;
+use crate::app::Msg;
+use crate::app::rules::{RuleLine, RuleNote};
+use crate::domain::text::sanitize;
+use crate::domain::{Order, Shipment, ShipmentState};
+use crate::outbox::{EntryState, OpResult, Operation};
+use crate::rules::{
+    Action, Document, Event, EventKind, ExecutionRecord, Facts, Outcome, RuleLog, RuleSet, Run,
+    evaluate, webhook_body,
+};
+use crate::shop::{NoteMode, OrderUpdate};
+use crate::store::Store;
+
+/// The rules the demo runs (`packdesk demo`): packed → shipment, label, status, history.
+pub const DEMO_RULES: &str = include_str!("demo_rules.toml");
+
+/// The tree with the time each order entered its current shop status.
+const STATUS_TREE: &str = "rules_status_since";
+/// The meta key of the last day the daily job ran (`YYYY-MM-DD`, local).
+const DAILY_KEY: &str = "rules_daily_last";
+/// How deep follow-up events (fire → fire → …) are followed.
+const MAX_DEPTH: usize = 8;
+/// How often a waiting action looks at the outbox.
+const POLL: Duration = Duration::from_millis(100);
+/// How long a `create_shipment` waits for the carrier by default.
+const SHIP_TIMEOUT: Duration = Duration::from_secs(300);
+/// How often a long wait says so in the log.
+const WAIT_LOG_EVERY: Duration = Duration::from_secs(30);
+
+/// A cheap, cloneable handle to the rules executor. Events go in with [`RuleEngine::fire`];
+/// it never blocks. A handle made with [`RuleEngine::none`] drops every event.
+#[derive(Clone)]
+pub struct RuleEngine {
+    tx: Option<UnboundedSender<Event>>,
+    log: Option<RuleLog>,
+    status: Option<sled::Tree>,
+    prints_labels: bool,
+}
+
+impl std::fmt::Debug for RuleEngine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RuleEngine")
+            .field("connected", &self.tx.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The executor's end of a [`RuleEngine`]: pass it to [`Executor::spawn`].
+pub struct Inbox(UnboundedReceiver<Event>);
+
+impl Inbox {
+    /// The next event fired (for driving an executor by hand, as tests do).
+    pub async fn recv(&mut self) -> Option<Event> {
+        self.0.recv().await
+    }
+
+    /// The next event already fired, if any.
+    pub fn try_recv(&mut self) -> Option<Event> {
+        self.0.try_recv().ok()
+    }
+}
+
+/// Why the rules could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum RulesSetupError {
+    #[error(transparent)]
+    Log(#[from] crate::rules::RuleLogError),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    #[error(transparent)]
+    Rules(#[from] crate::rules::RulesError),
+}
+
+/// When an order entered its shop status (the `rules_status_since` tree).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusSince {
+    pub status: String,
+    pub since: DateTime<Utc>,
+}
+
+impl RuleEngine {
+    /// A handle that drops every event (no rules, or rules not wired).
+    pub fn none() -> RuleEngine {
+        RuleEngine {
+            tx: None,
+            log: None,
+            status: None,
+            prints_labels: false,
+        }
+    }
+
+    /// A connected handle and the executor's inbox, for the rules `set` of `store`.
+    pub fn channel(set: &RuleSet, store: &Store) -> Result<(RuleEngine, Inbox), RulesSetupError> {
+        let (tx, rx) = unbounded_channel();
+        let prints_labels = set.rules().iter().any(|r| {
+            r.actions.iter().any(|a| {
+                matches!(
+                    a,
+                    Action::Print {
+                        document: Document::Label,
+                        ..
+                    }
+                )
+            })
+        });
+        Ok((
+            RuleEngine {
+                tx: Some(tx),
+                log: Some(RuleLog::open(store)?),
+                status: Some(store.open_tree(STATUS_TREE)?),
+                prints_labels,
+            },
+            Inbox(rx),
+        ))
+    }
+
+    /// Hands `ev` to the executor. Never blocks; dropped (with a log line) when the
+    /// executor is gone.
+    pub fn fire(&self, ev: Event) {
+        if let Some(tx) = &self.tx {
+            tracing::debug!(event = %ev.kind, order = %ev.order_key, occurrence = %ev.occurrence, "rule event");
+            if tx.send(ev).is_err() {
+                tracing::warn!("rule event dropped: the rules executor is not running");
+            }
+        }
+    }
+
+    /// Whether some rule prints labels (`print` with `document = "label"`): then the
+    /// pipeline does not print new labels by itself.
+    pub fn prints_labels(&self) -> bool {
+        self.prints_labels
+    }
+
+    /// The newest `limit` executions for the rule-log overlay.
+    pub fn lines(&self, limit: usize) -> Result<Vec<RuleLine>, String> {
+        let Some(log) = &self.log else {
+            return Ok(Vec::new());
+        };
+        let records = log.list(limit).map_err(|e| e.to_string())?;
+        Ok(records.iter().map(line_of).collect())
+    }
+
+    /// The shop sync's hook, called with the orders it fetched *before* it imports them:
+    /// compares them with the stored orders, remembers when a shop status was entered
+    /// and returns the events to fire once the import is stored (`order_fetched`,
+    /// `order_paid`, `status_set`, `order_changed_upstream`).
+    pub fn before_import(&self, store: &Store, fetched: &[Order]) -> Vec<Event> {
+        if self.tx.is_none() {
+            return Vec::new();
+        }
+        let now = Utc::now();
+        let mut out = Vec::new();
+        for new in fetched {
+            let key = new.key();
+            let old = match store.order(&key) {
+                Ok(o) => o,
+                Err(e) => {
+                    tracing::warn!(order = %key, error = %e, "rules: stored order unreadable");
+                    continue;
+                }
+            };
+            out.extend(sync_events(old.as_ref(), new));
+            let status_changed = old
+                .as_ref()
+                .is_none_or(|o| o.shop_status != new.shop_status);
+            if status_changed && let Some(tree) = &self.status {
+                let since = StatusSince {
+                    status: new.shop_status.clone(),
+                    since: now,
+                };
+                if let Ok(bytes) = serde_json::to_vec(&since)
+                    && let Err(e) = tree.insert(key.as_bytes(), bytes)
+                {
+                    tracing::warn!(order = %key, error = %e, "rules: status time not recorded");
+                }
+            }
+        }
+        out
+    }
+
+    /// Fires `events` (the result of [`RuleEngine::before_import`]).
+    pub fn fire_all(&self, events: Vec<Event>) {
+        for ev in events {
+            self.fire(ev);
+        }
+    }
+}
+
+/// The sync events of one fetched order against its stored version (`None`: new).
+pub fn sync_events(old: Option<&Order>, new: &Order) -> Vec<Event> {
+    let key = new.key();
+    let Some(old) = old else {
+        return vec![Event::new(EventKind::OrderFetched, &key, "1")];
+    };
+    let mut aligned = old.clone();
+    aligned.revision = new.revision;
+    if &aligned == new {
+        return Vec::new();
+    }
+    // The revision the import gives the changed order.
+    let rev = (old.revision + 1).to_string();
+    let mut out = Vec::new();
+    if new.paid && !old.paid {
+        out.push(Event::new(EventKind::OrderPaid, &key, &rev));
+    }
+    if new.shop_status != old.shop_status {
+        out.push(Event::new(
+            EventKind::StatusSet,
+            &key,
+            &format!("{}@{rev}", new.shop_status),
+        ));
+    }
+    out.push(Event::new(EventKind::OrderChangedUpstream, &key, &rev));
+    out
+}
+
+fn line_of(r: &ExecutionRecord) -> RuleLine {
+    let state = match (r.finished_at, r.failed()) {
+        (None, _) => "running",
+        (Some(_), true) => "failed",
+        (Some(_), false) => "ok",
+    };
+    let failure = r.actions.iter().find_map(|a| match &a.outcome {
+        Some(Outcome::Failed(e)) => Some(format!("{}: {e}", a.action.name())),
+        _ => None,
+    });
+    let detail = failure.unwrap_or_else(|| {
+        r.actions
+            .iter()
+            .filter(|a| a.outcome == Some(Outcome::Done))
+            .map(|a| a.action.name())
+            .collect::<Vec<_>>()
+            .join(", ")
+    });
+    RuleLine {
+        id: r.id,
+        rule: r.rule.clone(),
+        event: r.event.kind.name(),
+        order_key: r.event.order_key.clone(),
+        state: state.to_string(),
+        at: r
+            .started_at
+            .with_timezone(&Local)
+            .format("%H:%M:%S")
+            .to_string(),
+        detail,
+    }
+}
+
+/// What one daily job did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DailyReport {
+    /// Orders checked for `order_in_status_for_days`.
+    pub checked: usize,
+    /// Events handed to the rules.
+    pub events: usize,
+    /// Photos removed by the retention.
+    pub photos_pruned: usize,
+}
+
+/// Executes rules. Build it with [`Executor::new`], then [`Executor::spawn`] it (or, in
+/// tests, call [`Executor::handle`] and [`Executor::resume_unfinished`] directly).
+pub struct Executor {
+    rules: Arc<RuleSet>,
+    log: RuleLog,
+    status: sled::Tree,
+    pipeline: Pipeline,
+    store: Store,
+    photos: Option<crate::camera::PhotoStore>,
+    camera: Option<Arc<dyn crate::camera::Camera>>,
+    http: Result<reqwest::Client, String>,
+    station: String,
+    bench: Option<UnboundedSender<Msg>>,
+    pick_pack: bool,
+    retention_days: Option<u32>,
+    ship_timeout: Duration,
+    /// Test hook: after this many actions the executor stops as if the process died.
+    budget: Option<Arc<AtomicUsize>>,
+    locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+/// A failed action: its reason.
+type ActionResult = Result<(), String>;
+
+impl Executor {
+    /// An executor of `rules` for `station`, acting through `pipeline` (its outbox, its
+    /// print queue) on `pipeline`'s store.
+    pub fn new(
+        rules: RuleSet,
+        pipeline: Pipeline,
+        station: &str,
+    ) -> Result<Executor, RulesSetupError> {
+        let store = pipeline.store().clone();
+        let photos = crate::camera::PhotoStore::open(&store)
+            .map_err(|e| tracing::error!(error = %e, "rules: photo store unavailable"))
+            .ok();
+        // reqwest is built without a default crypto provider: make sure one is installed.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let http = reqwest::Client::builder()
+            .user_agent(concat!("packdesk/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| {
+                tracing::error!(error = %e, "rules: no HTTP client: webhooks will fail");
+                format!("no HTTP client: {e}")
+            });
+        Ok(Executor {
+            rules: Arc::new(rules),
+            log: RuleLog::open(&store)?,
+            status: store.open_tree(STATUS_TREE)?,
+            pipeline,
+            store,
+            photos,
+            camera: None,
+            http,
+            station: station.to_string(),
+            bench: None,
+            pick_pack: false,
+            retention_days: None,
+            ship_timeout: SHIP_TIMEOUT,
+            budget: None,
+            locks: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// The station camera, for `take_photo`.
+    pub fn with_camera(mut self, camera: Arc<dyn crate::camera::Camera>) -> Executor {
+        self.camera = Some(camera);
+        self
+    }
+
+    /// Reports failures and finished executions (and photos) to the bench.
+    pub fn with_bench(mut self, tx: UnboundedSender<Msg>) -> Executor {
+        self.bench = Some(tx);
+        self
+    }
+
+    /// Whether the shop has pick/pack flags (`Shop::supports_pick_pack`); without them
+    /// `set_pick_pack_state` fails at once with the reason.
+    pub fn with_pick_pack(mut self, supported: bool) -> Executor {
+        self.pick_pack = supported;
+        self
+    }
+
+    /// Photo retention in days, pruned by the daily job (`camera.retention_days`).
+    pub fn with_photo_retention(mut self, days: u32) -> Executor {
+        self.retention_days = Some(days);
+        self
+    }
+
+    /// How long `create_shipment` waits for the carrier (default 5 minutes).
+    pub fn with_ship_timeout(mut self, timeout: Duration) -> Executor {
+        self.ship_timeout = timeout;
+        self
+    }
+
+    /// Test hook: stop (as a crash would) before the action after the first `n`.
+    #[doc(hidden)]
+    pub fn with_action_budget(mut self, n: usize) -> Executor {
+        self.budget = Some(Arc::new(AtomicUsize::new(n)));
+        self
+    }
+
+    /// Runs the executor: resumes interrupted executions, then handles events as they
+    /// come, and runs the daily job (status-age rules, photo retention) at the rules
+    /// file's `daily_check_at` local time (06:00 when no rule uses it).
+    pub fn spawn(self, inbox: Inbox) -> tokio::task::JoinHandle<()> {
+        let me = Arc::new(self);
+        let daily = Arc::clone(&me);
+        tokio::spawn(async move { daily.daily_loop().await });
+        tokio::spawn(async move {
+            me.resume_unfinished().await;
+            let mut rx = inbox.0;
+            while let Some(ev) = rx.recv().await {
+                let me = Arc::clone(&me);
+                tokio::spawn(async move { me.handle(ev).await });
+            }
+        })
+    }
+
+    fn lock_for(&self, order_key: &str) -> Arc<tokio::sync::Mutex<()>> {
+        let mut map = self.locks.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() > 1024 {
+            // Forget the locks nobody holds or waits for.
+            map.retain(|_, l| Arc::strong_count(l) > 1);
+        }
+        Arc::clone(map.entry(order_key.to_string()).or_default())
+    }
+
+    fn spend(&self) -> bool {
+        match &self.budget {
+            None => true,
+            Some(b) => b
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+                .is_ok(),
+        }
+    }
+
+    fn tell(&self, msg: Msg) {
+        if let Some(tx) = &self.bench {
+            let _ = tx.send(msg);
+        }
+    }
+
+    /// Handles one event and everything it leads to (follow-ups, photos).
+    pub async fn handle(&self, ev: Event) {
+        let mut queue = VecDeque::from([(ev, 0usize)]);
+        while let Some((ev, depth)) = queue.pop_front() {
+            let lock = self.lock_for(&ev.order_key);
+            let _guard = lock.lock().await;
+            let facts = match self.facts(&ev.order_key) {
+                Ok(f) => f,
+                Err(e) => {
+                    tracing::warn!(event = %ev.kind, order = %ev.order_key, error = %e, "rule event without its order");
+                    continue;
+                }
+            };
+            for planned in evaluate(&self.rules, &ev, &facts) {
+                match self.log.claimed(&planned.occurrence_key) {
+                    Ok(true) => continue,
+                    Ok(false) => {}
+                    Err(e) => {
+                        tracing::error!(error = %e, "rule log unreadable: rule not run");
+                        continue;
+                    }
+                }
+                let record = match self.log.begin(&planned, &ev, Utc::now()) {
+                    Ok(Some(r)) => r,
+                    Ok(None) => continue,
+                    Err(e) => {
+                        tracing::error!(error = %e, rule = %planned.rule.name, "rule not started");
+                        continue;
+                    }
+                };
+                let Some(next) = self.execute(record, Run::new(planned), &ev).await else {
+                    return;
+                };
+                if depth + 1 < MAX_DEPTH {
+                    queue.extend(next.into_iter().map(|e| (e, depth + 1)));
+                } else if !next.is_empty() {
+                    tracing::warn!(event = %ev.kind, "rule follow-ups too deep: not followed");
+                }
+            }
+        }
+    }
+
+    /// Resumes the executions a stop interrupted, oldest first, after their last
+    /// recorded action.
+    pub async fn resume_unfinished(&self) {
+        let list = match self.log.unfinished() {
+            Ok(l) => l,
+            Err(e) => {
+                tracing::error!(error = %e, "rule log unreadable: interrupted rules not resumed");
+                return;
+            }
+        };
+        for record in list {
+            tracing::info!(id = record.id, rule = %record.rule, "resuming an interrupted rule");
+            let ev = record.event.clone();
+            let run = record.resume();
+            let lock = self.lock_for(&ev.order_key);
+            let guard = lock.lock().await;
+            let next = self.execute(record, run, &ev).await;
+            drop(guard);
+            let Some(next) = next else {
+                return;
+            };
+            for e in next {
+                Box::pin(self.handle(e)).await;
+            }
+        }
+    }
+
+    /// Runs the remaining actions of `record`; `None` when the executor stopped in the
+    /// middle (the test budget, or the log could not be written).
+    async fn execute(
+        &self,
+        mut record: ExecutionRecord,
+        mut run: Run,
+        ev: &Event,
+    ) -> Option<Vec<Event>> {
+        let mut extra = Vec::new();
+        while let Some((i, action)) = run.next_action() {
+            if !self.spend() {
+                tracing::info!(id = record.id, "rules executor stopped (action budget)");
+                return None;
+            }
+            let action = action.clone();
+            let result = self.act(&action, ev, &record, &mut extra).await;
+            let outcome = match &result {
+                Ok(()) => Outcome::Done,
+                Err(e) => Outcome::Failed(e.clone()),
+            };
+            if let Err(e) = self.log.action_result(&mut record, i, outcome) {
+                tracing::error!(error = %e, id = record.id, "rule log not written: execution left to resume");
+                return None;
+            }
+            if let Err(error) = &result {
+                self.tell(Msg::Rule(RuleNote::Failed {
+                    rule: record.rule.clone(),
+                    action: action.name().to_string(),
+                    order_key: ev.order_key.clone(),
+                    error: error.clone(),
+                }));
+            }
+            run.record(result);
+        }
+        let finished = run.finish(ev);
+        if let Err(e) = self.log.finish(&mut record, Utc::now()) {
+            tracing::error!(error = %e, id = record.id, "rule log not written: execution left to resume");
+            return None;
+        }
+        self.tell(Msg::Rule(RuleNote::Finished {
+            rule: record.rule.clone(),
+            order_key: ev.order_key.clone(),
+        }));
+        extra.extend(finished.follow_ups);
+        Some(extra)
+    }
+
+    fn facts(&self, order_key: &str) -> Result<Facts, String> {
+        let order = self.order(order_key)?;
+        let shipments = self.store.shipments(order_key).map_err(|e| e.to_string())?;
+        let first = shipments
+            .iter()
+            .find(|s| s.parcel_no == 1)
+            .or(shipments.first());
+        let session_packer = self
+            .store
+            .session(order_key)
+            .ok()
+            .flatten()
+            .and_then(|s| s.packer);
+        let packer = session_packer.or_else(|| self.store.packer().ok().flatten());
+        Ok(Facts::from_order(
+            &order,
+            first,
+            &self.station,
+            packer.as_deref(),
+        ))
+    }
+
+    fn order(&self, key: &str) -> Result<Order, String> {
+        self.store
+            .order(key)
+            .map_err(|e| e.to_string())?
+            .ok_or_else(|| format!("order {key} is not in the store"))
+    }
+
+    fn enqueue(&self, op: Operation) -> ActionResult {
+        self.pipeline
+            .outbox()
+            .enqueue(op)
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+
+    async fn act(
+        &self,
+        action: &Action,
+        ev: &Event,
+        record: &ExecutionRecord,
+        extra: &mut Vec<Event>,
+    ) -> ActionResult {
+        let order = self.order(&ev.order_key)?;
+        let update = OrderUpdate {
+            number: order.number.clone(),
+            shop_id: order.shop_id.clone(),
+            status: None,
+            tracking_number: None,
+            notify: false,
+        };
+        match action {
+            Action::SetStatus { status, notify } => {
+                self.enqueue(Operation::PushStatus(OrderUpdate {
+                    status: Some(status.clone()),
+                    notify: *notify,
+                    ..update
+                }))
+            }
+            Action::CreateShipment => self.create_shipment(&order).await,
+            Action::DropShipment => self.drop_shipments(&order),
+            Action::Handover => self.handover(&order),
+            Action::Print { document, printer } => {
+                self.print(&order, *document, printer.as_deref(), record)
+                    .await
+            }
+            Action::TakePhoto => self.take_photo(&order, extra).await,
+            Action::AddNote { text, .. } => {
+                let facts = self.facts(&ev.order_key)?;
+                self.enqueue(Operation::SetNote {
+                    order: update,
+                    text: text.render(&facts),
+                    mode: NoteMode::Append,
+                })
+            }
+            Action::AddHistory { text } => {
+                let facts = self.facts(&ev.order_key)?;
+                self.enqueue(Operation::AddHistory {
+                    order: update,
+                    text: text.render(&facts),
+                })
+            }
+            Action::SetPickPackState { pick, pack } => {
+                if !self.pick_pack {
+                    return Err(format!(
+                        "the shop of order {} has no pick/pack state \
+                         (set_pick_pack_state works with BaseLinker only)",
+                        order.number
+                    ));
+                }
+                self.enqueue(Operation::SetPickPack {
+                    order: update,
+                    pick: *pick,
+                    pack: *pack,
+                })
+            }
+            Action::Webhook {
+                url,
+                headers,
+                timeout_s,
+            } => {
+                let facts = self.facts(&ev.order_key)?;
+                let body = webhook_body(&record.rule, ev, &facts);
+                self.webhook(url, &headers.0, *timeout_s, &body).await
+            }
+            // Followed up by `Run::finish`.
+            Action::Fire { .. } => Ok(()),
+        }
+    }
+
+    /// Queues the order's shipment (idempotent by parcel) and waits until the carrier
+    /// answered for every parcel and the shipments (with their labels) are stored.
+    async fn create_shipment(&self, order: &Order) -> ActionResult {
+        let key = order.key();
+        let session = self
+            .store
+            .session(&key)
+            .map_err(|e| e.to_string())?
+            .ok_or_else(|| format!("order {} has no pack session: pack it first", order.number))?;
+        if session.parcels.is_empty() {
+            return Err(format!("order {} has no parcels yet", order.number));
+        }
+        let before = self.store.shipments(&key).map_err(|e| e.to_string())?;
+        let pending = self
+            .pipeline
+            .ship(order, &session)
+            .map_err(|e| e.to_string())?;
+        for sh in pending {
+            let known = before.iter().any(|b| {
+                b.parcel_no == sh.parcel_no
+                    && matches!(b.state, ShipmentState::Ready | ShipmentState::Dispatched)
+            });
+            if !known {
+                self.tell(Msg::Shipment(Box::new(sh)));
+            }
+        }
+        let count = session.parcels.len() as u32;
+        for p in &session.parcels {
+            let eid = super::request(order, &session, p.no, count).eid;
+            self.wait_shipment(&format!("ship:{eid}"), &order.number, p.no)
+                .await?;
+        }
+        // The worker reports the outcome right after it is on disk, and the pipeline then
+        // stores the shipment with its label: wait for that too (briefly).
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let stored = self.store.shipments(&key).map_err(|e| e.to_string())?;
+            let all = session.parcels.iter().all(|p| {
+                stored.iter().any(|s| {
+                    s.parcel_no == p.no
+                        && matches!(s.state, ShipmentState::Ready | ShipmentState::Dispatched)
+                })
+            });
+            if all {
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                return Err(format!(
+                    "the shipment of order {} was created but is not stored yet",
+                    order.number
+                ));
+            }
+            tokio::time::sleep(POLL).await;
+        }
+    }
+
+    /// Waits for the outbox entry `key` (a parcel's shipment) to be done or failed.
+    async fn wait_shipment(&self, key: &str, number: &str, parcel: u32) -> ActionResult {
+        let start = Instant::now();
+        let mut next_log = WAIT_LOG_EVERY;
+        loop {
+            let entry = self
+                .pipeline
+                .outbox()
+                .find_key(key)
+                .map_err(|e| e.to_string())?
+                .ok_or_else(|| {
+                    format!("the shipment of {number} parcel {parcel} was not queued")
+                })?;
+            match entry.state {
+                EntryState::Done => return Ok(()),
+                EntryState::Failed => {
+                    let reason = entry.last_error.unwrap_or_else(|| "no reason given".into());
+                    return Err(match entry.result {
+                        Some(OpResult::Shipment(_)) => format!(
+                            "the shipment of {number} parcel {parcel} exists but its label failed: {reason}"
+                        ),
+                        _ => format!("the carrier refused {number} parcel {parcel}: {reason}"),
+                    });
+                }
+                EntryState::Cancelled => {
+                    return Err(format!(
+                        "the shipment of {number} parcel {parcel} was cancelled on the outbox screen"
+                    ));
+                }
+                EntryState::Pending | EntryState::InFlight => {}
+            }
+            let waited = start.elapsed();
+            if waited >= self.ship_timeout {
+                return Err(format!(
+                    "no answer from the carrier for {number} parcel {parcel} after {} s{}",
+                    waited.as_secs(),
+                    entry
+                        .last_error
+                        .map(|e| format!(" (last error: {e})"))
+                        .unwrap_or_default()
+                ));
+            }
+            if waited >= next_log {
+                tracing::info!(%number, parcel, waited_s = waited.as_secs(), "rule still waiting for the carrier");
+                next_log += WAIT_LOG_EVERY;
+            }
+            tokio::time::sleep(POLL).await;
+        }
+    }
+
+    /// The carrier code a parcel's shipment was made with (from its outbox entry).
+    fn carrier_of(&self, order: &Order, sh: &Shipment) -> String {
+        let eid = format!("{}-{}", order.number, sh.parcel_no);
+        match self.pipeline.outbox().find_key(&format!("ship:{eid}")) {
+            Ok(Some(e)) => match e.op {
+                Operation::CreateShipment { req, .. } => req.carrier,
+                _ => order.shipping.carrier.clone(),
+            },
+            _ => order.shipping.carrier.clone(),
+        }
+    }
+
+    fn ready(&self, order: &Order) -> Result<Vec<(Shipment, String)>, String> {
+        let shipments = self
+            .store
+            .shipments(&order.key())
+            .map_err(|e| e.to_string())?;
+        let ready: Vec<(Shipment, String)> = shipments
+            .into_iter()
+            .filter(|s| s.state == ShipmentState::Ready)
+            .filter_map(|s| s.package_id.clone().map(|id| (s, id)))
+            .collect();
+        if ready.is_empty() {
+            return Err(format!("order {} has no ready shipment", order.number));
+        }
+        Ok(ready)
+    }
+
+    fn drop_shipments(&self, order: &Order) -> ActionResult {
+        for (sh, package_id) in self.ready(order)? {
+            self.enqueue(Operation::DropShipment {
+                carrier: self.carrier_of(order, &sh),
+                package_id,
+            })?;
+        }
+        Ok(())
+    }
+
+    fn handover(&self, order: &Order) -> ActionResult {
+        let mut by_carrier: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for (sh, package_id) in self.ready(order)? {
+            by_carrier
+                .entry(self.carrier_of(order, &sh))
+                .or_default()
+                .push(package_id);
+        }
+        for (carrier, package_ids) in by_carrier {
+            self.enqueue(Operation::Handover {
+                carrier,
+                package_ids,
+            })?;
+        }
+        Ok(())
+    }
+
+    async fn print(
+        &self,
+        order: &Order,
+        document: Document,
+        printer: Option<&str>,
+        record: &ExecutionRecord,
+    ) -> ActionResult {
+        use crate::print::{DocKind, Format, JobContent, NewJob, Role};
+        let Some(p) = self.pipeline.printing() else {
+            return Err("no printers are configured ([printers] in station.toml)".into());
+        };
+        let role = match printer.map(str::trim) {
+            None => None,
+            Some(r) if r.eq_ignore_ascii_case("label") => Some(Role::Label),
+            Some(r) if r.eq_ignore_ascii_case("document") => Some(Role::Document),
+            Some(other) => {
+                return Err(format!(
+                    "unknown printer `{other}` (use \"label\" or \"document\")"
+                ));
+            }
+        };
+        let key = order.key();
+        let mut jobs: Vec<(String, DocKind, Format, JobContent)> = Vec::new();
+        match document {
+            Document::Label => {
+                let shipments = self.store.shipments(&key).map_err(|e| e.to_string())?;
+                for sh in shipments.iter().filter(|s| s.state == ShipmentState::Ready) {
+                    let Some(path) = sh.label_path.as_deref() else {
+                        continue;
+                    };
+                    let path = std::path::PathBuf::from(path);
+                    let bytes =
+                        std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+                    let format = match crate::docs::label_format(&bytes) {
+                        Some(crate::docs::LabelFormat::Zpl) => Format::Zpl,
+                        _ => Format::Pdf,
+                    };
+                    let name = path
+                        .file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_else(|| format!("label-{}-{}", order.number, sh.parcel_no));
+                    jobs.push((name, DocKind::Label, format, JobContent::File(path)));
+                }
+                if jobs.is_empty() {
+                    return Err(format!(
+                        "order {} has no label yet (create the shipment first)",
+                        order.number
+                    ));
+                }
+            }
+            Document::Slip => {
+                let slip = crate::docs::PackingSlip {
+                    order_number: order.number.clone(),
+                    shop: self.station.clone(),
+                    customer: order.customer.clone(),
+                    lines: order
+                        .lines
+                        .iter()
+                        .map(|l| crate::docs::SlipLine {
+                            sku: l.sku.clone(),
+                            name: l.name.clone(),
+                            quantity: l.quantity,
+                        })
+                        .collect(),
+                    note: order.note.as_ref().map(|n| n.text.clone()),
+                };
+                let pdf = crate::docs::packing_slip_pdf(&slip).map_err(|e| e.to_string())?;
+                jobs.push((
+                    format!("slip-{}.pdf", order.number),
+                    DocKind::Slip,
+                    Format::Pdf,
+                    JobContent::Bytes(pdf),
+                ));
+            }
+            Document::Handover => {
+                let pdf = self.handover_protocol(order).await?;
+                jobs.push((
+                    format!("handover-{}.pdf", order.number),
+                    DocKind::Handover,
+                    Format::Pdf,
+                    JobContent::Bytes(pdf),
+                ));
+            }
+        }
+        // A job this execution queued before a restart is not queued again.
+        let earlier = p.queue.jobs_for_key(&key).map_err(|e| e.to_string())?;
+        for (name, kind, format, content) in jobs {
+            if earlier
+                .iter()
+                .any(|j| j.name == name && j.created_at >= record.started_at)
+            {
+                continue;
+            }
+            let printer = match role {
+                Some(r) => p
+                    .printers
+                    .section(r)
+                    .printer(r, &p.out_dir)
+                    .map_err(|e| format!("[{}] {}", e.key.join("."), e.message))?,
+                None => {
+                    p.printers
+                        .route(kind, format, &p.out_dir)
+                        .map_err(|e| e.to_string())?
+                        .1
+                }
+            };
+            p.queue
+                .enqueue(NewJob {
+                    name,
+                    kind,
+                    format,
+                    content,
+                    printer,
+                    key: Some(key.clone()),
+                })
+                .await
+                .map_err(|e| e.to_string())?;
+        }
+        Ok(())
+    }
+
+    /// The carrier's hand-over protocol (PDF) of the last hand-over with this order's
+    /// parcels.
+    async fn handover_protocol(&self, order: &Order) -> Result<Vec<u8>, String> {
+        let ids: Vec<String> = self
+            .store
+            .shipments(&order.key())
+            .map_err(|e| e.to_string())?
+            .into_iter()
+            .filter_map(|s| s.package_id)
+            .collect();
+        let entries = self
+            .pipeline
+            .outbox()
+            .list(crate::outbox::Filter::Only(EntryState::Done))
+            .map_err(|e| e.to_string())?;
+        let url = entries.iter().rev().find_map(|e| match (&e.op, &e.result) {
+            (Operation::Handover { package_ids, .. }, Some(OpResult::Handover(h)))
+                if package_ids.iter().any(|p| ids.contains(p)) =>
+            {
+                h.protocol_url.clone()
+            }
+            _ => None,
+        });
+        let Some(url) = url else {
+            return Err(format!(
+                "order {} has no hand-over protocol yet (hand the parcels over first)",
+                order.number
+            ));
+        };
+        let resp = self
+            .http
+            .as_ref()
+            .map_err(Clone::clone)?
+            .get(&url)
+            .timeout(Duration::from_secs(30))
+            .send()
+            .await
+            .map_err(|e| format!("hand-over protocol: {}", e.without_url()))?;
+        if !resp.status().is_success() {
+            return Err(format!(
+                "hand-over protocol: the carrier answered HTTP {}",
+                resp.status().as_u16()
+            ));
+        }
+        resp.bytes()
+            .await
+            .map(|b| b.to_vec())
+            .map_err(|e| format!("hand-over protocol: {}", e.without_url()))
+    }
+
+    async fn take_photo(&self, order: &Order, extra: &mut Vec<Event>) -> ActionResult {
+        let (Some(photos), Some(camera)) = (&self.photos, &self.camera) else {
+            return Err("no camera is configured ([camera] in station.toml)".into());
+        };
+        let key = order.key();
+        let session = self.store.session(&key).ok().flatten();
+        let parcel = session.as_ref().map(|s| s.current_parcel());
+        let packer = session
+            .and_then(|s| s.packer)
+            .or_else(|| self.store.packer().ok().flatten());
+        let rec = photos
+            .take(
+                camera.as_ref(),
+                &key,
+                parcel,
+                &self.station,
+                packer.as_deref(),
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+        extra.push(Event::new(
+            EventKind::PhotoTaken,
+            &key,
+            &rec.seq.to_string(),
+        ));
+        let count = photos.list(&key).map_or(0, |v| v.len());
+        self.tell(Msg::Photo(Ok((key, count))));
+        Ok(())
+    }
+
+    async fn webhook(
+        &self,
+        url: &str,
+        headers: &BTreeMap<String, String>,
+        timeout_s: u32,
+        body: &serde_json::Value,
+    ) -> ActionResult {
+        let shown = shown_url(url);
+        let mut req = self
+            .http
+            .as_ref()
+            .map_err(|e| format!("webhook {shown}: {e}"))?
+            .post(url)
+            .timeout(Duration::from_secs(u64::from(timeout_s.max(1))))
+            .json(body);
+        for (name, value) in headers {
+            let (Ok(n), Ok(v)) = (
+                reqwest::header::HeaderName::from_bytes(name.as_bytes()),
+                reqwest::header::HeaderValue::from_str(value),
+            ) else {
+                // The value is never shown: it is often a token.
+                return Err(format!(
+                    "webhook {shown}: header `{}` is not valid",
+                    sanitize(name)
+                ));
+            };
+            req = req.header(n, v);
+        }
+        let resp = req
+            .send()
+            .await
+            .map_err(|e| format!("webhook {shown}: {}", e.without_url()))?;
+        let status = resp.status();
+        if status.is_success() {
+            Ok(())
+        } else {
+            Err(format!("webhook {shown} answered HTTP {}", status.as_u16()))
+        }
+    }
+
+    /// The daily job: `order_in_status_for_days` for every order by the time it has
+    /// been in its shop status (an order with no recorded change counts from now, its
+    /// first check), and photo retention. `now` is the time of the check.
+    pub async fn daily_check(&self, now: DateTime<Utc>) -> DailyReport {
+        let mut report = DailyReport::default();
+        if let (Some(days), Some(photos)) = (self.retention_days, &self.photos) {
+            match photos.prune(days, now) {
+                Ok(removed) => report.photos_pruned = removed.len(),
+                Err(e) => tracing::error!(error = %e, "photo retention failed"),
+            }
+        }
+        let wanted = self
+            .rules
+            .rules()
+            .iter()
+            .any(|r| matches!(r.event, EventKind::OrderInStatusForDays { .. }));
+        if !wanted {
+            return report;
+        }
+        let mut events = Vec::new();
+        for row in self.store.summaries_iter() {
+            let row = match row {
+                Ok(r) => r,
+                Err(e) => {
+                    tracing::warn!(error = %e, "daily check: a queue row is unreadable");
+                    continue;
+                }
+            };
+            report.checked += 1;
+            let stored = self
+                .status
+                .get(row.key.as_bytes())
+                .ok()
+                .flatten()
+                .and_then(|b| serde_json::from_slice::<StatusSince>(&b).ok());
+            let Ok(Some(order)) = self.store.order(&row.key) else {
+                continue;
+            };
+            let since = match stored {
+                Some(s) if s.status == order.shop_status => s,
+                _ => {
+                    let s = StatusSince {
+                        status: order.shop_status.clone(),
+                        since: now,
+                    };
+                    if let Ok(bytes) = serde_json::to_vec(&s) {
+                        let _ = self.status.insert(row.key.as_bytes(), bytes);
+                    }
+                    s
+                }
+            };
+            let days = (now - since.since).num_days();
+            if days < 1 {
+                continue;
+            }
+            // One occurrence per status stint: the rule runs once per stint.
+            events.push(Event::new(
+                EventKind::OrderInStatusForDays {
+                    days: u32::try_from(days).unwrap_or(u32::MAX),
+                },
+                &row.key,
+                &format!("{}@{}", since.status, since.since.timestamp()),
+            ));
+        }
+        report.events = events.len();
+        for ev in events {
+            self.handle(ev).await;
+        }
+        report
+    }
+
+    async fn daily_loop(&self) {
+        let at = self
+            .rules
+            .daily_check_at()
+            .unwrap_or_else(|| NaiveTime::from_hms_opt(6, 0, 0).unwrap_or_default());
+        // Also kept in memory: a day that could not be recorded is not run again.
+        let mut ran: Option<chrono::NaiveDate> = None;
+        loop {
+            let now = Local::now();
+            let today = now.date_naive();
+            let last = self
+                .store
+                .meta_get(DAILY_KEY)
+                .ok()
+                .flatten()
+                .map(|b| String::from_utf8_lossy(&b).into_owned());
+            let due_today = today.and_time(at);
+            let ran_today =
+                ran == Some(today) || last.as_deref() == Some(today.to_string().as_str());
+            if now.naive_local() >= due_today && !ran_today {
+                // Also catches up a check the bench was off for.
+                let report = self.daily_check(Utc::now()).await;
+                tracing::info!(?report, "daily rules check done");
+                ran = Some(today);
+                if let Err(e) = self.store.meta_set(DAILY_KEY, today.to_string().as_bytes()) {
+                    tracing::error!(error = %e, "daily check: cannot record the day");
+                }
+                continue;
+            }
+            let next = if now.naive_local() < due_today {
+                due_today
+            } else {
+                today.succ_opt().unwrap_or(today).and_time(at)
+            };
+            let wait = Local
+                .from_local_datetime(&next)
+                .earliest()
+                .map(|n| (n - now).to_std().unwrap_or(Duration::from_secs(60)))
+                .unwrap_or(Duration::from_secs(3600));
+            // Woken at least hourly: clock changes and DST are caught up with.
+            tokio::time::sleep(wait.min(Duration::from_secs(3600))).await;
+        }
+    }
+}
+
+/// The bench's rules, loaded and connected, before the executor runs.
+pub struct BenchRules {
+    /// The handle for everything that fires events (pipeline, sync, runner).
+    pub engine: RuleEngine,
+    /// What the reducer needs (buttons, custom events).
+    pub state: crate::app::rules::RulesState,
+    set: RuleSet,
+    inbox: Inbox,
+}
+
+impl BenchRules {
+    /// Loads the rules file (see [`rules_path`], [`bench_rules`]) and connects a handle.
+    pub fn prepare(
+        config_dir: &std::path::Path,
+        rules_file: Option<&std::path::Path>,
+        demo: bool,
+        store: &Store,
+    ) -> Result<BenchRules, RulesSetupError> {
+        let set = bench_rules(&rules_path(config_dir, rules_file), demo)?;
+        let (engine, inbox) = RuleEngine::channel(&set, store)?;
+        Ok(BenchRules {
+            engine,
+            state: crate::app::rules::RulesState::from_rules(&set),
+            set,
+            inbox,
+        })
+    }
+
+    /// Starts the executor (on the current tokio runtime).
+    pub fn start(
+        self,
+        pipeline: Pipeline,
+        station: &str,
+        bench: UnboundedSender<Msg>,
+        camera: Option<Arc<dyn crate::camera::Camera>>,
+        pick_pack: bool,
+        photo_retention_days: u32,
+    ) -> Result<tokio::task::JoinHandle<()>, RulesSetupError> {
+        let mut exec = Executor::new(self.set, pipeline, station)?
+            .with_bench(bench)
+            .with_pick_pack(pick_pack)
+            .with_photo_retention(photo_retention_days);
+        if let Some(c) = camera {
+            exec = exec.with_camera(c);
+        }
+        Ok(exec.spawn(self.inbox))
+    }
+}
+
+/// The rules file the bench uses: `rules_file` from station.toml (relative to the config
+/// directory), else `rules.toml` in the config directory.
+pub fn rules_path(
+    config_dir: &std::path::Path,
+    rules_file: Option<&std::path::Path>,
+) -> std::path::PathBuf {
+    match rules_file {
+        Some(p) if p.is_absolute() => p.to_path_buf(),
+        Some(p) => config_dir.join(p),
+        None => config_dir.join(crate::rules::RULES_FILE_NAME),
+    }
+}
+
+/// The rules of the bench: the file at `path`; when there is none, the built-in demo
+/// rules for the demo and no rules otherwise. A file with problems is an error naming
+/// the file, line and key: the bench does not start with it.
+pub fn bench_rules(
+    path: &std::path::Path,
+    demo: bool,
+) -> Result<RuleSet, crate::rules::RulesError> {
+    if path.exists() {
+        let set = RuleSet::load(path)?;
+        tracing::info!(file = %path.display(), rules = set.rules().len(), "rules loaded");
+        return Ok(set);
+    }
+    if demo {
+        return RuleSet::parse(std::path::Path::new("demo rules (built in)"), DEMO_RULES);
+    }
+    Ok(RuleSet::default())
+}
+
+/// A URL as logs and banners show it: scheme, host and path (no query, no user info).
+fn shown_url(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(u) => sanitize(&format!(
+            "{}://{}{}",
+            u.scheme(),
+            u.host_str().unwrap_or(""),
+            u.path()
+        )),
+        Err(_) => "(bad URL)".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn order() -> Order {
+        crate::demo::generate(5, 1, Utc::now())
+            .into_iter()
+            .next()
+            .expect("one demo order")
+    }
+
+    #[test]
+    fn sync_events_tell_new_paid_status_and_change() {
+        let o = order();
+        let evs = sync_events(None, &o);
+        assert_eq!(evs.len(), 1);
+        assert_eq!(evs[0].kind, EventKind::OrderFetched);
+        assert!(sync_events(Some(&o), &o).is_empty(), "unchanged: nothing");
+        let mut old = o.clone();
+        old.paid = false;
+        old.shop_status = "new".into();
+        let mut new = o.clone();
+        new.paid = true;
+        new.shop_status = "paid".into();
+        let kinds: Vec<EventKind> = sync_events(Some(&old), &new)
+            .into_iter()
+            .map(|e| e.kind)
+            .collect();
+        assert_eq!(
+            kinds,
+            vec![
+                EventKind::OrderPaid,
+                EventKind::StatusSet,
+                EventKind::OrderChangedUpstream
+            ]
+        );
+    }
+
+    #[test]
+    fn shown_urls_drop_queries_and_credentials() {
+        assert_eq!(
+            shown_url("https://user:pw@hooks.example.com/a/b?token=s3cret"),
+            "https://hooks.example.com/a/b"
+        );
+    }
+
+    #[test]
+    fn the_demo_rules_are_valid() {
+        let set = RuleSet::parse(std::path::Path::new("demo_rules.toml"), DEMO_RULES)
+            .expect("demo rules parse");
+        assert!(!set.rules().is_empty());
+    }
+}

@@ -1,0 +1,914 @@
+//! The rules executor end to end through the real simulators (Upgates shop, Balikobot
+//! carrier, IP camera) and a small webhook receiver: *packed* → rule → shipment, label
+//! printed, status set, history note, webhook — each exactly once, also with a restart in
+//! the middle; a custom event from a command barcode; photos (hash checked) and
+//! `photo_taken` rules; failures reaching the bench; the daily status-age check; sync
+//! events.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::routing::post;
+use packdesk::app::rules::{RuleNote, RulesState};
+use packdesk::app::{AppState, Msg, Settings};
+use packdesk::domain::Order;
+use packdesk::effects::rules::{Executor, Inbox, RuleEngine};
+use packdesk::effects::{Pipeline, Runner, dispatch};
+use packdesk::outbox::{Outbox, Worker, WorkerOptions};
+use packdesk::rules::{Event, EventKind, Outcome, RuleLog, RuleSet};
+use packdesk::scan::{Assembler, KeyIn, ScanConfig};
+use packdesk::shop::upgates::UpgatesClient;
+use packdesk::sim::Faults;
+use packdesk::sim::balikobot::BalikobotSim;
+use packdesk::sim::camera::{CameraSim, SimAuth, render_snapshot};
+use packdesk::sim::upgates::{UpgatesSim, demo_order_json};
+use packdesk::store::Store;
+use packdesk::sync::SyncWorker;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use tokio::sync::mpsc::UnboundedReceiver;
+
+/// What the webhook receiver got: bodies and the `X-Token` header of each.
+type Received = Arc<Mutex<Vec<(Value, Option<String>)>>>;
+
+async fn hook(State(got): State<Received>, headers: HeaderMap, body: String) -> &'static str {
+    let v: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
+    let token = headers
+        .get("x-token")
+        .and_then(|h| h.to_str().ok())
+        .map(str::to_string);
+    got.lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .push((v, token));
+    "ok"
+}
+
+/// A webhook receiver on a free port: `(url, received)`.
+async fn receiver() -> (String, Received) {
+    let got: Received = Arc::default();
+    let app = Router::new()
+        .route("/hook", post(hook))
+        .route(
+            "/fail",
+            post(|| async { (axum::http::StatusCode::BAD_GATEWAY, "no") }),
+        )
+        .with_state(got.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    (format!("http://{addr}"), got)
+}
+
+fn packable(orders: &[Order]) -> Vec<Order> {
+    orders
+        .iter()
+        .filter(|o| {
+            !o.cancelled
+                && o.note.as_ref().is_none_or(|n| !n.ack_required)
+                && o.lines
+                    .iter()
+                    .all(|l| l.ean.is_some() && !l.needs_serial && l.aliases.is_empty())
+                && o.shipping.carrier != "inpost"
+        })
+        .cloned()
+        .collect()
+}
+
+fn sha_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The simulators, the store, the outbox worker and the print queue of one bench.
+struct Bench {
+    _dir: tempfile::TempDir,
+    store: Store,
+    pipeline: Pipeline,
+    shop_sim: UpgatesSim,
+    carrier_sim: BalikobotSim,
+    camera_sim: CameraSim,
+    camera: Arc<dyn packdesk::camera::Camera>,
+    print_dir: PathBuf,
+    orders: Vec<Order>,
+    hook_url: String,
+    received: Received,
+    tx: tokio::sync::mpsc::UnboundedSender<Msg>,
+    rx: UnboundedReceiver<Msg>,
+    _running: Vec<packdesk::sim::Running>,
+    stop: tokio::sync::watch::Sender<bool>,
+}
+
+impl Bench {
+    /// A bench whose pipeline fires rule events at `engine` (connect it with
+    /// [`RuleEngine::channel`] on `store` first: the store is made here, so the engine is
+    /// made by `engine_for`).
+    async fn start(
+        rules_text: impl Fn(&str) -> String,
+        printers: bool,
+    ) -> (Bench, RuleSet, RuleEngine, Inbox) {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let all = packdesk::demo::generate(21, 40, chrono::Utc::now());
+        let orders: Vec<Order> = packable(&all).into_iter().take(4).collect();
+        assert!(orders.len() >= 3, "enough plain demo orders");
+        let shop_sim = UpgatesSim::new("login", "key", Faults::default(), 1);
+        shop_sim.add_orders(all.iter().map(demo_order_json).collect());
+        let shop_run = shop_sim.start(0).await.expect("upgates sim");
+        let carrier_sim = BalikobotSim::new("user", "bkey", Faults::default(), 2);
+        let carrier_run = carrier_sim.start(0).await.expect("balikobot sim");
+        let camera_sim = CameraSim::new(SimAuth::None, Faults::default(), 3);
+        let camera_run = camera_sim.start(0).await.expect("camera sim");
+        let camera: Arc<dyn packdesk::camera::Camera> = Arc::new(
+            packdesk::camera::HttpCamera::new(
+                &format!("{}/snapshot.jpg", camera_run.base_url),
+                packdesk::camera::Auth::None,
+                Duration::from_secs(5),
+            )
+            .expect("camera"),
+        );
+        let (hook_url, received) = receiver().await;
+
+        let dir = tempfile::tempdir().expect("tempdir");
+        let out = dir.path().join("out");
+        let store = Store::open(&dir.path().join("data")).expect("store");
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        let shop =
+            Arc::new(UpgatesClient::new(&shop_run.base_url, "login", "key", false).expect("shop"));
+        let carrier = Arc::new(
+            packdesk::carrier::balikobot::BalikobotClient::new(
+                &carrier_run.base_url,
+                "user",
+                "bkey",
+                Duration::from_secs(5),
+            )
+            .expect("carrier"),
+        );
+        let set = RuleSet::parse(std::path::Path::new("rules.toml"), &rules_text(&hook_url))
+            .expect("rules parse");
+        let (engine, inbox) = RuleEngine::channel(&set, &store).expect("engine");
+        let status = SyncWorker::new(
+            shop.clone(),
+            store.clone(),
+            tx.clone(),
+            Duration::from_secs(60),
+        )
+        .sync_once()
+        .await;
+        assert!(status.ok, "{status:?}");
+        // The orders as the bench knows them (imported from the shop).
+        let orders: Vec<Order> = orders
+            .iter()
+            .map(|o| {
+                store
+                    .order(&format!("upgates:{}", o.number))
+                    .expect("store")
+                    .expect("imported")
+            })
+            .collect();
+
+        let outbox = Outbox::open(&store).expect("outbox");
+        let pipeline = Pipeline::new(
+            outbox.clone(),
+            store.clone(),
+            &out,
+            packdesk::demo::pipeline::carrier_map(),
+            None,
+            "balikobot",
+        );
+        let print_dir = dir.path().join("printer");
+        let pipeline = if printers {
+            let queue =
+                packdesk::print::PrintQueue::open(&store, Default::default()).expect("print queue");
+            let printers = packdesk::print::PrintersSection {
+                label: packdesk::print::PrinterSection {
+                    kind: packdesk::print::PrinterKind::Dir,
+                    dir: Some(print_dir.clone()),
+                    ..Default::default()
+                },
+                ..Default::default()
+            };
+            let q = queue.clone();
+            tokio::spawn(async move {
+                let _ = q.run(|_| {}).await;
+            });
+            pipeline.with_printing(packdesk::effects::Printing {
+                queue,
+                printers,
+                out_dir: out.clone(),
+            })
+        } else {
+            pipeline
+        };
+        let pipeline = pipeline.with_rules(engine.clone());
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let on_event = {
+            let (p, tx) = (pipeline.clone(), tx.clone());
+            move |ev| {
+                for m in p.on_event(&ev) {
+                    let _ = tx.send(m);
+                }
+            }
+        };
+        let worker = Worker::new(outbox, shop, carrier, on_event).with_options(WorkerOptions {
+            batch_window: Duration::from_millis(200),
+            ..WorkerOptions::default()
+        });
+        tokio::spawn(worker.run(stopped));
+        (
+            Bench {
+                _dir: dir,
+                store,
+                pipeline,
+                shop_sim,
+                carrier_sim,
+                camera_sim,
+                camera,
+                print_dir,
+                orders,
+                hook_url,
+                received,
+                tx,
+                rx,
+                _running: vec![shop_run, carrier_run, camera_run],
+                stop,
+            },
+            set,
+            engine,
+            inbox,
+        )
+    }
+
+    fn executor(&self, set: &RuleSet) -> Executor {
+        Executor::new(set.clone(), self.pipeline.clone(), "bench-1")
+            .expect("executor")
+            .with_camera(self.camera.clone())
+            .with_bench(self.tx.clone())
+            .with_ship_timeout(Duration::from_secs(20))
+    }
+
+    fn runner(&self, engine: &RuleEngine) -> Runner {
+        Runner::new(self.store.clone(), self.pipeline.clone(), self.tx.clone())
+            .with_camera(self.camera.clone(), "bench-1")
+            .with_rules(engine.clone())
+    }
+
+    fn printed(&self) -> Vec<String> {
+        std::fs::read_dir(&self.print_dir)
+            .map(|rd| {
+                rd.filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
+                    .filter(|n| n.ends_with(".pdf"))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    fn hooks(&self) -> Vec<(Value, Option<String>)> {
+        self.received
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Waits until nothing in the outbox is pending or in flight.
+    async fn drained(&self) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let c = self.pipeline.outbox().counts().expect("counts");
+            if c.pending + c.in_flight == 0 {
+                return;
+            }
+            assert!(Instant::now() < deadline, "outbox not drained: {c:?}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Feeds the messages the background sent to the bench.
+    fn pump(&mut self, state: &mut AppState, runner: &Runner, start: Instant) -> Vec<String> {
+        let mut failures = Vec::new();
+        while let Ok(m) = self.rx.try_recv() {
+            if let Msg::Rule(RuleNote::Failed { rule, error, .. }) = &m {
+                failures.push(format!("{rule}: {error}"));
+            }
+            dispatch(state, runner, m, start);
+        }
+        failures
+    }
+}
+
+fn scan(state: &mut AppState, runner: &Runner, code: &str, start: Instant) {
+    for c in code.chars() {
+        dispatch(state, runner, Msg::ScanKey(KeyIn::Char(c)), start);
+    }
+    std::thread::sleep(Duration::from_millis(90));
+    dispatch(state, runner, Msg::ScanKey(KeyIn::Enter), start);
+}
+
+/// Opens `o` and scans every item (not packed yet).
+fn pick(state: &mut AppState, runner: &Runner, o: &Order, start: Instant) {
+    scan(state, runner, &o.number, start);
+    assert_eq!(
+        state.pack.as_ref().map(|p| p.order.number.clone()),
+        Some(o.number.clone()),
+        "{:?}",
+        state.banner
+    );
+    for l in &o.lines {
+        for _ in 0..l.quantity.as_f64() as u32 {
+            scan(state, runner, l.ean.as_deref().unwrap_or(&l.sku), start);
+        }
+    }
+}
+
+fn new_state(set: &RuleSet) -> AppState {
+    let mut state = AppState::new(
+        Settings::default(),
+        Assembler::new(ScanConfig::default()),
+        Vec::new(),
+    );
+    state.rules = RulesState::from_rules(set);
+    state
+}
+
+async fn next_event(inbox: &mut Inbox, kind: EventKind) -> Event {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        match tokio::time::timeout(Duration::from_secs(5), inbox.recv()).await {
+            Ok(Some(ev)) if ev.kind == kind => return ev,
+            Ok(Some(_)) => {}
+            other => panic!("no {kind} event: {other:?}"),
+        }
+        assert!(Instant::now() < deadline, "no {kind} event");
+    }
+}
+
+const SHIP_RULES: &str = r#"
+[[rule]]
+name = "packed: ship"
+event = "packed"
+actions = [
+  "create_shipment",
+  { print = { document = "label" } },
+  { set_status = { status = "4" } },
+  { add_history = { text = "Packed at {station}, parcel {tracking}" } },
+  { webhook = { url = "HOOK/hook", headers = { "X-Token" = "t0ken-s3cret" }, timeout_s = 5 } },
+]
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn packed_runs_every_action_exactly_once_across_a_restart() {
+    let (mut bench, set, engine, mut inbox) =
+        Bench::start(|hook| SHIP_RULES.replace("HOOK", hook), true).await;
+    assert!(
+        !bench.pipeline.auto_prints_labels(),
+        "the rules print labels: the pipeline does not print them too"
+    );
+    let o = bench.orders[0].clone();
+    let runner = bench.runner(&engine);
+    let start = Instant::now();
+    let mut state = new_state(&set);
+    tokio::task::block_in_place(|| {
+        pick(&mut state, &runner, &o, start);
+        scan(&mut state, &runner, "PD:PACK", start);
+    });
+    assert_eq!(
+        state.pack.as_ref().map(|p| p.session.state),
+        Some(packdesk::flow::SessionState::Packed)
+    );
+    // The reducer's `packed` went through the runner to the engine.
+    let packed = next_event(&mut inbox, EventKind::Packed).await;
+    assert_eq!(packed.order_key, o.key());
+
+    // The first executor stops (as a crash would) after two actions: shipment and label.
+    let first = bench.executor(&set).with_action_budget(2);
+    first.handle(packed.clone()).await;
+    drop(first);
+    let log = RuleLog::open(&bench.store).expect("log");
+    let unfinished = log.unfinished().expect("unfinished");
+    assert_eq!(unfinished.len(), 1);
+    assert_eq!(
+        unfinished[0].outcomes(),
+        vec![Outcome::Done, Outcome::Done],
+        "shipment and label done before the stop"
+    );
+    assert_eq!(bench.carrier_sim.packages().len(), 1);
+
+    // A new executor on the same store finishes the rest and never repeats what was done,
+    // also when the same occurrence comes again.
+    let second = bench.executor(&set);
+    second.resume_unfinished().await;
+    second.handle(packed.clone()).await;
+    second.resume_unfinished().await;
+    bench.drained().await;
+    let failures = bench.pump(&mut state, &runner, start);
+    assert!(failures.is_empty(), "{failures:?}");
+
+    let records = log.list(10).expect("list");
+    assert_eq!(records.len(), 1, "one execution: {records:#?}");
+    assert!(records[0].finished_at.is_some());
+    assert!(
+        records[0]
+            .actions
+            .iter()
+            .all(|a| a.outcome == Some(Outcome::Done)),
+        "{:#?}",
+        records[0].actions
+    );
+    assert!(log.unfinished().expect("unfinished").is_empty());
+
+    // Shipment: one package at the carrier.
+    assert_eq!(
+        bench.carrier_sim.packages().len(),
+        1,
+        "exactly one shipment"
+    );
+    let shipments = bench.store.shipments(&o.key()).expect("shipments");
+    let tracking = shipments
+        .first()
+        .and_then(|s| s.tracking_number.clone())
+        .expect("tracking");
+    // The pipeline fired `shipment_created` for the parcel's package.
+    let package_id = shipments
+        .first()
+        .and_then(|s| s.package_id.clone())
+        .expect("package id");
+    let mut created = Vec::new();
+    while let Some(ev) = inbox.try_recv() {
+        if ev.kind == EventKind::ShipmentCreated {
+            created.push(ev);
+        }
+    }
+    assert_eq!(created.len(), 1, "{created:?}");
+    assert_eq!(
+        created[0].occurrence,
+        format!("shipment_created:{}:{package_id}", o.key())
+    );
+    // Label: printed once, to the directory printer.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while bench.printed().is_empty() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(bench.printed().len(), 1, "{:?}", bench.printed());
+    // The directory printer overwrites a file of the same name: count the queue's jobs.
+    let jobs = bench
+        .pipeline
+        .printing()
+        .expect("printing")
+        .queue
+        .jobs_for_key(&o.key())
+        .expect("jobs");
+    assert_eq!(jobs.len(), 1, "one label print job: {jobs:#?}");
+    // Status set in the shop.
+    let wire = bench.shop_sim.order(&o.number).expect("order in the shop");
+    assert_eq!(wire["status_id"].as_u64(), Some(4), "{wire}");
+    // History note, with the tracking number, once.
+    let history = bench.shop_sim.history(&o.number);
+    let ours: Vec<&Value> = history
+        .iter()
+        .filter(|h| h.to_string().contains("Packed at bench-1"))
+        .collect();
+    assert_eq!(ours.len(), 1, "{history:#?}");
+    assert!(ours[0].to_string().contains(&tracking), "{history:#?}");
+    // Webhook: received once, with its header and the event's identity.
+    let hooks = bench.hooks();
+    assert_eq!(hooks.len(), 1, "{hooks:#?}");
+    let (body, token) = &hooks[0];
+    assert_eq!(token.as_deref(), Some("t0ken-s3cret"));
+    assert_eq!(body["rule"], "packed: ship");
+    assert_eq!(body["event"], "packed");
+    assert_eq!(body["occurrence"], packed.occurrence.as_str());
+    assert_eq!(body["tracking"], tracking.as_str());
+    // The header value never reaches the rule log.
+    let text = format!("{:?}", log.list(10).expect("list"));
+    assert!(!text.contains("t0ken-s3cret"));
+    let _ = bench.stop.send(true);
+}
+
+const GIFT_RULES: &str = r#"
+[[rule]]
+name = "gift wrap"
+event = "custom:gift"
+actions = [{ add_history = { text = "Gift-wrapped at {station}" } }]
+
+[[button]]
+label = "Gift wrap"
+event = "custom:gift"
+statuses = ["1", "3", "6", "Přijata", "Vyřizuje se", "Zaplaceno", "Nowe", "Opłacone", "W realizacji", "Prijatá", "Vybavuje sa"]
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_command_barcode_fires_a_custom_rule_through_the_running_executor() {
+    let (mut bench, set, engine, inbox) = Bench::start(|_| GIFT_RULES.to_string(), false).await;
+    let handle = bench.executor(&set).spawn(inbox);
+    let o = bench.orders[1].clone();
+    let runner = bench.runner(&engine);
+    let start = Instant::now();
+    let mut state = new_state(&set);
+    tokio::task::block_in_place(|| {
+        scan(&mut state, &runner, &o.number, start);
+        scan(&mut state, &runner, "PD:EVENT:GIFT", start);
+    });
+    assert!(
+        matches!(&state.banner, Some(packdesk::app::Notice::RuleFired { label }) if label == "Gift wrap"),
+        "{:?}",
+        state.banner
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let history = bench.shop_sim.history(&o.number);
+        if history
+            .iter()
+            .any(|h| h.to_string().contains("Gift-wrapped at bench-1"))
+        {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no gift note: {history:#?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // An event no rule listens to: a banner, nothing runs.
+    tokio::task::block_in_place(|| scan(&mut state, &runner, "PD:EVENT:NOBODY", start));
+    assert!(matches!(
+        &state.banner,
+        Some(packdesk::app::Notice::RuleUnknownEvent { name }) if name == "nobody"
+    ));
+    bench.pump(&mut state, &runner, start);
+    let log = RuleLog::open(&bench.store).expect("log");
+    assert_eq!(log.list(10).expect("list").len(), 1);
+    handle.abort();
+    let _ = bench.stop.send(true);
+}
+
+const PHOTO_RULES: &str = r#"
+[[rule]]
+name = "packed: photo"
+event = "packed"
+actions = ["take_photo"]
+
+[[rule]]
+name = "photo: tell"
+event = "photo_taken"
+actions = [{ webhook = { url = "HOOK/hook" } }]
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn photos_from_a_key_and_from_a_rule_fire_photo_taken_rules() {
+    let (mut bench, set, engine, inbox) =
+        Bench::start(|hook| PHOTO_RULES.replace("HOOK", hook), false).await;
+    let handle = bench.executor(&set).spawn(inbox);
+    let o = bench.orders[2].clone();
+    let runner = bench.runner(&engine);
+    let start = Instant::now();
+    let mut state = new_state(&set);
+    tokio::task::block_in_place(|| {
+        pick(&mut state, &runner, &o, start);
+        // PD:PHOTO: the runner takes the photo; `photo_taken` goes to the rules.
+        scan(&mut state, &runner, "PD:PHOTO", start);
+    });
+    let wait_hooks = |n: usize| {
+        let received = bench.received.clone();
+        async move {
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while received.lock().unwrap_or_else(|p| p.into_inner()).len() < n {
+                assert!(Instant::now() < deadline, "webhooks missing");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+    };
+    wait_hooks(1).await;
+    tokio::task::block_in_place(|| scan(&mut state, &runner, "PD:PACK", start));
+    // The packed rule takes the second photo, which fires the webhook rule again.
+    wait_hooks(2).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    bench.pump(&mut state, &runner, start);
+    let hooks = bench.hooks();
+    assert_eq!(hooks.len(), 2, "{hooks:#?}");
+    let occurrences: Vec<String> = hooks
+        .iter()
+        .map(|(b, _)| {
+            assert_eq!(b["event"], "photo_taken");
+            b["occurrence"].as_str().unwrap_or_default().to_string()
+        })
+        .collect();
+    assert_eq!(
+        occurrences,
+        vec![
+            format!("photo_taken:{}:1", o.key()),
+            format!("photo_taken:{}:2", o.key())
+        ]
+    );
+    // Both photos are stored with the hash of what the camera served.
+    let photos = packdesk::camera::PhotoStore::open(&bench.store).expect("photos");
+    let records = photos.list(&o.key()).expect("list");
+    assert_eq!(records.len(), 2);
+    assert_eq!(bench.camera_sim.served(), 2);
+    for (i, r) in records.iter().enumerate() {
+        let served = render_snapshot(i as u64 + 1).expect("snapshot");
+        assert_eq!(r.sha256, sha_hex(&served), "photo {}", i + 1);
+        let file = std::fs::read(photos.file_path(r)).expect("file");
+        assert_eq!(sha_hex(&file), r.sha256);
+        assert_eq!(r.station, "bench-1");
+    }
+    assert_eq!(state.pack.as_ref().map(|p| p.photos), Some(2));
+    handle.abort();
+    let _ = bench.stop.send(true);
+}
+
+const FAILING_RULES: &str = r#"
+[[rule]]
+name = "packed: baselinker flags"
+event = "packed"
+actions = [
+  { set_pick_pack_state = { pick = true, pack = true } },
+  { print = { document = "label" } },
+]
+on_failure = "custom:problem"
+
+[[rule]]
+name = "problem: tell"
+event = "custom:problem"
+actions = [{ webhook = { url = "HOOK/fail" } }]
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_action_reaches_the_bench_and_fires_on_failure() {
+    let (mut bench, set, engine, _inbox) =
+        Bench::start(|hook| FAILING_RULES.replace("HOOK", hook), false).await;
+    let o = bench.orders[0].clone();
+    let runner = bench.runner(&engine);
+    let start = Instant::now();
+    let mut state = new_state(&set);
+    tokio::task::block_in_place(|| pick(&mut state, &runner, &o, start));
+    let exec = bench.executor(&set);
+    let seq = state.pack.as_ref().map(|p| p.session.next_seq).unwrap_or(0);
+    exec.handle(Event::packed(&o.key(), seq)).await;
+    let failures = bench.pump(&mut state, &runner, start);
+    assert_eq!(failures.len(), 2, "{failures:?}");
+    assert!(
+        failures[0].contains("packed: baselinker flags") && failures[0].contains("BaseLinker"),
+        "{failures:?}"
+    );
+    assert!(failures[1].contains("HTTP 502"), "{failures:?}");
+    // The banner names the rule and the reason.
+    match &state.banner {
+        Some(packdesk::app::Notice::RuleFailed {
+            rule,
+            action,
+            error,
+        }) => {
+            assert_eq!(rule, "problem: tell");
+            assert_eq!(action, "webhook");
+            assert!(error.contains("/fail"), "{error}");
+        }
+        other => panic!("expected a rule failure banner, got {other:?}"),
+    }
+    let log = RuleLog::open(&bench.store).expect("log");
+    let records = log.list(10).expect("list");
+    assert_eq!(records.len(), 2);
+    let flags = records
+        .iter()
+        .find(|r| r.rule == "packed: baselinker flags")
+        .expect("first rule");
+    assert!(matches!(flags.actions[0].outcome, Some(Outcome::Failed(_))));
+    assert_eq!(flags.actions[1].outcome, Some(Outcome::Skipped));
+    let _ = bench.stop.send(true);
+}
+
+const AGE_RULES: &str = r#"
+daily_check_at = "05:00"
+
+[[rule]]
+name = "stuck two days"
+event = "order_in_status_for_days"
+days = 2
+actions = [{ webhook = { url = "HOOK/hook" } }]
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_daily_check_runs_status_age_rules_once_per_stint_and_prunes_photos() {
+    let (bench, set, _engine, _inbox) =
+        Bench::start(|hook| AGE_RULES.replace("HOOK", hook), false).await;
+    let o = bench.orders[0].clone();
+    let photos = packdesk::camera::PhotoStore::open(&bench.store).expect("photos");
+    photos
+        .take(bench.camera.as_ref(), &o.key(), Some(1), "bench-1", None)
+        .await
+        .expect("photo");
+    let exec = bench.executor(&set).with_photo_retention(7);
+    let now = chrono::Utc::now();
+    // The first check records since when each order is in its status: nothing is old.
+    let first = exec.daily_check(now).await;
+    assert!(first.checked >= bench.orders.len(), "{first:?}");
+    assert_eq!(first.events, 0);
+    assert_eq!(first.photos_pruned, 0);
+    // One day later: a day in the status, not yet the two the rule waits for.
+    let r = exec.daily_check(now + chrono::Duration::days(1)).await;
+    assert_eq!(r.events, first.checked);
+    assert!(bench.hooks().is_empty());
+    // Three days later: every order has been in its status two days or more.
+    let r = exec.daily_check(now + chrono::Duration::days(3)).await;
+    assert_eq!(r.events, first.checked);
+    let after_first = bench.hooks().len();
+    assert_eq!(after_first, first.checked);
+    // Again the next day: same stint, the rule does not run again.
+    let r = exec.daily_check(now + chrono::Duration::days(4)).await;
+    assert_eq!(r.events, first.checked);
+    assert_eq!(bench.hooks().len(), after_first);
+    // Ten days later the photo is past its seven days of retention.
+    let r = exec.daily_check(now + chrono::Duration::days(10)).await;
+    assert_eq!(r.photos_pruned, 1);
+    assert!(photos.list(&o.key()).expect("list").is_empty());
+    let _ = bench.stop.send(true);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_shop_sync_fires_fetched_paid_status_and_changed_events() {
+    let rules = |_: &str| {
+        r#"
+[[rule]]
+name = "status"
+event = "status_set"
+actions = [{ add_history = { text = "seen" } }]
+"#
+        .to_string()
+    };
+    let (bench, _set, engine, mut inbox) = Bench::start(rules, false).await;
+    // The first sync happened before the engine was connected to the sync worker: make
+    // a new store-backed sync with the engine and change one order in the shop.
+    let o = bench.orders[0].clone();
+    let shop = Arc::new(
+        UpgatesClient::new(&bench._running[0].base_url, "login", "key", false).expect("shop"),
+    );
+    let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+    let sync = SyncWorker::new(shop, bench.store.clone(), tx, Duration::from_secs(60))
+        .with_rules(engine.clone());
+    assert!(bench.shop_sim.touch_order(
+        &o.number,
+        &serde_json::json!({ "status_id": 3, "status": "Odeslaná", "paid_date": "2026-01-01T10:00:00+01:00" })
+    ));
+    let st = sync.sync_once().await;
+    assert!(st.ok, "{st:?}");
+    let mut kinds = Vec::new();
+    while let Some(ev) = inbox.try_recv() {
+        assert_eq!(ev.order_key, o.key());
+        kinds.push(ev.kind);
+    }
+    assert!(kinds.contains(&EventKind::StatusSet), "{kinds:?}");
+    assert!(
+        kinds.contains(&EventKind::OrderChangedUpstream),
+        "{kinds:?}"
+    );
+    // Nothing changed: nothing fired.
+    let st = sync.sync_once().await;
+    assert!(st.ok);
+    assert!(inbox.try_recv().is_none());
+    let _ = bench.hook_url;
+    let _ = bench.stop.send(true);
+}
+
+/// A rules file with a mistake stops the bench before its first frame, naming the file,
+/// the line and the key.
+#[test]
+fn a_broken_rules_file_stops_the_bench_with_its_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("station.toml");
+    std::fs::write(&config, "station = \"bench-9\"\n").expect("station.toml");
+    std::fs::write(
+        dir.path().join("rules.toml"),
+        "[[rule]]\nname = \"x\"\nevent = \"packed\"\nactions = [\"make_coffee\"]\n",
+    )
+    .expect("rules.toml");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_packdesk"))
+        .arg("run")
+        .arg("--config")
+        .arg(&config)
+        .arg("--data-dir")
+        .arg(dir.path().join("data"))
+        .output()
+        .expect("run packdesk");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("rules.toml"), "{err}");
+    assert!(err.contains(":4"), "names line 4: {err}");
+    assert!(err.contains("make_coffee"), "{err}");
+}
+
+/// `set_pick_pack_state` goes through the outbox to BaseLinker's `setOrderFields`; a shop
+/// without pick/pack flags refuses with a clear reason.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pick_pack_state_reaches_baselinker_through_the_outbox() {
+    use packdesk::shop::Shop;
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let sim = packdesk::sim::baselinker::BaseLinkerSim::new("tok", Faults::default(), 4);
+    let mut order = packdesk::demo::generate(9, 1, chrono::Utc::now())
+        .into_iter()
+        .next()
+        .expect("order");
+    order.shop_id = Some("77".into());
+    sim.add_orders(vec![packdesk::sim::baselinker::demo_order_json(&order)]);
+    let run = sim.start(0).await.expect("sim");
+    let shop = Arc::new(
+        packdesk::shop::baselinker::BaseLinkerShop::new(&run.base_url, "tok").expect("shop"),
+    );
+    assert!(shop.supports_pick_pack());
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(dir.path()).expect("store");
+    let outbox = Outbox::open(&store).expect("outbox");
+    let carrier = Arc::new(packdesk::carrier::own::OwnLabel::new(
+        store.clone(),
+        dir.path(),
+        "sender",
+    ));
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let worker = Worker::new(outbox.clone(), shop, carrier, |_| {});
+    tokio::spawn(worker.run(stopped));
+    let update = packdesk::shop::OrderUpdate {
+        number: order.number.clone(),
+        shop_id: Some("77".into()),
+        status: None,
+        tracking_number: None,
+        notify: false,
+    };
+    outbox
+        .enqueue(packdesk::outbox::Operation::SetPickPack {
+            order: update.clone(),
+            pick: Some(true),
+            pack: Some(true),
+        })
+        .expect("enqueue");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let o = sim.order("77").unwrap_or_default();
+        if o["pick_state"] == 1 && o["pack_state"] == 1 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "pick/pack not set: {o}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let _ = stop.send(true);
+
+    // Upgates has no such flags: the default of the trait refuses, naming BaseLinker.
+    let upgates = UpgatesClient::new("http://127.0.0.1:9/api/v2", "l", "k", false).expect("client");
+    assert!(!upgates.supports_pick_pack());
+    let err = upgates
+        .set_pick_pack_state(&update, Some(true), None)
+        .await
+        .expect_err("refused");
+    assert!(err.to_string().contains("BaseLinker only"), "{err}");
+    assert!(!err.is_transient());
+}
+
+/// A stop after the label job was queued but before its outcome was recorded: the resumed
+/// rule finds the job in the print queue and does not print the label again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_label_queued_just_before_a_stop_is_not_printed_again() {
+    let (bench, set, engine, mut inbox) =
+        Bench::start(|hook| SHIP_RULES.replace("HOOK", hook), true).await;
+    let o = bench.orders[1].clone();
+    let runner = bench.runner(&engine);
+    let start = Instant::now();
+    let mut state = new_state(&set);
+    tokio::task::block_in_place(|| {
+        pick(&mut state, &runner, &o, start);
+        scan(&mut state, &runner, "PD:PACK", start);
+    });
+    let packed = next_event(&mut inbox, EventKind::Packed).await;
+    // Stop after the shipment: the label print is next.
+    bench
+        .executor(&set)
+        .with_action_budget(1)
+        .handle(packed.clone())
+        .await;
+    // The label job reached the queue, then the process "died" before recording it.
+    let printing = bench.pipeline.printing().expect("printing").clone();
+    let sh = bench
+        .store
+        .shipments(&o.key())
+        .expect("shipments")
+        .into_iter()
+        .next()
+        .expect("shipment");
+    let path = PathBuf::from(sh.label_path.expect("label path"));
+    printing.label(&path, &o.key()).await.expect("queued");
+    bench.executor(&set).resume_unfinished().await;
+    let jobs = printing.queue.jobs_for_key(&o.key()).expect("jobs");
+    assert_eq!(jobs.len(), 1, "{jobs:#?}");
+    let log = RuleLog::open(&bench.store).expect("log");
+    let r = log.list(1).expect("list");
+    assert!(
+        r[0].actions
+            .iter()
+            .all(|a| a.outcome == Some(Outcome::Done)),
+        "{:#?}",
+        r[0].actions
+    );
+    let _ = bench.stop.send(true);
+}
