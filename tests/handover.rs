@@ -105,6 +105,7 @@ impl Bench {
             ..Default::default()
         };
         let printers = packdesk::print::PrintersSection {
+            slip: packdesk::print::SlipWhen::Never,
             label: dir_printer.clone(),
             document: dir_printer,
         };

@@ -102,6 +102,9 @@ fn detail_of_the_open_order_at_80x24() {
         weight_kg: 1.0,
         error: None,
         updated_at: now(),
+        carrier: None,
+        generation: 0,
+        carrier_status: None,
     };
     update(
         &mut st,
