@@ -625,7 +625,7 @@ impl Store {
                         }
                         ships.insert(r.key.as_slice(), r.value.as_slice())?;
                         if let Some(k) = &r.open_key {
-                            open.insert(k.as_slice(), r.key.as_slice())?;
+                            open.insert(k.as_slice(), r.value.as_slice())?;
                         }
                         if let Some(t) = &r.tracking {
                             by_code.insert(t.as_slice(), r.order_key)?;
