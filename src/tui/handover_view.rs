@@ -44,6 +44,9 @@ pub fn note_text(n: &ShipNote, c: &Catalog) -> String {
             &[("number", number), ("error", error)],
         ),
         ShipNote::NothingToHandOver => c.t("banner.nothing_to_hand_over").into(),
+        ShipNote::NothingToHandOverFor { carrier } => {
+            c.tf("banner.nothing_to_hand_over_for", &[("carrier", carrier)])
+        }
         ShipNote::HandoverQueued { carrier } => {
             c.tf("banner.handover_queued", &[("carrier", carrier)])
         }
