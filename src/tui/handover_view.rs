@@ -188,6 +188,24 @@ pub fn handover(state: &AppState, v: &HandoverView, ui: &Ui, f: &mut Frame, area
                 .wrap(Wrap { trim: true }),
             ask,
         );
+    } else if let Some(crate::app::Notice::Ship(
+        n @ (ShipNote::NothingToHandOver
+        | ShipNote::NothingToHandOverFor { .. }
+        | ShipNote::Error { .. }),
+    )) = &state.banner
+    {
+        // The overlay covers the banner line: what a scan here changed is said here.
+        let style = if n.tone() == crate::app::Tone::Error {
+            ui.theme.banner_error
+        } else {
+            ui.theme.banner_warn
+        };
+        f.render_widget(
+            Paragraph::new(note_text(n, c))
+                .style(style)
+                .wrap(Wrap { trim: true }),
+            ask,
+        );
     }
     let mut spans = Vec::new();
     for a in [A::Handover, A::Back] {
