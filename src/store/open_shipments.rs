@@ -12,6 +12,9 @@
 use super::{Store, StoreError, decode, seq_key};
 use crate::domain::{CarrierStatus, Shipment, ShipmentState};
 
+/// One raw index entry: key and value bytes.
+pub type IndexEntry = (Vec<u8>, Vec<u8>);
+
 const READY: u8 = b'r';
 const TRAVELLING: u8 = b'd';
 
@@ -122,7 +125,7 @@ impl Store {
     }
 
     /// Every `idx_shipments_open` entry as (key, value), for checks.
-    pub fn open_index_entries(&self) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
+    pub fn open_index_entries(&self) -> Result<Vec<IndexEntry>, StoreError> {
         self.idx_shipments_open
             .iter()
             .map(|kv| {
