@@ -209,7 +209,7 @@ fn real_main(cli: Cli) -> Result<()> {
             let store = Store::open(&paths.data_dir)?;
             orders(&store, cmd)
         }
-        Command::Sheet(cmd) => sheet(cmd),
+        Command::Sheet(cmd) => sheet(cmd, &cli.dirs),
         Command::Sim(args) => packdesk::sim::cli::run(&args, &mut std::io::stdout()),
         Command::Handover(args) => packdesk::effects::handover_cli::cli(
             &Paths::resolve(cli.dirs.config.as_deref(), cli.dirs.data_dir.as_deref())?,
@@ -568,7 +568,7 @@ fn cat(lang: Lang) -> Catalog {
     Catalog::new(lang)
 }
 
-fn sheet(cmd: SheetCmd) -> Result<()> {
+fn sheet(cmd: SheetCmd, dirs: &Dirs) -> Result<()> {
     let (pdf, out) = match cmd {
         SheetCmd::Commands { out } => {
             let mut entries: Vec<SheetEntry> = Action::ALL
@@ -589,6 +589,10 @@ fn sheet(cmd: SheetCmd) -> Result<()> {
                 code: "PD:PACKER:1".into(),
                 caption: "Packer 1 / Balič 1 / Pakowacz 1".into(),
             });
+            entries.extend(packdesk::docs::command_sheet::station_handover_entries(
+                dirs.config.as_deref(),
+                dirs.data_dir.as_deref(),
+            ));
             (
                 packdesk::docs::barcode_sheet_pdf("packdesk command barcodes", &entries)?,
                 out,

@@ -733,28 +733,166 @@ async fn a_handover_finished_while_the_bench_was_away_is_caught_up_once() {
     let _ = b.stop.send(true);
 }
 
+/// Records from before the carrier was kept count as the provider's, through the open
+/// shipments index too: listed under it and handed over with it; dispatched and dropped
+/// parcels are not listed.
+#[test]
+fn carrierless_ready_parcels_are_listed_and_handed_over_as_the_providers() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(dir.path()).expect("store");
+    let parcel = |n: &str, state: ShipmentState, carrier: Option<&str>| {
+        let mut s = packdesk::domain::Shipment::pending(&format!("demo:{n}"), 1, 1, "cp");
+        s.state = state;
+        s.carrier = carrier.map(str::to_string);
+        s.package_id = Some(format!("P{n}"));
+        s.tracking_number = Some(format!("T{n}"));
+        s
+    };
+    store
+        .save_shipments(&[
+            parcel("OLD", ShipmentState::Ready, None),
+            parcel("NEW", ShipmentState::Ready, Some("cp")),
+            parcel("PPL", ShipmentState::Ready, Some("ppl")),
+            parcel("GONE", ShipmentState::Dispatched, Some("cp")),
+            parcel("DROP", ShipmentState::Dropped, Some("cp")),
+        ])
+        .expect("save");
+    let outbox = Outbox::open(&store).expect("outbox");
+    let p = Pipeline::new(outbox.clone(), store, dir.path(), vec![], None, "cp");
+    let groups = p.handover_groups().expect("groups");
+    let listed: Vec<(String, usize, Vec<String>)> = groups
+        .iter()
+        .map(|g| (g.carrier.clone(), g.parcels, g.orders.clone()))
+        .collect();
+    assert_eq!(
+        listed,
+        vec![
+            ("cp".into(), 2, vec!["demo:NEW".into(), "demo:OLD".into()]),
+            ("ppl".into(), 1, vec!["demo:PPL".into()]),
+        ]
+    );
+    let (n, id) = p.handover("cp").expect("handover");
+    assert_eq!(n, 2);
+    match outbox.get(id).expect("get").map(|e| e.op) {
+        Some(packdesk::outbox::Operation::Handover {
+            carrier,
+            package_ids,
+        }) => {
+            assert_eq!(carrier, "cp");
+            assert_eq!(package_ids, vec!["PNEW".to_string(), "POLD".to_string()]);
+        }
+        other => panic!("not a hand-over: {other:?}"),
+    }
+    // In a hand-over now: not listed again.
+    let after: Vec<String> = p
+        .handover_groups()
+        .expect("groups")
+        .into_iter()
+        .map(|g| g.carrier)
+        .collect();
+    assert_eq!(after, vec!["ppl".to_string()]);
+}
+
+/// `n` shipments as a bench has them after a while: 1 % ready (3 carriers), 2 %
+/// dispatched and travelling, the rest delivered.
+fn measure_mix(n: u32) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(dir.path()).expect("store");
+    let list: Vec<packdesk::domain::Shipment> = (0..n)
+        .map(|i| {
+            let mut s =
+                packdesk::domain::Shipment::pending(&format!("demo:N{i}"), 1, 1, "balikobot");
+            s.carrier = Some(["cp", "ppl", "dpd"][i as usize % 3].into());
+            s.package_id = Some(format!("P{i}"));
+            s.tracking_number = Some(format!("T{i}"));
+            s.state = match i % 100 {
+                0 => ShipmentState::Ready,
+                1 | 2 => ShipmentState::Dispatched,
+                _ => {
+                    s.carrier_status = Some(packdesk::domain::CarrierStatus {
+                        id: "1.2".into(),
+                        text: "delivered".into(),
+                    });
+                    ShipmentState::Dispatched
+                }
+            };
+            s
+        })
+        .collect();
+    store.save_shipments(&list).expect("save");
+    // Before: what `handover_groups` did without the index (every record read and
+    // decoded, the ready ones grouped per carrier with their order numbers).
+    let t = Instant::now();
+    let mut before: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for s in store.all_shipments().expect("all") {
+        if s.state == ShipmentState::Ready && s.package_id.is_some() {
+            let number = store
+                .order(&s.order_key)
+                .ok()
+                .flatten()
+                .map_or_else(|| s.order_key.clone(), |o| o.number);
+            before
+                .entry(s.carrier.clone().unwrap_or_default())
+                .or_default()
+                .push(number);
+        }
+    }
+    let ready: usize = before.values().map(Vec::len).sum();
+    println!(
+        "{n} shipments, hand-over list of {ready} ready by full scan (before): {:?}",
+        t.elapsed()
+    );
+    let t = Instant::now();
+    let travelling = store.travelling_shipments().expect("travelling").len();
+    println!(
+        "{n} shipments, {travelling} to track from the index: {:?}",
+        t.elapsed()
+    );
+    let outbox = Outbox::open(&store).expect("outbox");
+    let p = Pipeline::new(outbox, store, dir.path(), vec![], None, "balikobot");
+    let t = Instant::now();
+    let groups = p.handover_groups().expect("groups");
+    let took = t.elapsed();
+    assert_eq!(groups.iter().map(|g| g.parcels).sum::<usize>(), ready);
+    assert_eq!(travelling, 3 * ready);
+    println!("{n} shipments, hand-over list of {ready} ready from the index (after): {took:?}");
+}
+
+/// Figures, not checks: `cargo test --test handover -- --ignored --nocapture measure`.
+#[test]
+#[ignore]
+fn measure_handover_list_at_10000_and_100000_shipments() {
+    measure_mix(10_000);
+    measure_mix(100_000);
+}
+
 /// A figure, not a check: `cargo test --test handover -- --ignored --nocapture measure`.
+/// Every parcel ready: the index saves nothing here, it must not cost either.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore]
 async fn measure_handover_list_with_10000_ready_parcels() {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = Store::open(dir.path()).expect("store");
-    for i in 0..10_000u32 {
-        let mut s = packdesk::domain::Shipment::pending(&format!("demo:N{i}"), 1, 1, "balikobot");
-        s.state = ShipmentState::Ready;
-        s.carrier = Some(["cp", "ppl", "dpd"][i as usize % 3].into());
-        s.package_id = Some(format!("P{i}"));
-        s.tracking_number = Some(format!("T{i}"));
-        store.save_shipment(&s).expect("save");
-    }
+    let list: Vec<packdesk::domain::Shipment> = (0..10_000u32)
+        .map(|i| {
+            let mut s =
+                packdesk::domain::Shipment::pending(&format!("demo:N{i}"), 1, 1, "balikobot");
+            s.state = ShipmentState::Ready;
+            s.carrier = Some(["cp", "ppl", "dpd"][i as usize % 3].into());
+            s.package_id = Some(format!("P{i}"));
+            s.tracking_number = Some(format!("T{i}"));
+            s
+        })
+        .collect();
+    store.save_shipments(&list).expect("save");
     let t = Instant::now();
     let n = store.all_shipments().expect("all").len();
-    println!("reading {n} shipments: {:?}", t.elapsed());
+    println!("reading {n} shipments (full scan): {:?}", t.elapsed());
     let outbox = Outbox::open(&store).expect("outbox");
     let p = Pipeline::new(outbox, store, dir.path(), vec![], None, "balikobot");
     let t = Instant::now();
     let groups = p.handover_groups().expect("groups");
     let took = t.elapsed();
     assert_eq!(groups.iter().map(|g| g.parcels).sum::<usize>(), 10_000);
-    println!("hand-over list of 10 000 ready parcels (3 carriers): {took:?}");
+    println!("hand-over list of 10 000 ready parcels (3 carriers, index): {took:?}");
 }

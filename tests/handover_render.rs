@@ -143,3 +143,46 @@ fn pack_screen_shows_a_dropped_parcel_and_the_carrier_status() {
     assert!(has(&rows, "⊘ 2") || has(&rows, "⊘  2"), "{rows:#?}");
     assert!(rows.iter().all(|r| !r.contains('\u{7}')));
 }
+
+/// A command barcode typed by the scanner.
+fn scan(st: &mut AppState, code: &str) {
+    for c in code.chars() {
+        st.now_ms += 5;
+        update(st, Msg::ScanKey(packdesk::scan::KeyIn::Char(c)));
+    }
+    st.now_ms += 200;
+    update(st, Msg::ScanKey(packdesk::scan::KeyIn::Enter));
+}
+
+#[test]
+fn handover_barcode_with_a_carrier_at_80x24() {
+    let ui = ui(Lang::En);
+    let mut st = bench();
+    let groups = vec![
+        HandoverGroup {
+            carrier: "cp".into(),
+            parcels: 2,
+            orders: vec!["CZ1".into(), "CZ2".into()],
+        },
+        HandoverGroup {
+            carrier: "ppl".into(),
+            parcels: 1,
+            orders: vec!["CZ3".into()],
+        },
+    ];
+    scan(&mut st, "PD:HANDOVER:PPL");
+    update(&mut st, Msg::HandoverGroups(Ok(groups.clone())));
+    scan(&mut st, "PD:HANDOVER:PPL");
+    let rows = text(&st, &ui, 80, 24);
+    assert!(has(&rows, "Hand over 1 ppl parcels?"), "{rows:#?}");
+    // A carrier with nothing ready says so, with its code (sanitized).
+    scan(&mut st, "PD:HANDOVER:DPD");
+    let rows = text(&st, &ui, 80, 24);
+    assert!(has(&rows, "No ready DPD parcels to hand over"), "{rows:#?}");
+    let cs = self::ui(Lang::Cs);
+    let rows = text(&st, &cs, 80, 24);
+    assert!(
+        has(&rows, "Žádné připravené balíky dopravce DPD"),
+        "{rows:#?}"
+    );
+}

@@ -450,3 +450,36 @@ fn scanner_section_from_toml() {
     let bad: Result<Station, _> = toml::from_str("[scanner]\nlayout = \"fr\"\n");
     assert!(bad.is_err());
 }
+
+#[test]
+fn handover_barcode_names_a_carrier() {
+    let mut asm = Assembler::new(ScanConfig::default());
+    let s = scan_of(type_keys(&mut asm, "PD:HANDOVER:CP", 0, 1, KeyIn::Enter));
+    assert_eq!(s.kind, ScanKind::Command(Command::Handover("CP".into())));
+    assert_eq!(Command::Handover("CP".into()).to_string(), "PD:HANDOVER:CP");
+    let s = scan_of(type_keys(
+        &mut asm,
+        "pd:handover:ppl",
+        1000,
+        1,
+        KeyIn::Enter,
+    ));
+    assert_eq!(s.kind, ScanKind::Command(Command::Handover("ppl".into())));
+    // Without a carrier it is still the plain action.
+    let s = scan_of(type_keys(&mut asm, "PD:HANDOVER", 2000, 1, KeyIn::Enter));
+    assert_eq!(
+        s.kind,
+        ScanKind::Command(Command::Action("HANDOVER".into()))
+    );
+    let a = type_keys(&mut asm, "PD:HANDOVER:", 3000, 1, KeyIn::Enter);
+    assert!(
+        matches!(
+            a,
+            Some(Assembled::Rejected {
+                reason: RejectReason::BadCommand(_),
+                ..
+            })
+        ),
+        "{a:?}"
+    );
+}

@@ -9,6 +9,7 @@
 use chrono::{DateTime, Utc};
 
 use super::{Action, AppState, Effect, Notice, Tone};
+use crate::domain::text::sanitize;
 use crate::domain::{Shipment, ShipmentState};
 
 /// How long a first press waits for its confirmation.
@@ -59,6 +60,8 @@ pub struct HandoverView {
     pub selected: usize,
     /// The list has not arrived yet.
     pub loading: bool,
+    /// The carrier `PD:HANDOVER:<CARRIER>` asked for, selected when the list arrives.
+    pub wanted: Option<String>,
 }
 
 /// What the drop / hand-over / tracking machinery tells the packer.
@@ -97,6 +100,10 @@ pub enum ShipNote {
         error: String,
     },
     NothingToHandOver,
+    /// `PD:HANDOVER:<CARRIER>` for a carrier with no ready parcels.
+    NothingToHandOverFor {
+        carrier: String,
+    },
     HandoverQueued {
         carrier: String,
     },
@@ -132,7 +139,8 @@ impl ShipNote {
             | ShipNote::ConfirmShipAgain { .. }
             | ShipNote::ConfirmHandover { .. }
             | ShipNote::NothingToDrop { .. }
-            | ShipNote::NothingToHandOver => Tone::Warn,
+            | ShipNote::NothingToHandOver
+            | ShipNote::NothingToHandOverFor { .. } => Tone::Warn,
             ShipNote::HandedOver {
                 warning: Some(_), ..
             } => Tone::Warn,
@@ -290,6 +298,48 @@ pub(super) fn open_handover(state: &mut AppState, fx: &mut Vec<Effect>) {
     fx.push(Effect::HandoverList);
 }
 
+/// `PD:HANDOVER:<CARRIER>`: the hand-over screen on that carrier, for a packer with only
+/// a scanner. With the screen closed it opens it and selects the carrier when the list
+/// arrives; open on another carrier, it selects it; open on it, it asks and then
+/// confirms, as `PD:HANDOVER` does. A carrier without ready parcels is never swapped for
+/// the selected one.
+pub(super) fn handover_carrier(state: &mut AppState, code: &str, fx: &mut Vec<Effect>) {
+    // Like any other action: a question about something else lapses, a stale one too.
+    keep_confirm(state, Action::Handover, fx);
+    let code = code.trim().to_string();
+    let Some(view) = state.handover_view.as_mut() else {
+        if state.outbox_view.is_some() {
+            // As `PD:HANDOVER`: the outbox screen is left first.
+            return;
+        }
+        open_handover(state, fx);
+        if let Some(v) = state.handover_view.as_mut() {
+            v.wanted = Some(code);
+        }
+        return;
+    };
+    if view.loading {
+        view.wanted = Some(code);
+        return;
+    }
+    let Some(i) = view
+        .groups
+        .iter()
+        .position(|g| g.carrier.eq_ignore_ascii_case(&code))
+    else {
+        state.confirm = None;
+        let carrier = sanitize(&code);
+        note(state, ShipNote::NothingToHandOverFor { carrier }, fx);
+        return;
+    };
+    if view.selected != i {
+        view.selected = i;
+        state.confirm = None;
+        return;
+    }
+    handover_keys(state, Action::Handover, fx);
+}
+
 /// The hand-over screen takes the list keys, `PD:HANDOVER` (ask, then confirm) and
 /// Back; quit and help still work. Returns true when it took the action.
 pub(super) fn handover_keys(state: &mut AppState, a: Action, fx: &mut Vec<Effect>) -> bool {
@@ -348,10 +398,25 @@ pub(super) fn groups(
 ) {
     match res {
         Ok(groups) => {
+            let mut missing = None;
             if let Some(v) = state.handover_view.as_mut() {
                 v.selected = v.selected.min(groups.len().saturating_sub(1));
                 v.groups = groups;
                 v.loading = false;
+                if let Some(code) = v.wanted.take() {
+                    match v
+                        .groups
+                        .iter()
+                        .position(|g| g.carrier.eq_ignore_ascii_case(&code))
+                    {
+                        Some(i) => v.selected = i,
+                        None => missing = Some(code),
+                    }
+                }
+            }
+            if let Some(code) = missing {
+                let carrier = sanitize(&code);
+                note(state, ShipNote::NothingToHandOverFor { carrier }, fx);
             }
         }
         Err(error) => note(state, ShipNote::Error { error }, fx),

@@ -202,6 +202,9 @@ fn assembled(state: &mut AppState, out: Assembled, fx: &mut Vec<Effect>) {
 
 fn scanned(state: &mut AppState, scan: Scan, fx: &mut Vec<Effect>) {
     match &scan.kind {
+        ScanKind::Command(Command::Handover(code)) => {
+            super::shipping::handover_carrier(state, code, fx)
+        }
         ScanKind::Command(Command::Action(word)) => match Action::from_barcode(word) {
             Some(a) => action(state, a, fx),
             None => notice(state, Notice::UnknownCommand { word: word.clone() }, fx),

@@ -9,6 +9,7 @@
 mod canvas;
 mod cli;
 mod code128;
+pub mod command_sheet;
 mod impose;
 mod label;
 mod sheet;

@@ -256,6 +256,8 @@ pub enum Command {
     Packer(String),
     /// `PD:EVENT:gift-wrap` → `Event("gift-wrap")`: a custom event for the rules.
     Event(String),
+    /// `PD:HANDOVER:CP` → `Handover("CP")`: the hand-over screen on that carrier.
+    Handover(String),
 }
 
 /// AIM symbology identifiers whose data is a GS1 element string.
@@ -291,6 +293,9 @@ fn parse_command(rest: &str) -> Result<Command, String> {
     }
     if let Some(v) = strip_prefix_ci(rest, "EVENT:") {
         return value(v, "EVENT").map(Command::Event);
+    }
+    if let Some(v) = strip_prefix_ci(rest, "HANDOVER:") {
+        return value(v, "HANDOVER").map(Command::Handover);
     }
     if rest.is_empty() {
         return Err("PD: has no command word".to_string());
@@ -499,6 +504,7 @@ impl fmt::Display for Command {
             Command::Action(w) => write!(f, "PD:{w}"),
             Command::Packer(p) => write!(f, "PD:PACKER:{p}"),
             Command::Event(e) => write!(f, "PD:EVENT:{e}"),
+            Command::Handover(c) => write!(f, "PD:HANDOVER:{c}"),
         }
     }
 }

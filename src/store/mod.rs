@@ -16,7 +16,9 @@ use crate::domain::{Order, OrderState, OrderSummary, Shipment, gtin};
 use crate::flow::{LedgerEntry, LedgerKind, PackSession};
 
 /// The schema this build writes and reads.
-pub const SCHEMA_VERSION: u32 = 1;
+/// 2: the `idx_shipments_open` index of ready and still-travelling shipments
+/// (built once from the `shipments` tree when a schema-1 directory is opened).
+pub const SCHEMA_VERSION: u32 = 2;
 /// Version byte of JSON values.
 const VALUE_VERSION: u8 = 1;
 /// Version byte of postcard values (queue rows).
@@ -86,6 +88,7 @@ pub struct Store {
     idx_code: sled::Tree,
     idx_open: sled::Tree,
     idx_serial: sled::Tree,
+    idx_shipments_open: sled::Tree,
 }
 
 impl std::fmt::Debug for Store {
@@ -218,6 +221,7 @@ impl Store {
             idx_code: db.open_tree("idx_code").map_err(io)?,
             idx_open: db.open_tree("idx_open").map_err(io)?,
             idx_serial: db.open_tree("idx_serial").map_err(io)?,
+            idx_shipments_open: db.open_tree("idx_shipments_open").map_err(io)?,
             db,
         };
         store.check_schema()?;
@@ -232,32 +236,41 @@ impl Store {
     }
 
     fn check_schema(&self) -> Result<(), StoreError> {
-        match self.meta.get("schema_version").map_err(|e| self.io(e))? {
-            None => {
-                self.meta
-                    .insert("schema_version", &SCHEMA_VERSION.to_be_bytes())
-                    .map_err(|e| self.io(e))?;
-                Ok(())
-            }
-            Some(v) => {
-                let found = <[u8; 4]>::try_from(v.as_ref())
-                    .map(u32::from_be_bytes)
-                    .map_err(|_| StoreError::Corrupt {
-                        tree: "meta",
-                        key: "schema_version".into(),
-                        detail: format!("{} bytes instead of 4", v.len()),
-                    })?;
-                if found > SCHEMA_VERSION {
-                    Err(StoreError::SchemaTooNew {
-                        dir: self.dir.clone(),
-                        found,
-                        supported: SCHEMA_VERSION,
-                    })
-                } else {
-                    Ok(())
-                }
-            }
+        let found = match self.meta.get("schema_version").map_err(|e| self.io(e))? {
+            // A new directory (or one from before the version was written).
+            None => 0,
+            Some(v) => <[u8; 4]>::try_from(v.as_ref())
+                .map(u32::from_be_bytes)
+                .map_err(|_| StoreError::Corrupt {
+                    tree: "meta",
+                    key: "schema_version".into(),
+                    detail: format!("{} bytes instead of 4", v.len()),
+                })?,
+        };
+        if found > SCHEMA_VERSION {
+            return Err(StoreError::SchemaTooNew {
+                dir: self.dir.clone(),
+                found,
+                supported: SCHEMA_VERSION,
+            });
         }
+        if found < 2 {
+            // Built before the version is raised: a crash in between builds it again.
+            let n = self.rebuild_open_shipments_index()?;
+            tracing::info!(
+                dir = %self.dir.display(),
+                from = found,
+                indexed = n,
+                "store migrated: open shipments index built"
+            );
+        }
+        if found < SCHEMA_VERSION {
+            self.meta
+                .insert("schema_version", &SCHEMA_VERSION.to_be_bytes())
+                .map_err(|e| self.io(e))?;
+            self.db.flush().map_err(|e| self.io(e))?;
+        }
+        Ok(())
     }
 
     pub fn dir(&self) -> &Path {
@@ -567,19 +580,80 @@ impl Store {
             .map_or(1, u64::from_be_bytes))
     }
 
-    /// Stores a parcel's shipment and indexes its tracking number for scan-to-open.
+    /// Stores a parcel's shipment, indexes its tracking number for scan-to-open and
+    /// keeps `idx_shipments_open` in step, in one transaction, then flushed.
     pub fn save_shipment(&self, s: &Shipment) -> Result<(), StoreError> {
-        let key = seq_key(&s.order_key, s.seq());
-        self.shipments
-            .insert(key, encode(s))
-            .map_err(|e| self.io(e))?;
-        if let Some(t) = &s.tracking_number {
-            self.idx_open
-                .insert(code_index_form(t).as_bytes(), s.order_key.as_bytes())
-                .map_err(|e| self.io(e))?;
+        self.save_shipments(std::slice::from_ref(s))
+    }
+
+    /// [`Store::save_shipment`] for many records (imports, measurements): one
+    /// transaction per thousand, one flush at the end.
+    pub fn save_shipments(&self, list: &[Shipment]) -> Result<(), StoreError> {
+        for chunk in list.chunks(1000) {
+            self.save_shipment_chunk(chunk)?;
         }
         self.db.flush().map_err(|e| self.io(e))?;
         Ok(())
+    }
+
+    fn save_shipment_chunk(&self, list: &[Shipment]) -> Result<(), StoreError> {
+        struct Row<'a> {
+            key: Vec<u8>,
+            value: Vec<u8>,
+            open_key: Option<Vec<u8>>,
+            tracking: Option<Vec<u8>>,
+            order_key: &'a [u8],
+        }
+        let rows: Vec<Row> = list
+            .iter()
+            .map(|s| Row {
+                key: seq_key(&s.order_key, s.seq()),
+                value: encode(s),
+                open_key: open_index_key(s),
+                tracking: s
+                    .tracking_number
+                    .as_deref()
+                    .map(|t| code_index_form(t).into_bytes()),
+                order_key: s.order_key.as_bytes(),
+            })
+            .collect();
+        let res: Result<(), TransactionError<()>> =
+            (&self.shipments, &self.idx_open, &self.idx_shipments_open).transaction(
+                |(ships, by_code, open)| {
+                    for r in &rows {
+                        if let Some(old) = ships.get(r.key.as_slice())? {
+                            // A damaged old record leaves no entry we could name; reads
+                            // check every entry against its record anyway.
+                            if let Some(k) = decode::<Shipment>("shipments", &r.key, &old)
+                                .ok()
+                                .and_then(|o| open_index_key(&o))
+                            {
+                                open.remove(k)?;
+                            }
+                        }
+                        ships.insert(r.key.as_slice(), r.value.as_slice())?;
+                        if let Some(k) = &r.open_key {
+                            open.insert(k.as_slice(), r.value.as_slice())?;
+                        }
+                        if let Some(t) = &r.tracking {
+                            by_code.insert(t.as_slice(), r.order_key)?;
+                        }
+                    }
+                    Ok::<(), ConflictableTransactionError<()>>(())
+                },
+            );
+        match res {
+            Ok(()) => Ok(()),
+            Err(TransactionError::Storage(e)) => Err(self.io(e)),
+            Err(TransactionError::Abort(())) => Err(StoreError::Corrupt {
+                tree: "shipments",
+                key: list
+                    .first()
+                    .map(|s| s.order_key.clone())
+                    .unwrap_or_default(),
+                detail: "transaction aborted".into(),
+            }),
+        }
     }
 
     pub fn shipments(&self, order_key: &str) -> Result<Vec<Shipment>, StoreError> {
@@ -592,8 +666,9 @@ impl Store {
             .collect()
     }
 
-    /// Every stored shipment, in key order (the hand-over screen and tracking poller
-    /// look for ready and dispatched ones). Damaged records are logged and skipped.
+    /// Every stored shipment, in key order: a full scan (the hand-over screen and the
+    /// tracking poller use `ready_shipments` / `travelling_shipments` instead). Damaged
+    /// records are logged and skipped.
     pub fn all_shipments(&self) -> Result<Vec<Shipment>, StoreError> {
         let mut out = Vec::new();
         for kv in self.shipments.iter() {
@@ -631,6 +706,9 @@ impl Store {
         self.db.flush().map(|_| ()).map_err(|e| self.io(e))
     }
 }
+
+mod open_shipments;
+pub use open_shipments::open_index_key;
 
 #[cfg(test)]
 mod tests;

@@ -1,5 +1,5 @@
 use super::*;
-use crate::domain::{Address, Line, Money, Qty, Shipping};
+use crate::domain::{Address, Line, Money, Qty, ShipmentState, Shipping};
 use crate::flow::{FlowCtx, FlowEvent, handle};
 
 fn order(n: &str) -> Order {
@@ -199,4 +199,192 @@ fn damaged_value_is_reported_with_tree_and_key() {
         msg.contains("summaries") && msg.contains("demo:BAD"),
         "{msg}"
     );
+}
+
+fn parcel(order: &str, no: u32, carrier: Option<&str>) -> Shipment {
+    let mut s = Shipment::pending(order, no, 1, "balikobot");
+    s.carrier = carrier.map(str::to_string);
+    s.package_id = Some(format!("P-{order}-{no}"));
+    s.tracking_number = Some(format!("T-{order}-{no}"));
+    s
+}
+
+fn status(id: &str) -> Option<crate::domain::CarrierStatus> {
+    Some(crate::domain::CarrierStatus {
+        id: id.into(),
+        text: String::new(),
+    })
+}
+
+/// The index holds exactly the entries the records say, no more.
+fn assert_index_matches_records(st: &Store) {
+    let mut want: Vec<(Vec<u8>, Vec<u8>)> = st
+        .all_shipments()
+        .expect("all")
+        .iter()
+        .filter_map(|s| open_index_key(s).map(|k| (k, encode(s))))
+        .collect();
+    want.sort();
+    assert_eq!(st.open_index_entries().expect("entries"), want);
+}
+
+fn keys(v: &[Shipment]) -> Vec<(String, u32)> {
+    v.iter()
+        .map(|s| (s.order_key.clone(), s.parcel_no))
+        .collect()
+}
+
+#[test]
+fn open_shipments_index_follows_state_changes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let st = Store::open(dir.path()).expect("open");
+    let mut a = parcel("demo:A", 1, Some("cp"));
+    let mut b = parcel("demo:B", 1, Some("ppl"));
+    let mut c = parcel("demo:C", 1, None);
+    for s in [&a, &b, &c] {
+        st.save_shipment(s).expect("save");
+    }
+    // Pending: not in the index.
+    assert!(st.open_index_entries().expect("entries").is_empty());
+    assert!(st.ready_shipments(None).expect("ready").is_empty());
+
+    for s in [&mut a, &mut b, &mut c] {
+        s.state = ShipmentState::Ready;
+        st.save_shipment(s).expect("save");
+    }
+    assert_index_matches_records(&st);
+    assert_eq!(
+        keys(&st.ready_shipments(None).expect("ready")),
+        vec![
+            ("demo:C".into(), 1),
+            ("demo:A".into(), 1),
+            ("demo:B".into(), 1)
+        ],
+        "by carrier code (none first), then order"
+    );
+    assert_eq!(
+        keys(&st.ready_shipments(Some("cp")).expect("cp")),
+        vec![("demo:A".into(), 1)]
+    );
+    assert_eq!(
+        keys(&st.ready_shipments(Some("")).expect("none")),
+        vec![("demo:C".into(), 1)]
+    );
+    assert!(
+        st.ready_shipments(Some("c"))
+            .expect("prefix only")
+            .is_empty()
+    );
+
+    // ready → dispatched → final
+    a.state = ShipmentState::Dispatched;
+    st.save_shipment(&a).expect("save");
+    assert_index_matches_records(&st);
+    assert!(st.ready_shipments(Some("cp")).expect("cp").is_empty());
+    assert!(keys(&st.travelling_shipments().expect("travelling")).contains(&("demo:A".into(), 1)));
+    a.carrier_status = status("2.2");
+    st.save_shipment(&a).expect("save");
+    assert_index_matches_records(&st);
+    assert!(keys(&st.travelling_shipments().expect("travelling")).contains(&("demo:A".into(), 1)));
+    a.carrier_status = status("1.2");
+    st.save_shipment(&a).expect("save");
+    assert_index_matches_records(&st);
+    assert!(!keys(&st.travelling_shipments().expect("travelling")).contains(&("demo:A".into(), 1)));
+
+    // ready → dropped
+    b.state = ShipmentState::Dropped;
+    st.save_shipment(&b).expect("save");
+    assert_index_matches_records(&st);
+    assert_eq!(
+        keys(&st.ready_shipments(None).expect("ready")),
+        vec![("demo:C".into(), 1)]
+    );
+    assert_eq!(
+        keys(&st.travelling_shipments().expect("travelling")),
+        vec![("demo:C".into(), 1)]
+    );
+
+    // A ready parcel with a final status (returned before hand-over) is not polled.
+    c.carrier_status = status("1.1");
+    st.save_shipment(&c).expect("save");
+    assert_index_matches_records(&st);
+    assert_eq!(
+        keys(&st.ready_shipments(None).expect("ready")),
+        vec![("demo:C".into(), 1)]
+    );
+    assert!(st.travelling_shipments().expect("travelling").is_empty());
+
+    // A second generation of B is a record of its own.
+    let mut b2 = parcel("demo:B", 1, Some("ppl"));
+    b2.generation = 1;
+    b2.state = ShipmentState::Ready;
+    st.save_shipment(&b2).expect("save");
+    assert_index_matches_records(&st);
+    let ppl = st.ready_shipments(Some("ppl")).expect("ppl");
+    assert_eq!(ppl.len(), 1);
+    assert_eq!(ppl[0].generation, 1);
+}
+
+#[test]
+fn schema_1_directory_gets_the_index_built_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    {
+        let st = Store::open(dir.path()).expect("open");
+        let mut r = parcel("demo:R", 1, Some("cp"));
+        r.state = ShipmentState::Ready;
+        let mut d = parcel("demo:D", 2, Some("ppl"));
+        d.state = ShipmentState::Dispatched;
+        let mut f = parcel("demo:F", 1, Some("cp"));
+        f.state = ShipmentState::Dispatched;
+        f.carrier_status = status("1.2");
+        let mut x = parcel("demo:X", 1, None);
+        x.state = ShipmentState::Dropped;
+        for s in [&r, &d, &f, &x] {
+            st.save_shipment(s).expect("save");
+        }
+        // What a schema-1 packdesk left: records, no index, version 1, and a stray
+        // entry the rebuild must not keep.
+        st.idx_shipments_open.clear().expect("clear");
+        st.idx_shipments_open
+            .insert(b"rzz\0demo:GONE\0", encode(&parcel("demo:GONE", 1, None)))
+            .expect("stray");
+        st.meta
+            .insert("schema_version", &1u32.to_be_bytes())
+            .expect("version");
+        st.flush().expect("flush");
+    }
+    let st = Store::open(dir.path()).expect("reopen");
+    assert_eq!(
+        st.meta_get("schema_version").expect("meta"),
+        Some(SCHEMA_VERSION.to_be_bytes().to_vec())
+    );
+    assert_index_matches_records(&st);
+    assert_eq!(st.open_index_entries().expect("entries").len(), 2);
+    assert_eq!(
+        keys(&st.ready_shipments(None).expect("ready")),
+        vec![("demo:R".into(), 1)]
+    );
+    assert_eq!(
+        keys(&st.travelling_shipments().expect("travelling")),
+        vec![("demo:R".into(), 1), ("demo:D".into(), 2)]
+    );
+    // Opened at schema 2, nothing is rebuilt: an entry removed now stays removed.
+    st.idx_shipments_open.clear().expect("clear");
+    drop(st);
+    let st = Store::open(dir.path()).expect("reopen");
+    assert!(st.open_index_entries().expect("entries").is_empty());
+}
+
+#[test]
+fn newer_schema_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    {
+        let st = Store::open(dir.path()).expect("open");
+        st.meta
+            .insert("schema_version", &(SCHEMA_VERSION + 1).to_be_bytes())
+            .expect("version");
+        st.flush().expect("flush");
+    }
+    let err = Store::open(dir.path()).expect_err("too new");
+    assert!(matches!(err, StoreError::SchemaTooNew { .. }), "{err}");
 }

@@ -44,6 +44,9 @@ pub fn note_text(n: &ShipNote, c: &Catalog) -> String {
             &[("number", number), ("error", error)],
         ),
         ShipNote::NothingToHandOver => c.t("banner.nothing_to_hand_over").into(),
+        ShipNote::NothingToHandOverFor { carrier } => {
+            c.tf("banner.nothing_to_hand_over_for", &[("carrier", carrier)])
+        }
         ShipNote::HandoverQueued { carrier } => {
             c.tf("banner.handover_queued", &[("carrier", carrier)])
         }
@@ -182,6 +185,24 @@ pub fn handover(state: &AppState, v: &HandoverView, ui: &Ui, f: &mut Frame, area
         f.render_widget(
             Paragraph::new(text)
                 .style(ui.theme.banner_warn)
+                .wrap(Wrap { trim: true }),
+            ask,
+        );
+    } else if let Some(crate::app::Notice::Ship(
+        n @ (ShipNote::NothingToHandOver
+        | ShipNote::NothingToHandOverFor { .. }
+        | ShipNote::Error { .. }),
+    )) = &state.banner
+    {
+        // The overlay covers the banner line: what a scan here changed is said here.
+        let style = if n.tone() == crate::app::Tone::Error {
+            ui.theme.banner_error
+        } else {
+            ui.theme.banner_warn
+        };
+        f.render_widget(
+            Paragraph::new(note_text(n, c))
+                .style(style)
                 .wrap(Wrap { trim: true }),
             ask,
         );

@@ -395,3 +395,103 @@ fn a_carrier_status_updates_the_open_parcel_list_and_the_audit_log() {
     assert_eq!(st.banner, None);
     assert!(fx.iter().any(|e| matches!(e, Effect::Persist(_))));
 }
+
+/// `PD:HANDOVER:<CARRIER>`: a packer with only a scanner picks the carrier.
+#[test]
+fn handover_barcode_with_a_carrier_opens_on_it_then_asks_then_confirms() {
+    let o = order("CZ1");
+    let mut st = bench(&o);
+    // Closed: opens the screen and asks for the list; the carrier is selected on arrival.
+    let fx = scan(&mut st, "PD:HANDOVER:PPL");
+    assert!(
+        fx.iter().any(|e| matches!(e, Effect::HandoverList)),
+        "{fx:?}"
+    );
+    assert!(!fx.iter().any(|e| matches!(e, Effect::Handover { .. })));
+    let _ = crate::app::update(&mut st, Msg::HandoverGroups(Ok(groups())));
+    assert_eq!(st.handover_view.as_ref().map(|v| v.selected), Some(1));
+    assert!(st.confirm.is_none());
+    // Again: asks about ppl (not the first listed carrier) …
+    let fx = scan(&mut st, "PD:HANDOVER:PPL");
+    assert!(!fx.iter().any(|e| matches!(e, Effect::Handover { .. })));
+    assert!(matches!(
+        &st.banner,
+        Some(Notice::Ship(ShipNote::ConfirmHandover { carrier, parcels: 1 })) if carrier == "ppl"
+    ));
+    // … and once more: hands ppl over and closes the screen.
+    let fx = scan(&mut st, "pd:handover:ppl");
+    assert!(
+        fx.iter()
+            .any(|e| matches!(e, Effect::Handover { carrier } if carrier == "ppl")),
+        "{fx:?}"
+    );
+    assert!(st.handover_view.is_none());
+}
+
+#[test]
+fn handover_barcode_with_a_carrier_switches_and_never_hands_over_another() {
+    let o = order("CZ1");
+    let mut st = bench(&o);
+    scan(&mut st, "PD:HANDOVER");
+    let _ = crate::app::update(&mut st, Msg::HandoverGroups(Ok(groups())));
+    // Asked about cp (selected), then PD:HANDOVER:PPL: selects ppl, the question lapses.
+    scan(&mut st, "PD:HANDOVER");
+    assert!(st.confirm.is_some());
+    let fx = scan(&mut st, "PD:HANDOVER:PPL");
+    assert!(!fx.iter().any(|e| matches!(e, Effect::Handover { .. })));
+    assert_eq!(st.handover_view.as_ref().map(|v| v.selected), Some(1));
+    assert!(st.confirm.is_none());
+    // Asked with the carrier barcode, confirmed with the plain one (same carrier).
+    scan(&mut st, "PD:HANDOVER:PPL");
+    let fx = scan(&mut st, "PD:HANDOVER");
+    assert!(
+        fx.iter()
+            .any(|e| matches!(e, Effect::Handover { carrier } if carrier == "ppl")),
+        "{fx:?}"
+    );
+    // A carrier with nothing ready: said so, the selection stays, nothing handed over,
+    // however often it is scanned.
+    scan(&mut st, "PD:HANDOVER");
+    let _ = crate::app::update(&mut st, Msg::HandoverGroups(Ok(groups())));
+    for _ in 0..3 {
+        let fx = scan(&mut st, "PD:HANDOVER:DPD");
+        assert!(!fx.iter().any(|e| matches!(e, Effect::Handover { .. })));
+        assert!(matches!(
+            &st.banner,
+            Some(Notice::Ship(ShipNote::NothingToHandOverFor { carrier })) if carrier == "DPD"
+        ));
+        assert_eq!(st.handover_view.as_ref().map(|v| v.selected), Some(0));
+    }
+    // Opened on a carrier that the arriving list lacks: said so, first one selected,
+    // and a stale question does not survive the confirmation window.
+    st.handover_view = None;
+    scan(&mut st, "PD:HANDOVER:DPD");
+    let _ = crate::app::update(&mut st, Msg::HandoverGroups(Ok(groups())));
+    assert!(matches!(
+        &st.banner,
+        Some(Notice::Ship(ShipNote::NothingToHandOverFor { carrier })) if carrier == "DPD"
+    ));
+    scan(&mut st, "PD:HANDOVER:CP");
+    st.now += Duration::seconds(120);
+    let fx = scan(&mut st, "PD:HANDOVER:CP");
+    assert!(
+        !fx.iter().any(|e| matches!(e, Effect::Handover { .. })),
+        "{fx:?}"
+    );
+    assert!(matches!(
+        &st.banner,
+        Some(Notice::Ship(ShipNote::ConfirmHandover { carrier, .. })) if carrier == "cp"
+    ));
+}
+
+#[test]
+fn handover_barcode_scanned_while_the_list_loads_picks_the_carrier() {
+    let o = order("CZ1");
+    let mut st = bench(&o);
+    scan(&mut st, "PD:HANDOVER");
+    let fx = scan(&mut st, "PD:HANDOVER:ppl");
+    assert!(!fx.iter().any(|e| matches!(e, Effect::Handover { .. })));
+    let _ = crate::app::update(&mut st, Msg::HandoverGroups(Ok(groups())));
+    assert_eq!(st.handover_view.as_ref().map(|v| v.selected), Some(1));
+    assert!(st.confirm.is_none());
+}

@@ -214,13 +214,33 @@ impl Pipeline {
             .collect()
     }
 
-    /// Ready parcels that may be handed over, per carrier code.
-    fn ready_by_carrier(&self) -> Result<BTreeMap<String, Vec<Shipment>>, String> {
-        let busy = self.in_handover();
+    /// Ready parcels that may be handed over, per carrier code (from the open shipments
+    /// index; `carrier`: only that carrier's).
+    fn ready_by_carrier(
+        &self,
+        carrier: Option<&str>,
+    ) -> Result<BTreeMap<String, Vec<Shipment>>, String> {
+        let err = |e: crate::store::StoreError| e.to_string();
+        let ready = match carrier {
+            None => self.store.ready_shipments(None).map_err(err)?,
+            Some(c) => {
+                let mut v = self.store.ready_shipments(Some(c)).map_err(err)?;
+                // Records from before the carrier was kept count as the provider's.
+                if c == self.provider && !c.is_empty() {
+                    v.extend(self.store.ready_shipments(Some("")).map_err(err)?);
+                }
+                v
+            }
+        };
+        let busy = if ready.is_empty() {
+            HashSet::new()
+        } else {
+            self.in_handover()
+        };
         let mut by: BTreeMap<String, Vec<Shipment>> = BTreeMap::new();
-        for s in self.store.all_shipments().map_err(|e| e.to_string())? {
+        for s in ready {
             let Some(pid) = &s.package_id else { continue };
-            if s.state != ShipmentState::Ready || busy.contains(pid) {
+            if busy.contains(pid) {
                 continue;
             }
             let carrier = s.carrier.clone().unwrap_or_else(|| self.provider.clone());
@@ -232,11 +252,12 @@ impl Pipeline {
     /// The hand-over screen's list: ready parcels grouped by carrier.
     pub fn handover_groups(&self) -> Result<Vec<HandoverGroup>, String> {
         Ok(self
-            .ready_by_carrier()?
+            .ready_by_carrier(None)?
             .into_iter()
             .map(|(carrier, list)| {
+                let keys: BTreeSet<&str> = list.iter().map(|s| s.order_key.as_str()).collect();
                 let orders: BTreeSet<String> =
-                    list.iter().map(|s| self.number_of(&s.order_key)).collect();
+                    keys.into_iter().map(|k| self.number_of(k)).collect();
                 HandoverGroup {
                     carrier: sanitize(&carrier),
                     parcels: list.len(),
@@ -249,7 +270,7 @@ impl Pipeline {
     /// Queues the hand-over (ORDER) of every ready parcel of `carrier`. Returns the
     /// number of parcels and the outbox entry id.
     pub fn handover(&self, carrier: &str) -> Result<(usize, u64), String> {
-        let mut by = self.ready_by_carrier()?;
+        let mut by = self.ready_by_carrier(Some(carrier))?;
         let list = by.remove(carrier).unwrap_or_default();
         if list.is_empty() {
             return Err(format!(
@@ -453,7 +474,7 @@ impl Pipeline {
     /// One TRACKSTATUS round: every ready or dispatched parcel with a tracking number and
     /// no final status, batched per carrier. Changes are stored and returned as messages.
     pub async fn poll_tracking(&self, carrier: &dyn Carrier) -> Vec<Msg> {
-        let all = match self.store.all_shipments() {
+        let all = match self.store.travelling_shipments() {
             Ok(v) => v,
             Err(e) => {
                 tracing::error!(error = %e, "tracking: reading shipments failed");
