@@ -912,3 +912,71 @@ async fn a_label_queued_just_before_a_stop_is_not_printed_again() {
     );
     let _ = bench.stop.send(true);
 }
+
+const HISTORY_RULES: &str = r#"
+[[rule]]
+name = "packed: history"
+event = "packed"
+actions = [{ add_history = { text = "Packed at {station}" } }]
+"#;
+
+/// Waits until the rule log holds `n` finished executions.
+async fn finished(store: &Store, n: usize) -> Vec<packdesk::rules::ExecutionRecord> {
+    let log = RuleLog::open(store).expect("log");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let records = log.list(10).expect("list");
+        if records.iter().filter(|r| r.finished_at.is_some()).count() >= n {
+            return records;
+        }
+        assert!(Instant::now() < deadline, "not finished: {records:#?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// An event fired but not handled before the process died is on disk: the next start
+/// replays it, the rule runs once, and a further restart does not run it again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_event_fired_just_before_a_crash_runs_its_rule_once_after_the_restart() {
+    let (bench, set, engine, inbox) = Bench::start(|_| HISTORY_RULES.to_string(), false).await;
+    let o = bench.orders[2].clone();
+    engine.fire(Event::new(EventKind::Packed, &o.key(), "1"));
+    assert_eq!(engine.pending_events(), 1, "stored before fire returns");
+    // "Crash": the executor never saw the event.
+    drop(inbox);
+
+    let (engine2, inbox2) = RuleEngine::channel(&set, &bench.store).expect("engine");
+    assert_eq!(
+        engine2.pending_events(),
+        1,
+        "still on disk after the restart"
+    );
+    let running = bench.executor(&set).spawn(inbox2);
+    let records = finished(&bench.store, 1).await;
+    assert_eq!(records.len(), 1, "{records:#?}");
+    assert_eq!(records[0].event.order_key, o.key());
+    bench.drained().await;
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while engine2.pending_events() > 0 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(engine2.pending_events(), 0, "handled: removed");
+    running.abort();
+
+    // Another restart: nothing is replayed, the rule does not run again.
+    let (_engine3, inbox3) = RuleEngine::channel(&set, &bench.store).expect("engine");
+    let third = bench.executor(&set);
+    third.resume_unfinished().await;
+    assert_eq!(third.replay_events().await, 0);
+    drop(inbox3);
+    let log = RuleLog::open(&bench.store).expect("log");
+    assert_eq!(log.list(10).expect("list").len(), 1);
+    let ours: Vec<Value> = bench
+        .shop_sim
+        .history(&o.number)
+        .into_iter()
+        .filter(|h| h.to_string().contains("Packed at bench-1"))
+        .collect();
+    assert_eq!(ours.len(), 1, "{ours:#?}");
+    let _ = bench.stop.send(true);
+}

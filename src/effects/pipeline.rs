@@ -2,8 +2,8 @@
 //! (written before they are tried, exactly once however often the network fails), and
 //! the outbox worker's results come back to the bench as messages.
 
-mod shipping;
 mod labels;
+mod shipping;
 
 use std::path::{Path, PathBuf};
 

@@ -46,6 +46,10 @@ pub const DEMO_RULES: &str = include_str!("demo_rules.toml");
 
 /// The tree with the time each order entered its current shop status.
 const STATUS_TREE: &str = "rules_status_since";
+/// The tree of fired events not handled yet (key: monotonic id, value: the event as
+/// JSON): written before `fire` returns, removed once every planned rule of the event is
+/// claimed in the rule log, replayed at start.
+const EVENTS_TREE: &str = "rule_events";
 /// The meta key of the last day the daily job ran (`YYYY-MM-DD`, local).
 const DAILY_KEY: &str = "rules_daily_last";
 /// How deep follow-up events (fire → fire → …) are followed.
@@ -64,6 +68,9 @@ pub struct RuleEngine {
     tx: Option<UnboundedSender<Event>>,
     log: Option<RuleLog>,
     status: Option<sled::Tree>,
+    /// The durable copy of fired events ([`EVENTS_TREE`]) and the store whose ids
+    /// (monotonic, also across restarts) key it.
+    events: Option<(sled::Tree, Store)>,
     prints_labels: bool,
 }
 
@@ -115,6 +122,7 @@ impl RuleEngine {
             tx: None,
             log: None,
             status: None,
+            events: None,
             prints_labels: false,
         }
     }
@@ -133,26 +141,48 @@ impl RuleEngine {
                 )
             })
         });
+        let events = store.open_tree(EVENTS_TREE)?;
         Ok((
             RuleEngine {
                 tx: Some(tx),
                 log: Some(RuleLog::open(store)?),
                 status: Some(store.open_tree(STATUS_TREE)?),
+                events: Some((events, store.clone())),
                 prints_labels,
             },
             Inbox(rx),
         ))
     }
 
-    /// Hands `ev` to the executor. Never blocks; dropped (with a log line) when the
-    /// executor is gone.
+    /// Hands `ev` to the executor. It is written to disk (the `rule_events` tree, one
+    /// insert and a flush) before this returns, so an event a crash keeps the executor
+    /// from handling is replayed at the next start. Never waits for the executor; an
+    /// event the executor is gone for stays on disk for the next start.
     pub fn fire(&self, ev: Event) {
         if let Some(tx) = &self.tx {
             tracing::debug!(event = %ev.kind, order = %ev.order_key, occurrence = %ev.occurrence, "rule event");
+            if let Some((tree, store)) = &self.events {
+                let stored = serde_json::to_vec(&ev)
+                    .map_err(|e| e.to_string())
+                    .and_then(|bytes| {
+                        let id = store.generate_id().map_err(|e| e.to_string())?;
+                        tree.insert(id.to_be_bytes(), bytes)
+                            .and_then(|_| tree.flush())
+                            .map_err(|e| e.to_string())
+                    });
+                if let Err(e) = stored {
+                    tracing::error!(event = %ev.kind, order = %ev.order_key, error = %e, "rule event not stored: a crash before it is handled loses it");
+                }
+            }
             if tx.send(ev).is_err() {
                 tracing::warn!("rule event dropped: the rules executor is not running");
             }
         }
+    }
+
+    /// How many fired events wait on disk to be handled (or replayed at start).
+    pub fn pending_events(&self) -> usize {
+        self.events.as_ref().map_or(0, |(t, _)| t.len())
     }
 
     /// Whether some rule prints labels (`print` with `document = "label"`): then the
@@ -294,6 +324,8 @@ pub struct Executor {
     rules: Arc<RuleSet>,
     log: RuleLog,
     status: sled::Tree,
+    /// Fired events not handled yet ([`EVENTS_TREE`]).
+    events: sled::Tree,
     pipeline: Pipeline,
     store: Store,
     photos: Option<crate::camera::PhotoStore>,
@@ -337,6 +369,7 @@ impl Executor {
             rules: Arc::new(rules),
             log: RuleLog::open(&store)?,
             status: store.open_tree(STATUS_TREE)?,
+            events: store.open_tree(EVENTS_TREE)?,
             pipeline,
             store,
             photos,
@@ -390,8 +423,9 @@ impl Executor {
         self
     }
 
-    /// Runs the executor: resumes interrupted executions, then handles events as they
-    /// come, and runs the daily job (status-age rules, photo retention) at the rules
+    /// Runs the executor: resumes interrupted executions, replays the events fired
+    /// before a stop that were not handled (see [`Executor::replay_events`]), then
+    /// handles events as they come, and runs the daily job (status-age rules, photo retention) at the rules
     /// file's `daily_check_at` local time (06:00 when no rule uses it).
     pub fn spawn(self, inbox: Inbox) -> tokio::task::JoinHandle<()> {
         let me = Arc::new(self);
@@ -399,6 +433,7 @@ impl Executor {
         tokio::spawn(async move { daily.daily_loop().await });
         tokio::spawn(async move {
             me.resume_unfinished().await;
+            me.replay_events().await;
             let mut rx = inbox.0;
             while let Some(ev) = rx.recv().await {
                 let me = Arc::clone(&me);
@@ -431,6 +466,48 @@ impl Executor {
         }
     }
 
+    /// Handles the fired events still on disk (fired before a stop and not handled),
+    /// oldest first; each is removed once its rules are claimed. Returns how many there
+    /// were.
+    pub async fn replay_events(&self) -> usize {
+        let mut stored = Vec::new();
+        for row in self.events.iter() {
+            match row {
+                Ok((k, v)) => match serde_json::from_slice::<Event>(&v) {
+                    Ok(ev) => stored.push(ev),
+                    Err(e) => {
+                        tracing::error!(error = %e, "a stored rule event is unreadable: dropped");
+                        let _ = self.events.remove(k);
+                    }
+                },
+                Err(e) => {
+                    tracing::error!(error = %e, "stored rule events unreadable: not replayed");
+                    break;
+                }
+            }
+        }
+        let n = stored.len();
+        if n > 0 {
+            tracing::info!(events = n, "replaying rule events fired before the stop");
+        }
+        for ev in stored {
+            self.handle(ev).await;
+        }
+        n
+    }
+
+    /// Removes the stored copies of `ev` (its rules are all claimed, or none matched).
+    fn forget(&self, ev: &Event) {
+        for row in self.events.iter() {
+            let Ok((k, v)) = row else { break };
+            if serde_json::from_slice::<Event>(&v).is_ok_and(|e| &e == ev)
+                && let Err(e) = self.events.remove(k)
+            {
+                tracing::warn!(error = %e, "a handled rule event stays stored (replayed at start)");
+            }
+        }
+    }
+
     /// Handles one event and everything it leads to (follow-ups, photos).
     pub async fn handle(&self, ev: Event) {
         let mut queue = VecDeque::from([(ev, 0usize)]);
@@ -441,23 +518,52 @@ impl Executor {
                 Ok(f) => f,
                 Err(e) => {
                     tracing::warn!(event = %ev.kind, order = %ev.order_key, error = %e, "rule event without its order");
+                    if depth == 0 {
+                        self.forget(&ev);
+                    }
                     continue;
                 }
             };
-            for planned in evaluate(&self.rules, &ev, &facts) {
+            let plan = evaluate(&self.rules, &ev, &facts);
+            // The fired event stays on disk until every rule it plans is claimed: a stop
+            // before that replays it at start (claimed rules are skipped then).
+            let mut unclaimed = plan.len();
+            let mut settle = |claimed: bool| {
+                if claimed {
+                    unclaimed -= 1;
+                    if depth == 0 && unclaimed == 0 {
+                        self.forget(&ev);
+                    }
+                }
+            };
+            if depth == 0 && plan.is_empty() {
+                self.forget(&ev);
+            }
+            for planned in plan {
                 match self.log.claimed(&planned.occurrence_key) {
-                    Ok(true) => continue,
+                    Ok(true) => {
+                        settle(true);
+                        continue;
+                    }
                     Ok(false) => {}
                     Err(e) => {
                         tracing::error!(error = %e, "rule log unreadable: rule not run");
+                        settle(false);
                         continue;
                     }
                 }
                 let record = match self.log.begin(&planned, &ev, Utc::now()) {
-                    Ok(Some(r)) => r,
-                    Ok(None) => continue,
+                    Ok(Some(r)) => {
+                        settle(true);
+                        r
+                    }
+                    Ok(None) => {
+                        settle(true);
+                        continue;
+                    }
                     Err(e) => {
                         tracing::error!(error = %e, rule = %planned.rule.name, "rule not started");
+                        settle(false);
                         continue;
                     }
                 };
