@@ -980,3 +980,46 @@ async fn an_event_fired_just_before_a_crash_runs_its_rule_once_after_the_restart
     assert_eq!(ours.len(), 1, "{ours:#?}");
     let _ = bench.stop.send(true);
 }
+
+const STATUS_RULES: &str = r#"
+[[rule]]
+name = "packed: status"
+event = "packed"
+actions = [
+  { set_status = { status = "4" } },
+  { add_history = { text = "Packed at {station}" } },
+]
+"#;
+
+/// A second *packed* of the same order (after a drop and a new pack) sets the status and
+/// writes the history line again: the rule's outbox keys carry the occurrence.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_occurrence_enqueues_the_same_status_and_history_again() {
+    let (bench, set, _engine, _inbox) = Bench::start(|_| STATUS_RULES.to_string(), false).await;
+    let o = bench.orders[0].clone();
+    let exec = bench.executor(&set);
+    exec.handle(Event::new(EventKind::Packed, &o.key(), "1"))
+        .await;
+    bench.drained().await;
+    exec.handle(Event::new(EventKind::Packed, &o.key(), "2"))
+        .await;
+    bench.drained().await;
+    let entries = bench
+        .pipeline
+        .outbox()
+        .list(packdesk::outbox::Filter::All)
+        .expect("list");
+    let statuses = entries
+        .iter()
+        .filter(|e| e.key.starts_with(&format!("status:{}:4:", o.number)))
+        .count();
+    assert_eq!(statuses, 2, "{entries:#?}");
+    let ours = bench
+        .shop_sim
+        .history(&o.number)
+        .into_iter()
+        .filter(|h| h.to_string().contains("Packed at bench-1"))
+        .count();
+    assert_eq!(ours, 2, "one history line per occurrence");
+    let _ = bench.stop.send(true);
+}

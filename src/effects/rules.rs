@@ -621,7 +621,13 @@ impl Executor {
                 return None;
             }
             let action = action.clone();
-            let result = self.act(&action, ev, &record, &mut extra).await;
+            // The outbox key of what this action enqueues: a resumed run of this execution
+            // is deduplicated, a new occurrence of the event is not.
+            let origin = format!(
+                "{}#{i}",
+                crate::rules::occurrence_key(&record.rule, &ev.occurrence)
+            );
+            let result = self.act(&action, ev, &record, &origin, &mut extra).await;
             let outcome = match &result {
                 Ok(()) => Outcome::Done,
                 Err(e) => Outcome::Failed(e.clone()),
@@ -690,11 +696,21 @@ impl Executor {
             .map_err(|e| e.to_string())
     }
 
+    /// Enqueues `op` keyed also by `origin` (see [`crate::outbox::Outbox::enqueue_from`]).
+    fn enqueue_from(&self, op: Operation, origin: &str) -> ActionResult {
+        self.pipeline
+            .outbox()
+            .enqueue_from(op, origin)
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+
     async fn act(
         &self,
         action: &Action,
         ev: &Event,
         record: &ExecutionRecord,
+        origin: &str,
         extra: &mut Vec<Event>,
     ) -> ActionResult {
         let order = self.order(&ev.order_key)?;
@@ -706,13 +722,14 @@ impl Executor {
             notify: false,
         };
         match action {
-            Action::SetStatus { status, notify } => {
-                self.enqueue(Operation::PushStatus(OrderUpdate {
+            Action::SetStatus { status, notify } => self.enqueue_from(
+                Operation::PushStatus(OrderUpdate {
                     status: Some(status.clone()),
                     notify: *notify,
                     ..update
-                }))
-            }
+                }),
+                origin,
+            ),
             Action::CreateShipment => self.create_shipment(&order).await,
             Action::DropShipment => self.drop_shipments(&order),
             Action::Handover => self.handover(&order),
@@ -723,18 +740,24 @@ impl Executor {
             Action::TakePhoto => self.take_photo(&order, extra).await,
             Action::AddNote { text, .. } => {
                 let facts = self.facts(&ev.order_key)?;
-                self.enqueue(Operation::SetNote {
-                    order: update,
-                    text: text.render(&facts),
-                    mode: NoteMode::Append,
-                })
+                self.enqueue_from(
+                    Operation::SetNote {
+                        order: update,
+                        text: text.render(&facts),
+                        mode: NoteMode::Append,
+                    },
+                    origin,
+                )
             }
             Action::AddHistory { text } => {
                 let facts = self.facts(&ev.order_key)?;
-                self.enqueue(Operation::AddHistory {
-                    order: update,
-                    text: text.render(&facts),
-                })
+                self.enqueue_from(
+                    Operation::AddHistory {
+                        order: update,
+                        text: text.render(&facts),
+                    },
+                    origin,
+                )
             }
             Action::SetPickPackState { pick, pack } => {
                 if !self.pick_pack {
@@ -744,11 +767,14 @@ impl Executor {
                         order.number
                     ));
                 }
-                self.enqueue(Operation::SetPickPack {
-                    order: update,
-                    pick: *pick,
-                    pack: *pack,
-                })
+                self.enqueue_from(
+                    Operation::SetPickPack {
+                        order: update,
+                        pick: *pick,
+                        pack: *pack,
+                    },
+                    origin,
+                )
             }
             Action::Webhook {
                 url,
