@@ -466,7 +466,12 @@ async fn packed_runs_every_action_exactly_once_across_a_restart() {
         .queue
         .jobs_for_key(&o.key())
         .expect("jobs");
-    assert_eq!(jobs.len(), 1, "one label print job: {jobs:#?}");
+    // ([printers] slip = "label", the default, also queues the packing slip.)
+    let labels: Vec<_> = jobs
+        .iter()
+        .filter(|j| j.kind == packdesk::print::DocKind::Label)
+        .collect();
+    assert_eq!(labels.len(), 1, "one label print job: {jobs:#?}");
     // Status set in the shop.
     let wire = bench.shop_sim.order(&o.number).expect("order in the shop");
     assert_eq!(wire["status_id"].as_u64(), Some(4), "{wire}");
@@ -896,10 +901,27 @@ async fn a_label_queued_just_before_a_stop_is_not_printed_again() {
         .into_iter()
         .next()
         .expect("shipment");
-    let path = PathBuf::from(sh.label_path.expect("label path"));
-    printing.label(&path, &o.key()).await.expect("queued");
+    let path = bench
+        .pipeline
+        .label_source(&o.key(), sh.parcel_no, sh.label_path.as_deref())
+        .expect("label in the store");
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .expect("file name");
+    let (job, _) = bench
+        .pipeline
+        .label_job(&path, &name, &o.key(), bench.pipeline.station())
+        .expect("label job");
+    printing.queue.enqueue(job).await.expect("queued");
     bench.executor(&set).resume_unfinished().await;
-    let jobs = printing.queue.jobs_for_key(&o.key()).expect("jobs");
+    let jobs: Vec<_> = printing
+        .queue
+        .jobs_for_key(&o.key())
+        .expect("jobs")
+        .into_iter()
+        .filter(|j| j.kind == packdesk::print::DocKind::Label)
+        .collect();
     assert_eq!(jobs.len(), 1, "{jobs:#?}");
     let log = RuleLog::open(&bench.store).expect("log");
     let r = log.list(1).expect("list");
@@ -1021,5 +1043,58 @@ async fn a_new_occurrence_enqueues_the_same_status_and_history_again() {
         .filter(|h| h.to_string().contains("Packed at bench-1"))
         .count();
     assert_eq!(ours, 2, "one history line per occurrence");
+    let _ = bench.stop.send(true);
+}
+
+const LABEL_RULES: &str = r#"
+[[rule]]
+name = "packed: label"
+event = "packed"
+actions = ["create_shipment", { print = { document = "label" } }]
+"#;
+
+/// A label a rule prints is the pipeline's label job: from the label store, placed on the
+/// station's next free A4 quarter, which then moves on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rule_printed_label_goes_on_the_next_free_quarter() {
+    let (bench, set, engine, mut inbox) = Bench::start(|_| LABEL_RULES.to_string(), true).await;
+    let o = bench.orders[3].clone();
+    let runner = bench.runner(&engine);
+    let start = Instant::now();
+    let mut state = new_state(&set);
+    tokio::task::block_in_place(|| {
+        pick(&mut state, &runner, &o, start);
+        scan(&mut state, &runner, "PD:PACK", start);
+    });
+    let packed = next_event(&mut inbox, EventKind::Packed).await;
+    let mut printing = bench.pipeline.printing().expect("printing").clone();
+    printing.printers.label.size = packdesk::print::LabelSize::A4Quarter;
+    let pipeline = bench.pipeline.clone().with_printing(printing.clone());
+    let station = pipeline.station().to_string();
+    assert_eq!(pipeline.quarter(&station), Some(1));
+    let exec = Executor::new(set.clone(), pipeline.clone(), "bench-1")
+        .expect("executor")
+        .with_bench(bench.tx.clone())
+        .with_ship_timeout(Duration::from_secs(20));
+    exec.handle(packed).await;
+    let log = RuleLog::open(&bench.store).expect("log");
+    let r = log.list(1).expect("list");
+    assert!(
+        r[0].actions
+            .iter()
+            .all(|a| a.outcome == Some(Outcome::Done)),
+        "{:#?}",
+        r[0].actions
+    );
+    let labels: Vec<_> = printing
+        .queue
+        .jobs_for_key(&o.key())
+        .expect("jobs")
+        .into_iter()
+        .filter(|j| j.kind == packdesk::print::DocKind::Label)
+        .collect();
+    assert_eq!(labels.len(), 1, "{labels:#?}");
+    assert!(labels[0].name.starts_with("q1-"), "{labels:#?}");
+    assert_eq!(pipeline.quarter(&station), Some(2), "the quarter moved on");
     let _ = bench.stop.send(true);
 }

@@ -973,28 +973,44 @@ impl Executor {
             }
         };
         let key = order.key();
-        let mut jobs: Vec<(String, DocKind, Format, JobContent)> = Vec::new();
+        // A job this execution queued before a restart is not queued again.
+        let earlier = p.queue.jobs_for_key(&key).map_err(|e| e.to_string())?;
+        let queued = |name: &str| {
+            earlier
+                .iter()
+                .any(|j| j.created_at >= record.started_at && same_job(&j.name, name))
+        };
+        let mut jobs: Vec<NewJob> = Vec::new();
         match document {
             Document::Label => {
+                // The pipeline's label jobs: from the label store, on the station's next
+                // free A4 quarter when the label printer takes sheets of four.
                 let shipments = self.store.shipments(&key).map_err(|e| e.to_string())?;
+                let mut found = false;
                 for sh in shipments.iter().filter(|s| s.state == ShipmentState::Ready) {
-                    let Some(path) = sh.label_path.as_deref() else {
+                    let Some(path) =
+                        self.pipeline
+                            .label_source(&key, sh.parcel_no, sh.label_path.as_deref())
+                    else {
                         continue;
                     };
-                    let path = std::path::PathBuf::from(path);
-                    let bytes =
-                        std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-                    let format = match crate::docs::label_format(&bytes) {
-                        Some(crate::docs::LabelFormat::Zpl) => Format::Zpl,
-                        _ => Format::Pdf,
-                    };
+                    found = true;
                     let name = path
                         .file_name()
                         .map(|n| n.to_string_lossy().into_owned())
                         .unwrap_or_else(|| format!("label-{}-{}", order.number, sh.parcel_no));
-                    jobs.push((name, DocKind::Label, format, JobContent::File(path)));
+                    if queued(&name) {
+                        continue;
+                    }
+                    let (job, next) =
+                        self.pipeline
+                            .label_job(&path, &name, &key, self.pipeline.station())?;
+                    if let Some(q) = next {
+                        self.tell(Msg::Bench(crate::app::print::PrintMsg::Quarter(Some(q))));
+                    }
+                    jobs.push(job);
                 }
-                if jobs.is_empty() {
+                if !found {
                     return Err(format!(
                         "order {} has no label yet (create the shipment first)",
                         order.number
@@ -1002,124 +1018,46 @@ impl Executor {
                 }
             }
             Document::Slip => {
-                let slip = crate::docs::PackingSlip {
-                    order_number: order.number.clone(),
-                    shop: self.station.clone(),
-                    customer: order.customer.clone(),
-                    lines: order
-                        .lines
-                        .iter()
-                        .map(|l| crate::docs::SlipLine {
-                            sku: l.sku.clone(),
-                            name: l.name.clone(),
-                            quantity: l.quantity,
-                        })
-                        .collect(),
-                    note: order.note.as_ref().map(|n| n.text.clone()),
-                };
-                let pdf = crate::docs::packing_slip_pdf(&slip).map_err(|e| e.to_string())?;
-                jobs.push((
-                    format!("slip-{}.pdf", order.number),
-                    DocKind::Slip,
-                    Format::Pdf,
-                    JobContent::Bytes(pdf),
-                ));
+                let job = self.pipeline.slip_job(order, &self.station)?;
+                if !queued(&job.name) {
+                    jobs.push(job);
+                }
             }
             Document::Handover => {
-                let pdf = self.handover_protocol(order).await?;
-                jobs.push((
-                    format!("handover-{}.pdf", order.number),
-                    DocKind::Handover,
-                    Format::Pdf,
-                    JobContent::Bytes(pdf),
-                ));
+                let Some(pdf) = self.pipeline.handover_protocol(&key)? else {
+                    return Err(format!(
+                        "order {} has no hand-over protocol yet (hand the parcels over first)",
+                        order.number
+                    ));
+                };
+                let name = format!("handover-{}.pdf", order.number);
+                if !queued(&name) {
+                    let (_, printer) = p
+                        .printers
+                        .route(DocKind::Handover, Format::Pdf, &p.out_dir)
+                        .map_err(|e| e.to_string())?;
+                    jobs.push(NewJob {
+                        name,
+                        kind: DocKind::Handover,
+                        format: Format::Pdf,
+                        content: JobContent::Bytes(pdf),
+                        printer,
+                        key: Some(key.clone()),
+                    });
+                }
             }
         }
-        // A job this execution queued before a restart is not queued again.
-        let earlier = p.queue.jobs_for_key(&key).map_err(|e| e.to_string())?;
-        for (name, kind, format, content) in jobs {
-            if earlier
-                .iter()
-                .any(|j| j.name == name && j.created_at >= record.started_at)
-            {
-                continue;
-            }
-            let printer = match role {
-                Some(r) => p
+        for mut job in jobs {
+            if let Some(r) = role {
+                job.printer = p
                     .printers
                     .section(r)
                     .printer(r, &p.out_dir)
-                    .map_err(|e| format!("[{}] {}", e.key.join("."), e.message))?,
-                None => {
-                    p.printers
-                        .route(kind, format, &p.out_dir)
-                        .map_err(|e| e.to_string())?
-                        .1
-                }
-            };
-            p.queue
-                .enqueue(NewJob {
-                    name,
-                    kind,
-                    format,
-                    content,
-                    printer,
-                    key: Some(key.clone()),
-                })
-                .await
-                .map_err(|e| e.to_string())?;
+                    .map_err(|e| format!("[{}] {}", e.key.join("."), e.message))?;
+            }
+            p.queue.enqueue(job).await.map_err(|e| e.to_string())?;
         }
         Ok(())
-    }
-
-    /// The carrier's hand-over protocol (PDF) of the last hand-over with this order's
-    /// parcels.
-    async fn handover_protocol(&self, order: &Order) -> Result<Vec<u8>, String> {
-        let ids: Vec<String> = self
-            .store
-            .shipments(&order.key())
-            .map_err(|e| e.to_string())?
-            .into_iter()
-            .filter_map(|s| s.package_id)
-            .collect();
-        let entries = self
-            .pipeline
-            .outbox()
-            .list(crate::outbox::Filter::Only(EntryState::Done))
-            .map_err(|e| e.to_string())?;
-        let url = entries.iter().rev().find_map(|e| match (&e.op, &e.result) {
-            (Operation::Handover { package_ids, .. }, Some(OpResult::Handover(h)))
-                if package_ids.iter().any(|p| ids.contains(p)) =>
-            {
-                h.protocol_url.clone()
-            }
-            _ => None,
-        });
-        let Some(url) = url else {
-            return Err(format!(
-                "order {} has no hand-over protocol yet (hand the parcels over first)",
-                order.number
-            ));
-        };
-        let resp = self
-            .http
-            .as_ref()
-            .map_err(Clone::clone)?
-            .get(&url)
-            .timeout(Duration::from_secs(30))
-            .send()
-            .await
-            .map_err(|e| format!("hand-over protocol: {}", e.without_url()))?;
-        if !resp.status().is_success() {
-            return Err(format!(
-                "hand-over protocol: the carrier answered HTTP {}",
-                resp.status().as_u16()
-            ));
-        }
-        resp.bytes()
-            .await
-            .map(|b| b.to_vec())
-            .map_err(|e| format!("hand-over protocol: {}", e.without_url()))
     }
 
     async fn take_photo(&self, order: &Order, extra: &mut Vec<Event>) -> ActionResult {
@@ -1388,6 +1326,17 @@ pub fn bench_rules(
     Ok(RuleSet::default())
 }
 
+/// Whether a queued job's name is the job `name` (a label placed on an A4 quarter is
+/// queued as `q<n>-<name>`).
+fn same_job(queued: &str, name: &str) -> bool {
+    queued == name
+        || queued
+            .strip_suffix(name)
+            .and_then(|p| p.strip_suffix('-'))
+            .and_then(|p| p.strip_prefix('q'))
+            .is_some_and(|q| !q.is_empty() && q.bytes().all(|b| b.is_ascii_digit()))
+}
+
 /// A URL as logs and banners show it: scheme, host and path (no query, no user info).
 fn shown_url(url: &str) -> String {
     match reqwest::Url::parse(url) {
@@ -1437,6 +1386,14 @@ mod tests {
                 EventKind::OrderChangedUpstream
             ]
         );
+    }
+
+    #[test]
+    fn a_quartered_label_job_is_the_same_job() {
+        assert!(same_job("label-1.pdf", "label-1.pdf"));
+        assert!(same_job("q3-label-1.pdf", "label-1.pdf"));
+        assert!(!same_job("q3-label-2.pdf", "label-1.pdf"));
+        assert!(!same_job("xq3-label-1.pdf", "label-1.pdf"));
     }
 
     #[test]
