@@ -1098,3 +1098,81 @@ async fn a_rule_printed_label_goes_on_the_next_free_quarter() {
     assert_eq!(pipeline.quarter(&station), Some(2), "the quarter moved on");
     let _ = bench.stop.send(true);
 }
+
+const HANDOVER_RULES: &str = r#"
+[[rule]]
+name = "packed: ship and hand over"
+event = "packed"
+actions = ["create_shipment", "handover"]
+
+[[rule]]
+name = "protocol"
+event = "custom:protocol"
+actions = [{ print = { document = "handover" } }]
+"#;
+
+/// `print` of the hand-over protocol prints the protocol the pipeline kept when the
+/// hand-over finished: no new download (the carrier is not even reachable then).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_handover_protocol_printed_by_a_rule_is_the_kept_one() {
+    let (mut bench, set, engine, mut inbox) =
+        Bench::start(|_| HANDOVER_RULES.to_string(), true).await;
+    let o = bench.orders[2].clone();
+    let runner = bench.runner(&engine);
+    let start = Instant::now();
+    let mut state = new_state(&set);
+    tokio::task::block_in_place(|| {
+        pick(&mut state, &runner, &o, start);
+        scan(&mut state, &runner, "PD:PACK", start);
+    });
+    let packed = next_event(&mut inbox, EventKind::Packed).await;
+    let exec = bench.executor(&set);
+    exec.handle(packed).await;
+    bench.drained().await;
+    // The pipeline keeps the protocol once the hand-over is done.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let kept = loop {
+        if let Some(pdf) = bench
+            .pipeline
+            .handover_protocol(&o.key())
+            .expect("protocol readable")
+        {
+            break pdf;
+        }
+        assert!(Instant::now() < deadline, "no protocol kept");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(kept.starts_with(b"%PDF"));
+    // The carrier goes away (the simulators' servers stop).
+    bench._running.remove(1);
+    exec.handle(Event::new(
+        EventKind::Custom("protocol".into()),
+        &o.key(),
+        "1",
+    ))
+    .await;
+    let log = RuleLog::open(&bench.store).expect("log");
+    let r = log
+        .list(10)
+        .expect("list")
+        .into_iter()
+        .find(|r| r.rule == "protocol")
+        .expect("protocol rule ran");
+    assert!(
+        r.actions.iter().all(|a| a.outcome == Some(Outcome::Done)),
+        "{:#?}",
+        r.actions
+    );
+    let jobs: Vec<_> = bench
+        .pipeline
+        .printing()
+        .expect("printing")
+        .queue
+        .jobs_for_key(&o.key())
+        .expect("jobs")
+        .into_iter()
+        .filter(|j| j.kind == packdesk::print::DocKind::Handover)
+        .collect();
+    assert_eq!(jobs.len(), 1, "{jobs:#?}");
+    let _ = bench.stop.send(true);
+}

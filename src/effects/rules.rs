@@ -1,7 +1,9 @@
 //! The rules executor: an async task that owns the [`RuleSet`] and the [`RuleLog`] and
 //! carries out what the pure engine plans.
 //!
-//! Events reach it through a [`RuleEngine`] handle (`fire`, never blocks). For each event
+//! Events reach it through a [`RuleEngine`] handle (`fire`, never waits for the executor;
+//! the event is written to the `rule_events` tree first, removed once every rule it plans
+//! is claimed, and replayed at the next start if a stop came before). For each event
 //! the executor builds the order's [`Facts`] from the store, evaluates the rules, and runs
 //! every matching rule that was not claimed for this occurrence yet: claimed and started
 //! durably (`RuleLog::begin`), each action's outcome recorded durably before the next one
