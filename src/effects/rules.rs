@@ -1390,6 +1390,32 @@ mod tests {
         );
     }
 
+    /// A figure: how long `fire` takes with the durable write (insert + flush).
+    /// `cargo test --lib effects::rules::tests::fire_time -- --ignored --nocapture`
+    #[test]
+    #[ignore]
+    fn fire_time() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(dir.path()).expect("store");
+        let (engine, mut inbox) = RuleEngine::channel(&RuleSet::default(), &store).expect("engine");
+        let mut took = Vec::new();
+        for i in 0..500 {
+            let ev = Event::new(EventKind::Packed, "upgates:1", &i.to_string());
+            let t = Instant::now();
+            engine.fire(ev);
+            took.push(t.elapsed());
+        }
+        took.sort();
+        assert_eq!(engine.pending_events(), 500);
+        assert!(inbox.try_recv().is_some());
+        eprintln!(
+            "fire: median {:?}, p99 {:?}, max {:?}",
+            took[took.len() / 2],
+            took[took.len() * 99 / 100],
+            took[took.len() - 1]
+        );
+    }
+
     #[test]
     fn a_quartered_label_job_is_the_same_job() {
         assert!(same_job("label-1.pdf", "label-1.pdf"));
