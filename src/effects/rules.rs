@@ -177,7 +177,9 @@ impl RuleEngine {
                 }
             }
             if tx.send(ev).is_err() {
-                tracing::warn!("rule event dropped: the rules executor is not running");
+                tracing::warn!(
+                    "rules executor not running: the event waits on disk for the next start"
+                );
             }
         }
     }
