@@ -237,6 +237,35 @@ fn errors_name_file_line_and_key() {
 }
 
 #[test]
+fn a_customer_visible_note_is_refused_with_its_line_and_key() {
+    let text = "[[rule]]\nname = \"r\"\nevent = \"packed\"\nactions = [\n  \"take_photo\",\n  { add_note = { text = \"hi\", internal = false } },\n]\n";
+    let problems = match RuleSet::parse(Path::new("x.toml"), text) {
+        Ok(_) => panic!("accepted"),
+        Err(RulesError::Invalid { problems }) => problems,
+        Err(e) => panic!("{e}"),
+    };
+    assert_eq!(problems.len(), 1, "{problems:#?}");
+    match &problems[0] {
+        ConfigError::Invalid {
+            line, key, message, ..
+        } => {
+            assert_eq!(*line, Some(6));
+            assert_eq!(key.as_deref(), Some("rule[0].actions[1].add_note.internal"));
+            assert!(message.contains("customer sees"), "{message}");
+        }
+        other => panic!("{other}"),
+    }
+    // Internal notes (the default, or said so) are fine.
+    for ok in [
+        "{ add_note = { text = \"hi\" } }",
+        "{ add_note = { text = \"hi\", internal = true } }",
+    ] {
+        let text = format!("[[rule]]\nname = \"r\"\nevent = \"packed\"\nactions = [{ok}]\n");
+        RuleSet::parse(Path::new("x.toml"), &text).expect("internal note accepted");
+    }
+}
+
+#[test]
 fn more_validation() {
     let bad = |text: &str, needle: &str| match RuleSet::parse(Path::new("x.toml"), text) {
         Ok(_) => panic!("accepted:\n{text}"),

@@ -466,7 +466,12 @@ async fn packed_runs_every_action_exactly_once_across_a_restart() {
         .queue
         .jobs_for_key(&o.key())
         .expect("jobs");
-    assert_eq!(jobs.len(), 1, "one label print job: {jobs:#?}");
+    // ([printers] slip = "label", the default, also queues the packing slip.)
+    let labels: Vec<_> = jobs
+        .iter()
+        .filter(|j| j.kind == packdesk::print::DocKind::Label)
+        .collect();
+    assert_eq!(labels.len(), 1, "one label print job: {jobs:#?}");
     // Status set in the shop.
     let wire = bench.shop_sim.order(&o.number).expect("order in the shop");
     assert_eq!(wire["status_id"].as_u64(), Some(4), "{wire}");
@@ -896,10 +901,27 @@ async fn a_label_queued_just_before_a_stop_is_not_printed_again() {
         .into_iter()
         .next()
         .expect("shipment");
-    let path = PathBuf::from(sh.label_path.expect("label path"));
-    printing.label(&path, &o.key()).await.expect("queued");
+    let path = bench
+        .pipeline
+        .label_source(&o.key(), sh.parcel_no, sh.label_path.as_deref())
+        .expect("label in the store");
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .expect("file name");
+    let (job, _) = bench
+        .pipeline
+        .label_job(&path, &name, &o.key(), bench.pipeline.station())
+        .expect("label job");
+    printing.queue.enqueue(job).await.expect("queued");
     bench.executor(&set).resume_unfinished().await;
-    let jobs = printing.queue.jobs_for_key(&o.key()).expect("jobs");
+    let jobs: Vec<_> = printing
+        .queue
+        .jobs_for_key(&o.key())
+        .expect("jobs")
+        .into_iter()
+        .filter(|j| j.kind == packdesk::print::DocKind::Label)
+        .collect();
     assert_eq!(jobs.len(), 1, "{jobs:#?}");
     let log = RuleLog::open(&bench.store).expect("log");
     let r = log.list(1).expect("list");
@@ -910,5 +932,247 @@ async fn a_label_queued_just_before_a_stop_is_not_printed_again() {
         "{:#?}",
         r[0].actions
     );
+    let _ = bench.stop.send(true);
+}
+
+const HISTORY_RULES: &str = r#"
+[[rule]]
+name = "packed: history"
+event = "packed"
+actions = [{ add_history = { text = "Packed at {station}" } }]
+"#;
+
+/// Waits until the rule log holds `n` finished executions.
+async fn finished(store: &Store, n: usize) -> Vec<packdesk::rules::ExecutionRecord> {
+    let log = RuleLog::open(store).expect("log");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let records = log.list(10).expect("list");
+        if records.iter().filter(|r| r.finished_at.is_some()).count() >= n {
+            return records;
+        }
+        assert!(Instant::now() < deadline, "not finished: {records:#?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// An event fired but not handled before the process died is on disk: the next start
+/// replays it, the rule runs once, and a further restart does not run it again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_event_fired_just_before_a_crash_runs_its_rule_once_after_the_restart() {
+    let (bench, set, engine, inbox) = Bench::start(|_| HISTORY_RULES.to_string(), false).await;
+    let o = bench.orders[2].clone();
+    engine.fire(Event::new(EventKind::Packed, &o.key(), "1"));
+    assert_eq!(engine.pending_events(), 1, "stored before fire returns");
+    // "Crash": the executor never saw the event.
+    drop(inbox);
+
+    let (engine2, inbox2) = RuleEngine::channel(&set, &bench.store).expect("engine");
+    assert_eq!(
+        engine2.pending_events(),
+        1,
+        "still on disk after the restart"
+    );
+    let running = bench.executor(&set).spawn(inbox2);
+    let records = finished(&bench.store, 1).await;
+    assert_eq!(records.len(), 1, "{records:#?}");
+    assert_eq!(records[0].event.order_key, o.key());
+    bench.drained().await;
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while engine2.pending_events() > 0 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(engine2.pending_events(), 0, "handled: removed");
+    running.abort();
+
+    // Another restart: nothing is replayed, the rule does not run again.
+    let (_engine3, inbox3) = RuleEngine::channel(&set, &bench.store).expect("engine");
+    let third = bench.executor(&set);
+    third.resume_unfinished().await;
+    assert_eq!(third.replay_events().await, 0);
+    drop(inbox3);
+    let log = RuleLog::open(&bench.store).expect("log");
+    assert_eq!(log.list(10).expect("list").len(), 1);
+    let ours: Vec<Value> = bench
+        .shop_sim
+        .history(&o.number)
+        .into_iter()
+        .filter(|h| h.to_string().contains("Packed at bench-1"))
+        .collect();
+    assert_eq!(ours.len(), 1, "{ours:#?}");
+    let _ = bench.stop.send(true);
+}
+
+const STATUS_RULES: &str = r#"
+[[rule]]
+name = "packed: status"
+event = "packed"
+actions = [
+  { set_status = { status = "4" } },
+  { add_history = { text = "Packed at {station}" } },
+]
+"#;
+
+/// A second *packed* of the same order (after a drop and a new pack) sets the status and
+/// writes the history line again: the rule's outbox keys carry the occurrence.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_occurrence_enqueues_the_same_status_and_history_again() {
+    let (bench, set, _engine, _inbox) = Bench::start(|_| STATUS_RULES.to_string(), false).await;
+    let o = bench.orders[0].clone();
+    let exec = bench.executor(&set);
+    exec.handle(Event::new(EventKind::Packed, &o.key(), "1"))
+        .await;
+    bench.drained().await;
+    exec.handle(Event::new(EventKind::Packed, &o.key(), "2"))
+        .await;
+    bench.drained().await;
+    let entries = bench
+        .pipeline
+        .outbox()
+        .list(packdesk::outbox::Filter::All)
+        .expect("list");
+    let statuses = entries
+        .iter()
+        .filter(|e| e.key.starts_with(&format!("status:{}:4:", o.number)))
+        .count();
+    assert_eq!(statuses, 2, "{entries:#?}");
+    let ours = bench
+        .shop_sim
+        .history(&o.number)
+        .into_iter()
+        .filter(|h| h.to_string().contains("Packed at bench-1"))
+        .count();
+    assert_eq!(ours, 2, "one history line per occurrence");
+    let _ = bench.stop.send(true);
+}
+
+const LABEL_RULES: &str = r#"
+[[rule]]
+name = "packed: label"
+event = "packed"
+actions = ["create_shipment", { print = { document = "label" } }]
+"#;
+
+/// A label a rule prints is the pipeline's label job: from the label store, placed on the
+/// station's next free A4 quarter, which then moves on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rule_printed_label_goes_on_the_next_free_quarter() {
+    let (bench, set, engine, mut inbox) = Bench::start(|_| LABEL_RULES.to_string(), true).await;
+    let o = bench.orders[3].clone();
+    let runner = bench.runner(&engine);
+    let start = Instant::now();
+    let mut state = new_state(&set);
+    tokio::task::block_in_place(|| {
+        pick(&mut state, &runner, &o, start);
+        scan(&mut state, &runner, "PD:PACK", start);
+    });
+    let packed = next_event(&mut inbox, EventKind::Packed).await;
+    let mut printing = bench.pipeline.printing().expect("printing").clone();
+    printing.printers.label.size = packdesk::print::LabelSize::A4Quarter;
+    let pipeline = bench.pipeline.clone().with_printing(printing.clone());
+    let station = pipeline.station().to_string();
+    assert_eq!(pipeline.quarter(&station), Some(1));
+    let exec = Executor::new(set.clone(), pipeline.clone(), "bench-1")
+        .expect("executor")
+        .with_bench(bench.tx.clone())
+        .with_ship_timeout(Duration::from_secs(20));
+    exec.handle(packed).await;
+    let log = RuleLog::open(&bench.store).expect("log");
+    let r = log.list(1).expect("list");
+    assert!(
+        r[0].actions
+            .iter()
+            .all(|a| a.outcome == Some(Outcome::Done)),
+        "{:#?}",
+        r[0].actions
+    );
+    let labels: Vec<_> = printing
+        .queue
+        .jobs_for_key(&o.key())
+        .expect("jobs")
+        .into_iter()
+        .filter(|j| j.kind == packdesk::print::DocKind::Label)
+        .collect();
+    assert_eq!(labels.len(), 1, "{labels:#?}");
+    assert!(labels[0].name.starts_with("q1-"), "{labels:#?}");
+    assert_eq!(pipeline.quarter(&station), Some(2), "the quarter moved on");
+    let _ = bench.stop.send(true);
+}
+
+const HANDOVER_RULES: &str = r#"
+[[rule]]
+name = "packed: ship and hand over"
+event = "packed"
+actions = ["create_shipment", "handover"]
+
+[[rule]]
+name = "protocol"
+event = "custom:protocol"
+actions = [{ print = { document = "handover" } }]
+"#;
+
+/// `print` of the hand-over protocol prints the protocol the pipeline kept when the
+/// hand-over finished: no new download (the carrier is not even reachable then).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_handover_protocol_printed_by_a_rule_is_the_kept_one() {
+    let (mut bench, set, engine, mut inbox) =
+        Bench::start(|_| HANDOVER_RULES.to_string(), true).await;
+    let o = bench.orders[2].clone();
+    let runner = bench.runner(&engine);
+    let start = Instant::now();
+    let mut state = new_state(&set);
+    tokio::task::block_in_place(|| {
+        pick(&mut state, &runner, &o, start);
+        scan(&mut state, &runner, "PD:PACK", start);
+    });
+    let packed = next_event(&mut inbox, EventKind::Packed).await;
+    let exec = bench.executor(&set);
+    exec.handle(packed).await;
+    bench.drained().await;
+    // The pipeline keeps the protocol once the hand-over is done.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let kept = loop {
+        if let Some(pdf) = bench
+            .pipeline
+            .handover_protocol(&o.key())
+            .expect("protocol readable")
+        {
+            break pdf;
+        }
+        assert!(Instant::now() < deadline, "no protocol kept");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(kept.starts_with(b"%PDF"));
+    // The carrier goes away (the simulators' servers stop).
+    bench._running.remove(1);
+    exec.handle(Event::new(
+        EventKind::Custom("protocol".into()),
+        &o.key(),
+        "1",
+    ))
+    .await;
+    let log = RuleLog::open(&bench.store).expect("log");
+    let r = log
+        .list(10)
+        .expect("list")
+        .into_iter()
+        .find(|r| r.rule == "protocol")
+        .expect("protocol rule ran");
+    assert!(
+        r.actions.iter().all(|a| a.outcome == Some(Outcome::Done)),
+        "{:#?}",
+        r.actions
+    );
+    let jobs: Vec<_> = bench
+        .pipeline
+        .printing()
+        .expect("printing")
+        .queue
+        .jobs_for_key(&o.key())
+        .expect("jobs")
+        .into_iter()
+        .filter(|j| j.kind == packdesk::print::DocKind::Handover)
+        .collect();
+    assert_eq!(jobs.len(), 1, "{jobs:#?}");
     let _ = bench.stop.send(true);
 }

@@ -9,8 +9,8 @@ pub mod marks;
 pub mod print;
 pub mod queue;
 pub mod report;
-pub mod shipping;
 pub mod rules;
+pub mod shipping;
 pub mod update;
 
 use std::collections::VecDeque;

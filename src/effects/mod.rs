@@ -5,12 +5,12 @@
 //! the `scan_to_frame` benchmark). Everything slow — shipments, labels, later printing and
 //! the network — runs as a tokio task and reports back as a [`Msg`].
 
-pub mod handover_cli;
-pub mod detail;
 mod bench;
+pub mod detail;
+pub mod handover_cli;
 pub mod pipeline;
-mod shipments;
 pub mod rules;
+mod shipments;
 
 use tokio::sync::mpsc::UnboundedSender;
 

@@ -2,8 +2,8 @@
 //! (written before they are tried, exactly once however often the network fails), and
 //! the outbox worker's results come back to the bench as messages.
 
-mod shipping;
 mod labels;
+mod shipping;
 
 use std::path::{Path, PathBuf};
 
@@ -34,38 +34,6 @@ pub struct Printing {
     pub queue: crate::print::PrintQueue,
     pub printers: crate::print::PrintersSection,
     pub out_dir: PathBuf,
-}
-
-impl Printing {
-    /// Queues a stored label file for the label printer (PDF or ZPL, as the file is).
-    pub async fn label(&self, path: &Path, order_key: &str) -> Result<(), String> {
-        use crate::print::{DocKind, Format, JobContent, NewJob};
-        let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        let format = match crate::docs::label_format(&bytes) {
-            Some(crate::docs::LabelFormat::Zpl) => Format::Zpl,
-            _ => Format::Pdf,
-        };
-        let (_, printer) = self
-            .printers
-            .route(DocKind::Label, format, &self.out_dir)
-            .map_err(|e| e.to_string())?;
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "label".into());
-        self.queue
-            .enqueue(NewJob {
-                name,
-                kind: DocKind::Label,
-                format,
-                content: JobContent::File(path.to_path_buf()),
-                printer,
-                key: Some(order_key.to_string()),
-            })
-            .await
-            .map(|_| ())
-            .map_err(|e| e.to_string())
-    }
 }
 
 impl Printing {

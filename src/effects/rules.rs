@@ -1,7 +1,9 @@
 //! The rules executor: an async task that owns the [`RuleSet`] and the [`RuleLog`] and
 //! carries out what the pure engine plans.
 //!
-//! Events reach it through a [`RuleEngine`] handle (`fire`, never blocks). For each event
+//! Events reach it through a [`RuleEngine`] handle (`fire`, never waits for the executor;
+//! the event is written to the `rule_events` tree first, removed once every rule it plans
+//! is claimed, and replayed at the next start if a stop came before). For each event
 //! the executor builds the order's [`Facts`] from the store, evaluates the rules, and runs
 //! every matching rule that was not claimed for this occurrence yet: claimed and started
 //! durably (`RuleLog::begin`), each action's outcome recorded durably before the next one
@@ -46,6 +48,10 @@ pub const DEMO_RULES: &str = include_str!("demo_rules.toml");
 
 /// The tree with the time each order entered its current shop status.
 const STATUS_TREE: &str = "rules_status_since";
+/// The tree of fired events not handled yet (key: monotonic id, value: the event as
+/// JSON): written before `fire` returns, removed once every planned rule of the event is
+/// claimed in the rule log, replayed at start.
+const EVENTS_TREE: &str = "rule_events";
 /// The meta key of the last day the daily job ran (`YYYY-MM-DD`, local).
 const DAILY_KEY: &str = "rules_daily_last";
 /// How deep follow-up events (fire → fire → …) are followed.
@@ -64,6 +70,9 @@ pub struct RuleEngine {
     tx: Option<UnboundedSender<Event>>,
     log: Option<RuleLog>,
     status: Option<sled::Tree>,
+    /// The durable copy of fired events ([`EVENTS_TREE`]) and the store whose ids
+    /// (monotonic, also across restarts) key it.
+    events: Option<(sled::Tree, Store)>,
     prints_labels: bool,
 }
 
@@ -115,6 +124,7 @@ impl RuleEngine {
             tx: None,
             log: None,
             status: None,
+            events: None,
             prints_labels: false,
         }
     }
@@ -133,26 +143,50 @@ impl RuleEngine {
                 )
             })
         });
+        let events = store.open_tree(EVENTS_TREE)?;
         Ok((
             RuleEngine {
                 tx: Some(tx),
                 log: Some(RuleLog::open(store)?),
                 status: Some(store.open_tree(STATUS_TREE)?),
+                events: Some((events, store.clone())),
                 prints_labels,
             },
             Inbox(rx),
         ))
     }
 
-    /// Hands `ev` to the executor. Never blocks; dropped (with a log line) when the
-    /// executor is gone.
+    /// Hands `ev` to the executor. It is written to disk (the `rule_events` tree, one
+    /// insert and a flush) before this returns, so an event a crash keeps the executor
+    /// from handling is replayed at the next start. Never waits for the executor; an
+    /// event the executor is gone for stays on disk for the next start.
     pub fn fire(&self, ev: Event) {
         if let Some(tx) = &self.tx {
             tracing::debug!(event = %ev.kind, order = %ev.order_key, occurrence = %ev.occurrence, "rule event");
+            if let Some((tree, store)) = &self.events {
+                let stored = serde_json::to_vec(&ev)
+                    .map_err(|e| e.to_string())
+                    .and_then(|bytes| {
+                        let id = store.generate_id().map_err(|e| e.to_string())?;
+                        tree.insert(id.to_be_bytes(), bytes)
+                            .and_then(|_| tree.flush())
+                            .map_err(|e| e.to_string())
+                    });
+                if let Err(e) = stored {
+                    tracing::error!(event = %ev.kind, order = %ev.order_key, error = %e, "rule event not stored: a crash before it is handled loses it");
+                }
+            }
             if tx.send(ev).is_err() {
-                tracing::warn!("rule event dropped: the rules executor is not running");
+                tracing::warn!(
+                    "rules executor not running: the event waits on disk for the next start"
+                );
             }
         }
+    }
+
+    /// How many fired events wait on disk to be handled (or replayed at start).
+    pub fn pending_events(&self) -> usize {
+        self.events.as_ref().map_or(0, |(t, _)| t.len())
     }
 
     /// Whether some rule prints labels (`print` with `document = "label"`): then the
@@ -294,6 +328,8 @@ pub struct Executor {
     rules: Arc<RuleSet>,
     log: RuleLog,
     status: sled::Tree,
+    /// Fired events not handled yet ([`EVENTS_TREE`]).
+    events: sled::Tree,
     pipeline: Pipeline,
     store: Store,
     photos: Option<crate::camera::PhotoStore>,
@@ -337,6 +373,7 @@ impl Executor {
             rules: Arc::new(rules),
             log: RuleLog::open(&store)?,
             status: store.open_tree(STATUS_TREE)?,
+            events: store.open_tree(EVENTS_TREE)?,
             pipeline,
             store,
             photos,
@@ -390,8 +427,9 @@ impl Executor {
         self
     }
 
-    /// Runs the executor: resumes interrupted executions, then handles events as they
-    /// come, and runs the daily job (status-age rules, photo retention) at the rules
+    /// Runs the executor: resumes interrupted executions, replays the events fired
+    /// before a stop that were not handled (see [`Executor::replay_events`]), then
+    /// handles events as they come, and runs the daily job (status-age rules, photo retention) at the rules
     /// file's `daily_check_at` local time (06:00 when no rule uses it).
     pub fn spawn(self, inbox: Inbox) -> tokio::task::JoinHandle<()> {
         let me = Arc::new(self);
@@ -399,6 +437,7 @@ impl Executor {
         tokio::spawn(async move { daily.daily_loop().await });
         tokio::spawn(async move {
             me.resume_unfinished().await;
+            me.replay_events().await;
             let mut rx = inbox.0;
             while let Some(ev) = rx.recv().await {
                 let me = Arc::clone(&me);
@@ -431,6 +470,48 @@ impl Executor {
         }
     }
 
+    /// Handles the fired events still on disk (fired before a stop and not handled),
+    /// oldest first; each is removed once its rules are claimed. Returns how many there
+    /// were.
+    pub async fn replay_events(&self) -> usize {
+        let mut stored = Vec::new();
+        for row in self.events.iter() {
+            match row {
+                Ok((k, v)) => match serde_json::from_slice::<Event>(&v) {
+                    Ok(ev) => stored.push(ev),
+                    Err(e) => {
+                        tracing::error!(error = %e, "a stored rule event is unreadable: dropped");
+                        let _ = self.events.remove(k);
+                    }
+                },
+                Err(e) => {
+                    tracing::error!(error = %e, "stored rule events unreadable: not replayed");
+                    break;
+                }
+            }
+        }
+        let n = stored.len();
+        if n > 0 {
+            tracing::info!(events = n, "replaying rule events fired before the stop");
+        }
+        for ev in stored {
+            self.handle(ev).await;
+        }
+        n
+    }
+
+    /// Removes the stored copies of `ev` (its rules are all claimed, or none matched).
+    fn forget(&self, ev: &Event) {
+        for row in self.events.iter() {
+            let Ok((k, v)) = row else { break };
+            if serde_json::from_slice::<Event>(&v).is_ok_and(|e| &e == ev)
+                && let Err(e) = self.events.remove(k)
+            {
+                tracing::warn!(error = %e, "a handled rule event stays stored (replayed at start)");
+            }
+        }
+    }
+
     /// Handles one event and everything it leads to (follow-ups, photos).
     pub async fn handle(&self, ev: Event) {
         let mut queue = VecDeque::from([(ev, 0usize)]);
@@ -441,23 +522,52 @@ impl Executor {
                 Ok(f) => f,
                 Err(e) => {
                     tracing::warn!(event = %ev.kind, order = %ev.order_key, error = %e, "rule event without its order");
+                    if depth == 0 {
+                        self.forget(&ev);
+                    }
                     continue;
                 }
             };
-            for planned in evaluate(&self.rules, &ev, &facts) {
+            let plan = evaluate(&self.rules, &ev, &facts);
+            // The fired event stays on disk until every rule it plans is claimed: a stop
+            // before that replays it at start (claimed rules are skipped then).
+            let mut unclaimed = plan.len();
+            let mut settle = |claimed: bool| {
+                if claimed {
+                    unclaimed -= 1;
+                    if depth == 0 && unclaimed == 0 {
+                        self.forget(&ev);
+                    }
+                }
+            };
+            if depth == 0 && plan.is_empty() {
+                self.forget(&ev);
+            }
+            for planned in plan {
                 match self.log.claimed(&planned.occurrence_key) {
-                    Ok(true) => continue,
+                    Ok(true) => {
+                        settle(true);
+                        continue;
+                    }
                     Ok(false) => {}
                     Err(e) => {
                         tracing::error!(error = %e, "rule log unreadable: rule not run");
+                        settle(false);
                         continue;
                     }
                 }
                 let record = match self.log.begin(&planned, &ev, Utc::now()) {
-                    Ok(Some(r)) => r,
-                    Ok(None) => continue,
+                    Ok(Some(r)) => {
+                        settle(true);
+                        r
+                    }
+                    Ok(None) => {
+                        settle(true);
+                        continue;
+                    }
                     Err(e) => {
                         tracing::error!(error = %e, rule = %planned.rule.name, "rule not started");
+                        settle(false);
                         continue;
                     }
                 };
@@ -515,7 +625,13 @@ impl Executor {
                 return None;
             }
             let action = action.clone();
-            let result = self.act(&action, ev, &record, &mut extra).await;
+            // The outbox key of what this action enqueues: a resumed run of this execution
+            // is deduplicated, a new occurrence of the event is not.
+            let origin = format!(
+                "{}#{i}",
+                crate::rules::occurrence_key(&record.rule, &ev.occurrence)
+            );
+            let result = self.act(&action, ev, &record, &origin, &mut extra).await;
             let outcome = match &result {
                 Ok(()) => Outcome::Done,
                 Err(e) => Outcome::Failed(e.clone()),
@@ -584,11 +700,21 @@ impl Executor {
             .map_err(|e| e.to_string())
     }
 
+    /// Enqueues `op` keyed also by `origin` (see [`crate::outbox::Outbox::enqueue_from`]).
+    fn enqueue_from(&self, op: Operation, origin: &str) -> ActionResult {
+        self.pipeline
+            .outbox()
+            .enqueue_from(op, origin)
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+
     async fn act(
         &self,
         action: &Action,
         ev: &Event,
         record: &ExecutionRecord,
+        origin: &str,
         extra: &mut Vec<Event>,
     ) -> ActionResult {
         let order = self.order(&ev.order_key)?;
@@ -600,13 +726,14 @@ impl Executor {
             notify: false,
         };
         match action {
-            Action::SetStatus { status, notify } => {
-                self.enqueue(Operation::PushStatus(OrderUpdate {
+            Action::SetStatus { status, notify } => self.enqueue_from(
+                Operation::PushStatus(OrderUpdate {
                     status: Some(status.clone()),
                     notify: *notify,
                     ..update
-                }))
-            }
+                }),
+                origin,
+            ),
             Action::CreateShipment => self.create_shipment(&order).await,
             Action::DropShipment => self.drop_shipments(&order),
             Action::Handover => self.handover(&order),
@@ -617,18 +744,24 @@ impl Executor {
             Action::TakePhoto => self.take_photo(&order, extra).await,
             Action::AddNote { text, .. } => {
                 let facts = self.facts(&ev.order_key)?;
-                self.enqueue(Operation::SetNote {
-                    order: update,
-                    text: text.render(&facts),
-                    mode: NoteMode::Append,
-                })
+                self.enqueue_from(
+                    Operation::SetNote {
+                        order: update,
+                        text: text.render(&facts),
+                        mode: NoteMode::Append,
+                    },
+                    origin,
+                )
             }
             Action::AddHistory { text } => {
                 let facts = self.facts(&ev.order_key)?;
-                self.enqueue(Operation::AddHistory {
-                    order: update,
-                    text: text.render(&facts),
-                })
+                self.enqueue_from(
+                    Operation::AddHistory {
+                        order: update,
+                        text: text.render(&facts),
+                    },
+                    origin,
+                )
             }
             Action::SetPickPackState { pick, pack } => {
                 if !self.pick_pack {
@@ -638,11 +771,14 @@ impl Executor {
                         order.number
                     ));
                 }
-                self.enqueue(Operation::SetPickPack {
-                    order: update,
-                    pick: *pick,
-                    pack: *pack,
-                })
+                self.enqueue_from(
+                    Operation::SetPickPack {
+                        order: update,
+                        pick: *pick,
+                        pack: *pack,
+                    },
+                    origin,
+                )
             }
             Action::Webhook {
                 url,
@@ -841,28 +977,44 @@ impl Executor {
             }
         };
         let key = order.key();
-        let mut jobs: Vec<(String, DocKind, Format, JobContent)> = Vec::new();
+        // A job this execution queued before a restart is not queued again.
+        let earlier = p.queue.jobs_for_key(&key).map_err(|e| e.to_string())?;
+        let queued = |name: &str| {
+            earlier
+                .iter()
+                .any(|j| j.created_at >= record.started_at && same_job(&j.name, name))
+        };
+        let mut jobs: Vec<NewJob> = Vec::new();
         match document {
             Document::Label => {
+                // The pipeline's label jobs: from the label store, on the station's next
+                // free A4 quarter when the label printer takes sheets of four.
                 let shipments = self.store.shipments(&key).map_err(|e| e.to_string())?;
+                let mut found = false;
                 for sh in shipments.iter().filter(|s| s.state == ShipmentState::Ready) {
-                    let Some(path) = sh.label_path.as_deref() else {
+                    let Some(path) =
+                        self.pipeline
+                            .label_source(&key, sh.parcel_no, sh.label_path.as_deref())
+                    else {
                         continue;
                     };
-                    let path = std::path::PathBuf::from(path);
-                    let bytes =
-                        std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-                    let format = match crate::docs::label_format(&bytes) {
-                        Some(crate::docs::LabelFormat::Zpl) => Format::Zpl,
-                        _ => Format::Pdf,
-                    };
+                    found = true;
                     let name = path
                         .file_name()
                         .map(|n| n.to_string_lossy().into_owned())
                         .unwrap_or_else(|| format!("label-{}-{}", order.number, sh.parcel_no));
-                    jobs.push((name, DocKind::Label, format, JobContent::File(path)));
+                    if queued(&name) {
+                        continue;
+                    }
+                    let (job, next) =
+                        self.pipeline
+                            .label_job(&path, &name, &key, self.pipeline.station())?;
+                    if let Some(q) = next {
+                        self.tell(Msg::Bench(crate::app::print::PrintMsg::Quarter(Some(q))));
+                    }
+                    jobs.push(job);
                 }
-                if jobs.is_empty() {
+                if !found {
                     return Err(format!(
                         "order {} has no label yet (create the shipment first)",
                         order.number
@@ -870,124 +1022,46 @@ impl Executor {
                 }
             }
             Document::Slip => {
-                let slip = crate::docs::PackingSlip {
-                    order_number: order.number.clone(),
-                    shop: self.station.clone(),
-                    customer: order.customer.clone(),
-                    lines: order
-                        .lines
-                        .iter()
-                        .map(|l| crate::docs::SlipLine {
-                            sku: l.sku.clone(),
-                            name: l.name.clone(),
-                            quantity: l.quantity,
-                        })
-                        .collect(),
-                    note: order.note.as_ref().map(|n| n.text.clone()),
-                };
-                let pdf = crate::docs::packing_slip_pdf(&slip).map_err(|e| e.to_string())?;
-                jobs.push((
-                    format!("slip-{}.pdf", order.number),
-                    DocKind::Slip,
-                    Format::Pdf,
-                    JobContent::Bytes(pdf),
-                ));
+                let job = self.pipeline.slip_job(order, &self.station)?;
+                if !queued(&job.name) {
+                    jobs.push(job);
+                }
             }
             Document::Handover => {
-                let pdf = self.handover_protocol(order).await?;
-                jobs.push((
-                    format!("handover-{}.pdf", order.number),
-                    DocKind::Handover,
-                    Format::Pdf,
-                    JobContent::Bytes(pdf),
-                ));
+                let Some(pdf) = self.pipeline.handover_protocol(&key)? else {
+                    return Err(format!(
+                        "order {} has no hand-over protocol yet (hand the parcels over first)",
+                        order.number
+                    ));
+                };
+                let name = format!("handover-{}.pdf", order.number);
+                if !queued(&name) {
+                    let (_, printer) = p
+                        .printers
+                        .route(DocKind::Handover, Format::Pdf, &p.out_dir)
+                        .map_err(|e| e.to_string())?;
+                    jobs.push(NewJob {
+                        name,
+                        kind: DocKind::Handover,
+                        format: Format::Pdf,
+                        content: JobContent::Bytes(pdf),
+                        printer,
+                        key: Some(key.clone()),
+                    });
+                }
             }
         }
-        // A job this execution queued before a restart is not queued again.
-        let earlier = p.queue.jobs_for_key(&key).map_err(|e| e.to_string())?;
-        for (name, kind, format, content) in jobs {
-            if earlier
-                .iter()
-                .any(|j| j.name == name && j.created_at >= record.started_at)
-            {
-                continue;
-            }
-            let printer = match role {
-                Some(r) => p
+        for mut job in jobs {
+            if let Some(r) = role {
+                job.printer = p
                     .printers
                     .section(r)
                     .printer(r, &p.out_dir)
-                    .map_err(|e| format!("[{}] {}", e.key.join("."), e.message))?,
-                None => {
-                    p.printers
-                        .route(kind, format, &p.out_dir)
-                        .map_err(|e| e.to_string())?
-                        .1
-                }
-            };
-            p.queue
-                .enqueue(NewJob {
-                    name,
-                    kind,
-                    format,
-                    content,
-                    printer,
-                    key: Some(key.clone()),
-                })
-                .await
-                .map_err(|e| e.to_string())?;
+                    .map_err(|e| format!("[{}] {}", e.key.join("."), e.message))?;
+            }
+            p.queue.enqueue(job).await.map_err(|e| e.to_string())?;
         }
         Ok(())
-    }
-
-    /// The carrier's hand-over protocol (PDF) of the last hand-over with this order's
-    /// parcels.
-    async fn handover_protocol(&self, order: &Order) -> Result<Vec<u8>, String> {
-        let ids: Vec<String> = self
-            .store
-            .shipments(&order.key())
-            .map_err(|e| e.to_string())?
-            .into_iter()
-            .filter_map(|s| s.package_id)
-            .collect();
-        let entries = self
-            .pipeline
-            .outbox()
-            .list(crate::outbox::Filter::Only(EntryState::Done))
-            .map_err(|e| e.to_string())?;
-        let url = entries.iter().rev().find_map(|e| match (&e.op, &e.result) {
-            (Operation::Handover { package_ids, .. }, Some(OpResult::Handover(h)))
-                if package_ids.iter().any(|p| ids.contains(p)) =>
-            {
-                h.protocol_url.clone()
-            }
-            _ => None,
-        });
-        let Some(url) = url else {
-            return Err(format!(
-                "order {} has no hand-over protocol yet (hand the parcels over first)",
-                order.number
-            ));
-        };
-        let resp = self
-            .http
-            .as_ref()
-            .map_err(Clone::clone)?
-            .get(&url)
-            .timeout(Duration::from_secs(30))
-            .send()
-            .await
-            .map_err(|e| format!("hand-over protocol: {}", e.without_url()))?;
-        if !resp.status().is_success() {
-            return Err(format!(
-                "hand-over protocol: the carrier answered HTTP {}",
-                resp.status().as_u16()
-            ));
-        }
-        resp.bytes()
-            .await
-            .map(|b| b.to_vec())
-            .map_err(|e| format!("hand-over protocol: {}", e.without_url()))
     }
 
     async fn take_photo(&self, order: &Order, extra: &mut Vec<Event>) -> ActionResult {
@@ -1256,6 +1330,17 @@ pub fn bench_rules(
     Ok(RuleSet::default())
 }
 
+/// Whether a queued job's name is the job `name` (a label placed on an A4 quarter is
+/// queued as `q<n>-<name>`).
+fn same_job(queued: &str, name: &str) -> bool {
+    queued == name
+        || queued
+            .strip_suffix(name)
+            .and_then(|p| p.strip_suffix('-'))
+            .and_then(|p| p.strip_prefix('q'))
+            .is_some_and(|q| !q.is_empty() && q.bytes().all(|b| b.is_ascii_digit()))
+}
+
 /// A URL as logs and banners show it: scheme, host and path (no query, no user info).
 fn shown_url(url: &str) -> String {
     match reqwest::Url::parse(url) {
@@ -1305,6 +1390,40 @@ mod tests {
                 EventKind::OrderChangedUpstream
             ]
         );
+    }
+
+    /// A figure: how long `fire` takes with the durable write (insert + flush).
+    /// `cargo test --lib effects::rules::tests::fire_time -- --ignored --nocapture`
+    #[test]
+    #[ignore]
+    fn fire_time() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(dir.path()).expect("store");
+        let (engine, mut inbox) = RuleEngine::channel(&RuleSet::default(), &store).expect("engine");
+        let mut took = Vec::new();
+        for i in 0..500 {
+            let ev = Event::new(EventKind::Packed, "upgates:1", &i.to_string());
+            let t = Instant::now();
+            engine.fire(ev);
+            took.push(t.elapsed());
+        }
+        took.sort();
+        assert_eq!(engine.pending_events(), 500);
+        assert!(inbox.try_recv().is_some());
+        eprintln!(
+            "fire: median {:?}, p99 {:?}, max {:?}",
+            took[took.len() / 2],
+            took[took.len() * 99 / 100],
+            took[took.len() - 1]
+        );
+    }
+
+    #[test]
+    fn a_quartered_label_job_is_the_same_job() {
+        assert!(same_job("label-1.pdf", "label-1.pdf"));
+        assert!(same_job("q3-label-1.pdf", "label-1.pdf"));
+        assert!(!same_job("q3-label-2.pdf", "label-1.pdf"));
+        assert!(!same_job("xq3-label-1.pdf", "label-1.pdf"));
     }
 
     #[test]

@@ -289,6 +289,11 @@ pub struct Entry {
     pub ambiguous: bool,
     #[serde(default)]
     pub result: Option<OpResult>,
+    /// What enqueued it when that is part of its key (a rule execution's occurrence and
+    /// action, see [`Outbox::enqueue_from`]); `None` for the bench's own operations and
+    /// entries older than this field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<String>,
 }
 
 impl Entry {
@@ -544,7 +549,22 @@ impl Outbox {
     /// operation whose idempotency key is already present (in any state) is not added
     /// again: the existing id is returned.
     pub fn enqueue(&self, op: Operation) -> Result<u64, OutboxError> {
-        let key = op.idempotency_key();
+        self.enqueue_keyed(op, None)
+    }
+
+    /// Like [`Outbox::enqueue`], but the idempotency key also carries `origin` (a rule
+    /// execution's occurrence key and action index): the same origin enqueueing the same
+    /// operation again (a resumed execution) is deduplicated, another origin (a new
+    /// occurrence of the event) adds it again. Key: `<idempotency key>@<hash of origin>`.
+    pub fn enqueue_from(&self, op: Operation, origin: &str) -> Result<u64, OutboxError> {
+        self.enqueue_keyed(op, Some(origin))
+    }
+
+    fn enqueue_keyed(&self, op: Operation, origin: Option<&str>) -> Result<u64, OutboxError> {
+        let key = match origin {
+            None => op.idempotency_key(),
+            Some(o) => format!("{}@{}", op.idempotency_key(), short_hash(&[o])),
+        };
         let mut open = self.lock();
         if let Some(v) = self
             .inner
@@ -579,6 +599,7 @@ impl Outbox {
             updated_at: now,
             ambiguous: false,
             result: None,
+            origin: origin.map(str::to_string),
         };
         let value = encode(&entry);
         (&self.inner.tree, &self.inner.keys)

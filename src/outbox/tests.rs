@@ -363,6 +363,43 @@ fn keys_are_stable_and_distinct() {
 }
 
 #[test]
+fn an_origin_keys_rule_operations_by_their_execution() {
+    let (_dir, outbox) = open_outbox();
+    let op = || Operation::PushStatus(update("100", Some("4"), None));
+    let first = outbox
+        .enqueue_from(op(), "packed: ship:packed:k:1#2")
+        .expect("first");
+    // The same execution again (resumed after a restart): the same entry.
+    let again = outbox
+        .enqueue_from(op(), "packed: ship:packed:k:1#2")
+        .expect("again");
+    assert_eq!(first, again);
+    // A new occurrence of the event: a new entry.
+    let next = outbox
+        .enqueue_from(op(), "packed: ship:packed:k:2#2")
+        .expect("next");
+    assert_ne!(first, next);
+    // Without an origin the key is the old one, and apart from the rule's.
+    let plain = outbox.enqueue(op()).expect("plain");
+    assert_ne!(plain, first);
+    assert_ne!(plain, next);
+    let entries = outbox.list(Filter::All).expect("list");
+    assert_eq!(entries.len(), 3);
+    let plain = entries.iter().find(|e| e.id == plain).expect("plain entry");
+    assert_eq!(plain.key, "status:100:4:-");
+    assert_eq!(plain.origin, None);
+    let ruled = entries.iter().find(|e| e.id == first).expect("rule entry");
+    assert!(ruled.key.starts_with("status:100:4:-@"), "{}", ruled.key);
+    assert_eq!(ruled.origin.as_deref(), Some("packed: ship:packed:k:1#2"));
+    // An entry written before `origin` existed (no such field) still decodes.
+    let mut json = serde_json::to_value(plain).expect("json");
+    assert!(json.get("origin").is_none(), "not written when absent");
+    json.as_object_mut().map(|o| o.remove("origin"));
+    let old: Entry = serde_json::from_value(json).expect("old entry decodes");
+    assert_eq!(old.origin, None);
+}
+
+#[test]
 fn ids_stay_monotonic_after_purge_and_reopen() {
     let (dir, outbox) = open_outbox();
     let a = outbox.enqueue(ship("1-1")).expect("a");

@@ -386,6 +386,16 @@ impl RuleSet {
                         format!("{key}.webhook.timeout_s"),
                         format!("timeout {timeout_s} s is outside 1–300 s"),
                     ),
+                    Action::AddNote {
+                        internal: false, ..
+                    } => p.at(
+                        span,
+                        format!("{key}.add_note.internal"),
+                        "`internal = false` is not supported: neither shop API packdesk uses \
+                         can write a note the customer sees (Upgates has only `internal_note`, \
+                         BaseLinker only `admin_comments`); remove the key for an internal note"
+                            .into(),
+                    ),
                     Action::SetStatus { status, .. } if status.trim().is_empty() => p.at(
                         span,
                         format!("{key}.set_status.status"),

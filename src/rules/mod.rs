@@ -74,7 +74,8 @@ pub enum Action {
     AddNote {
         /// The text; may use placeholders.
         text: Template,
-        /// Internal (staff-only) note; default true.
+        /// Internal (staff-only) note; default true. `false` is refused when the rules
+        /// are checked: neither shop API has a note the customer sees.
         #[serde(default = "yes")]
         internal: bool,
     },

@@ -283,6 +283,11 @@ impl Store {
         self.db.open_tree(name).map_err(|e| self.io(e))
     }
 
+    /// A new id, unique and increasing also across restarts (sled's `generate_id`).
+    pub fn generate_id(&self) -> Result<u64, StoreError> {
+        self.db.generate_id().map_err(|e| self.io(e))
+    }
+
     /// True when no order was ever imported.
     pub fn is_empty(&self) -> bool {
         self.orders.is_empty()

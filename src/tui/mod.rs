@@ -1,8 +1,8 @@
 //! The terminal user interface: setup and restore, the event loop, input translation,
 //! the view, keymaps and themes.
 
-pub mod handover_view;
 pub mod detail_view;
+pub mod handover_view;
 pub mod input;
 pub mod keymap;
 pub mod print_view;

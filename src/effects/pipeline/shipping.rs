@@ -436,6 +436,39 @@ impl Pipeline {
         msgs
     }
 
+    /// The carrier's hand-over protocol (PDF, as kept in the label store when the
+    /// hand-over finished) of the newest finished hand-over with one of this order's
+    /// parcels; `None` when its parcels were not handed over (or the carrier gave no
+    /// protocol).
+    pub fn handover_protocol(&self, order_key: &str) -> Result<Option<Vec<u8>>, String> {
+        let ids: HashSet<String> = self
+            .store
+            .shipments(order_key)
+            .map_err(|e| e.to_string())?
+            .into_iter()
+            .filter_map(|s| s.package_id)
+            .collect();
+        if ids.is_empty() {
+            return Ok(None);
+        }
+        let entries = self
+            .outbox
+            .list(Filter::Only(crate::outbox::EntryState::Done))
+            .map_err(|e| e.to_string())?;
+        let sha = entries.iter().rev().find_map(|e| match (&e.op, &e.result) {
+            (Operation::Handover { package_ids, .. }, Some(OpResult::Handover(h)))
+                if package_ids.iter().any(|p| ids.contains(p)) =>
+            {
+                h.protocol.clone()
+            }
+            _ => None,
+        });
+        match sha {
+            Some(sha) => self.outbox.label(&sha).map_err(|e| e.to_string()),
+            None => Ok(None),
+        }
+    }
+
     /// Writes the kept protocol PDF to `<data dir>/handover/`; its path, if there is one.
     fn keep_protocol(&self, carrier: &str, h: &Handover) -> Option<PathBuf> {
         let sha = h.protocol.as_deref()?;
