@@ -824,11 +824,8 @@ impl Outbox {
 
     /// Flushes the database to disk without blocking the runtime.
     pub(crate) async fn flush(&self) -> Result<(), OutboxError> {
-        self.inner
-            .tree
-            .flush_async()
+        crate::store::flush_tree(&self.inner.tree)
             .await
-            .map(|_| ())
             .map_err(|e| self.io(e))
     }
 

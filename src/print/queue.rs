@@ -351,7 +351,7 @@ impl PrintQueue {
         }
         batch.insert(job_key(job.id), encode(job));
         self.tree.apply_batch(batch)?;
-        self.tree.flush_async().await?;
+        crate::store::flush_tree(&self.tree).await?;
         self.wake.notify_one();
         Ok(())
     }
@@ -451,7 +451,7 @@ impl PrintQueue {
         change: impl FnMut(&mut PrintJob) -> Result<(), QueueError>,
     ) -> Result<PrintJob, QueueError> {
         let job = self.update(id, change)?;
-        self.tree.flush_async().await?;
+        crate::store::flush_tree(&self.tree).await?;
         Ok(job)
     }
 
@@ -610,7 +610,7 @@ impl PrintQueue {
                 removed += 1;
             }
         }
-        self.tree.flush_async().await?;
+        crate::store::flush_tree(&self.tree).await?;
         Ok(removed)
     }
 
@@ -658,7 +658,7 @@ impl PrintQueue {
     ) -> Result<usize, QueueError> {
         let mut tried = 0;
         while let Some(job) = self.claim_due()? {
-            self.tree.flush_async().await?;
+            crate::store::flush_tree(&self.tree).await?;
             tried += 1;
             on_event(PrintEvent::Started(job.clone()));
             let outcome = match self.content(&job).await {

@@ -158,6 +158,23 @@ fn prefix(order_key: &str) -> Vec<u8> {
 }
 
 /// Normal form of a code for the lookup index: GTIN-14 for valid GTINs, upper case else.
+/// Flushes `tree` to disk from tokio's blocking pool without blocking the runtime.
+///
+/// Not `sled::Tree::flush_async`: in sled 0.34 that runs the flush on sled's own small
+/// thread pool, which also writes the log buffers the flush waits for, so a few flushes at
+/// once with a transaction waiting on sled's global lock starve the pool and hang every
+/// thread that touches any tree (seen here: tests/outbox.rs hung with all eight sled-io
+/// threads parked; sled issue #1308). The blocking `flush` leaves sled's pool free.
+pub async fn flush_tree(tree: &sled::Tree) -> sled::Result<()> {
+    let tree = tree.clone();
+    match tokio::task::spawn_blocking(move || tree.flush()).await {
+        Ok(res) => res.map(|_| ()),
+        Err(e) => Err(sled::Error::Io(std::io::Error::other(format!(
+            "the flush task stopped: {e}"
+        )))),
+    }
+}
+
 pub fn code_index_form(code: &str) -> String {
     gtin::to_gtin14(code).unwrap_or_else(|| code.trim().to_uppercase())
 }
