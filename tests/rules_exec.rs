@@ -905,8 +905,11 @@ async fn a_label_queued_just_before_a_stop_is_not_printed_again() {
         .pipeline
         .label_source(&o.key(), sh.parcel_no, sh.label_path.as_deref())
         .expect("label in the store");
-    let name = path
-        .file_name()
+    // Named as the executor names it: after the out_dir copy, `<order>-<parcel>.pdf`.
+    let name = sh
+        .label_path
+        .as_deref()
+        .and_then(|p| std::path::Path::new(p).file_name())
         .map(|n| n.to_string_lossy().into_owned())
         .expect("file name");
     let (job, _) = bench

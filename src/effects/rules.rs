@@ -999,10 +999,14 @@ impl Executor {
                         continue;
                     };
                     found = true;
-                    let name = path
-                        .file_name()
+                    // Named as the bench names it (`<order>-<parcel>.pdf`, the out_dir
+                    // copy), not by the label store's content hash.
+                    let name = sh
+                        .label_path
+                        .as_deref()
+                        .and_then(|p| std::path::Path::new(p).file_name())
                         .map(|n| n.to_string_lossy().into_owned())
-                        .unwrap_or_else(|| format!("label-{}-{}", order.number, sh.parcel_no));
+                        .unwrap_or_else(|| format!("{}-{}.pdf", order.number, sh.parcel_no));
                     if queued(&name) {
                         continue;
                     }
