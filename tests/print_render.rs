@@ -134,7 +134,7 @@ fn the_print_queue_screen_at_80x24_in_czech() {
     assert!(all.contains("#13 slip-2026-000777.pdf"), "{all}");
     // The keys of the screen: retry, cancel, close.
     assert!(
-        all.contains("C-r") && all.contains("C-x") && all.contains("C-t"),
+        all.contains("C-r") && all.contains("C-x") && all.contains("C-w"),
         "{all}"
     );
     update(
@@ -158,11 +158,11 @@ fn the_queue_help_at_80x24_lists_the_mark_and_bulk_keys() {
     let all = text(&st, &ui(Lang::En)).join("\n");
     for want in [
         "ins  Mark row",
-        "C-a  Mark all in tab",
-        "C-d  Clear marks",
+        "A-a  Mark all in tab",
+        "A-c  Clear marks",
         "F9  Ship marked",
         "F10  Print labels of marked",
-        "C-t  Print queue",
+        "C-w  Print queue",
         "C-n  New 4-up sheet",
     ] {
         assert!(all.contains(want), "{want:?} missing in\n{all}");

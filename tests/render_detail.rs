@@ -126,9 +126,9 @@ fn detail_of_the_open_order_at_80x24() {
         "/var/packdesk/out/L1.pdf",
         "EvilName",
         o.lines[0].sku.as_str(),
-        "C-t",
+        "A-s",
         "Set shop status",
-        "C-d Order detail",
+        "C-g Order detail",
     ] {
         assert!(screen.contains(needle), "{needle:?} missing:\n{screen}");
     }

@@ -130,6 +130,38 @@ pub fn action(state: &mut AppState, a: Action, fx: &mut Vec<Effect>) -> bool {
             prompt(state, DetailPrompt::Verify);
         }
         Action::DetailFind => prompt(state, DetailPrompt::Find),
+        // Reprint from the detail: the stored labels (F10, `PD:REPRINT`) or the packing
+        // slip (`PD:SLIP`) of the order shown, without opening it at the bench.
+        Action::Reprint | Action::BulkLabels if view.order.is_some() => {
+            let ready: Vec<Shipment> = view
+                .shipments
+                .iter()
+                .filter(|s| s.state == crate::domain::ShipmentState::Ready)
+                .cloned()
+                .collect();
+            match (&view.order, ready.is_empty()) {
+                (Some(o), false) => fx.push(Effect::Reprint {
+                    order: Box::new(o.clone()),
+                    shipments: ready,
+                }),
+                (Some(o), true) => {
+                    state.banner = Some(Notice::LabelFailed {
+                        number: o.number.clone(),
+                        error: "no ready shipment: nothing to reprint".into(),
+                    })
+                }
+                (None, _) => {}
+            }
+        }
+        Action::Slip if view.order.is_some() => {
+            if let Some(o) = &view.order {
+                fx.push(Effect::Print(crate::app::print::PrintFx::Slip {
+                    order: Box::new(o.clone()),
+                    station: state.settings.station.clone(),
+                    auto: false,
+                }));
+            }
+        }
         _ => {}
     }
     true

@@ -358,3 +358,64 @@ fn detail_keys_do_nothing_without_the_overlay() {
         assert!(st.prompt.is_none() && st.detail.is_none() && st.banner.is_none());
     }
 }
+
+#[test]
+fn reprint_and_slip_from_the_detail_of_a_queue_row() {
+    let o = order("CZ3");
+    let mut st = state_with(&o);
+    open_detail(&mut st);
+    let mut ready = Shipment::pending(&o.key(), 1, 1, "balikobot");
+    ready.state = crate::domain::ShipmentState::Ready;
+    ready.label_path = Some("/tmp/CZ3-1.pdf".into());
+    let mut dropped = Shipment::pending(&o.key(), 2, 2, "balikobot");
+    dropped.state = crate::domain::ShipmentState::Dropped;
+    update(
+        &mut st,
+        Msg::Detail(DetailMsg::Loaded {
+            key: o.key(),
+            order: Some(Box::new(o.clone())),
+            shipments: vec![ready.clone(), dropped],
+        }),
+    );
+    // F10 in the queue (bulk labels) and PD:REPRINT both reprint this order's ready labels.
+    for a in [Action::BulkLabels, Action::Reprint] {
+        let fx = update(&mut st, Msg::Action(a));
+        assert!(
+            matches!(fx.as_slice(), [Effect::Reprint { order, shipments }]
+                if order.number == "CZ3" && shipments == std::slice::from_ref(&ready)),
+            "{a:?}: {fx:?}"
+        );
+    }
+    let fx = update(&mut st, Msg::Action(Action::Slip));
+    assert!(
+        matches!(fx.as_slice(), [Effect::Print(crate::app::print::PrintFx::Slip { order, auto: false, .. })]
+            if order.number == "CZ3"),
+        "{fx:?}"
+    );
+    assert!(st.detail.is_some(), "the overlay stays open");
+}
+
+#[test]
+fn reprint_from_the_detail_without_a_label_says_so() {
+    let o = order("CZ4");
+    let mut st = state_with(&o);
+    open_detail(&mut st);
+    update(
+        &mut st,
+        Msg::Detail(DetailMsg::Loaded {
+            key: o.key(),
+            order: Some(Box::new(o.clone())),
+            shipments: vec![],
+        }),
+    );
+    let fx = update(&mut st, Msg::Action(Action::Reprint));
+    assert!(
+        fx.iter().all(|e| !matches!(e, Effect::Reprint { .. })),
+        "{fx:?}"
+    );
+    assert!(
+        matches!(&st.banner, Some(Notice::LabelFailed { number, .. }) if number == "CZ4"),
+        "{:?}",
+        st.banner
+    );
+}
