@@ -11,6 +11,7 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 use super::keymap::KeyContext;
 use super::view::Ui;
 use crate::app::Action;
+use crate::domain::text::sanitize;
 
 /// A `w`×`h` rectangle centred in `area` (shrunk to fit it).
 pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
@@ -95,4 +96,21 @@ pub fn two_line_list<'a, T>(
         lines.push(b);
     }
     f.render_widget(Paragraph::new(lines), area);
+}
+
+/// The style of an entry's state: the error colour when it `failed`, else muted.
+pub fn state_style(ui: &Ui, state: &str) -> Style {
+    if state == "failed" {
+        ui.theme.error_text
+    } else {
+        ui.theme.muted
+    }
+}
+
+/// An entry's second line: `text` (sanitised), indented and muted.
+pub fn second_line(ui: &Ui, text: &str) -> Line<'static> {
+    Line::from(Span::styled(
+        format!("   {}", sanitize(text)),
+        ui.theme.muted,
+    ))
 }

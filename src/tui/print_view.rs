@@ -86,11 +86,7 @@ pub fn print_queue(v: &PrintView, ui: &Ui, f: &mut Frame, area: Rect) {
     let (list, keys) = overlay::list_frame(ui, f, area, c.t("queue.print_title"));
     let empty = c.t("queue.print_empty");
     overlay::two_line_list(ui, f, list, &v.lines, v.selected, empty, |l, style| {
-        let state_style = if l.state == "failed" {
-            ui.theme.error_text
-        } else {
-            ui.theme.muted
-        };
+        let state_style = overlay::state_style(ui, &l.state);
         (
             Line::from(vec![
                 Span::styled(format!("#{} {}", l.id, sanitize(&l.name)), style),
@@ -104,10 +100,7 @@ pub fn print_queue(v: &PrintView, ui: &Ui, f: &mut Frame, area: Rect) {
                     state_style,
                 ),
             ]),
-            Line::from(Span::styled(
-                format!("   {}", sanitize(l.error.as_deref().unwrap_or(""))),
-                ui.theme.muted,
-            )),
+            overlay::second_line(ui, l.error.as_deref().unwrap_or("")),
         )
     });
     let spans = overlay::key_spans(ui, &[A::OutboxRetry, A::OutboxCancel, A::PrintQueue]);

@@ -64,11 +64,7 @@ pub fn overlay(v: &RulesView, ui: &Ui, f: &mut Frame, area: Rect) {
     let (list, keys) = overlay::list_frame(ui, f, area, c.t("queue.rules_title"));
     let empty = c.t("queue.rules_empty");
     overlay::two_line_list(ui, f, list, &v.lines, v.selected, empty, |l, style| {
-        let state_style = if l.state == "failed" {
-            ui.theme.error_text
-        } else {
-            ui.theme.muted
-        };
+        let state_style = overlay::state_style(ui, &l.state);
         let state = match l.state.as_str() {
             "ok" => c.t("queue.rule_ok"),
             "failed" => c.t("queue.rule_failed"),
@@ -89,10 +85,7 @@ pub fn overlay(v: &RulesView, ui: &Ui, f: &mut Frame, area: Rect) {
                 ),
                 Span::styled(format!("  {state}"), state_style),
             ]),
-            Line::from(Span::styled(
-                format!("   {}", sanitize(&l.detail)),
-                ui.theme.muted,
-            )),
+            overlay::second_line(ui, &l.detail),
         )
     });
     let spans = overlay::key_spans(ui, &[Action::RulesLog]);

@@ -773,20 +773,13 @@ fn outbox(v: &crate::app::OutboxView, ui: &Ui, f: &mut Frame, area: Rect) {
     let empty = c.t("queue.outbox_empty");
     // Two text lines per entry: what and its state, then the reason.
     overlay::two_line_list(ui, f, list, &v.lines, v.selected, empty, |l, style| {
-        let state_style = if l.state == "failed" {
-            ui.theme.error_text
-        } else {
-            ui.theme.muted
-        };
+        let state_style = overlay::state_style(ui, &l.state);
         (
             Line::from(vec![
                 Span::styled(format!("#{} {}", l.id, sanitize(&l.what)), style),
                 Span::styled(format!("  {} ×{}", l.state, l.attempts), state_style),
             ]),
-            Line::from(Span::styled(
-                format!("   {}", sanitize(l.error.as_deref().unwrap_or(""))),
-                ui.theme.muted,
-            )),
+            overlay::second_line(ui, l.error.as_deref().unwrap_or("")),
         )
     });
     let spans = overlay::key_spans(ui, &[A::OutboxRetry, A::OutboxCancel, A::Outbox]);
