@@ -4,9 +4,9 @@
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph};
+use ratatui::widgets::Paragraph;
 
-use super::keymap::KeyContext;
+use super::overlay;
 use super::view::Ui;
 use crate::app::Action;
 use crate::app::detail::{DetailNote, DetailPrompt, DetailView};
@@ -20,17 +20,6 @@ pub fn prompt_key(p: DetailPrompt) -> &'static str {
         DetailPrompt::Find => "prompt.detail_find",
         DetailPrompt::Verify => "prompt.detail_verify",
     }
-}
-
-fn centered(area: Rect, w: u16, h: u16) -> Rect {
-    let w = w.min(area.width);
-    let h = h.min(area.height);
-    Rect::new(
-        area.x + (area.width - w) / 2,
-        area.y + (area.height - h) / 2,
-        w,
-        h,
-    )
 }
 
 /// The text lines of the overlay (without the key hints), for drawing and for tests.
@@ -226,18 +215,9 @@ fn note_line(v: &DetailView, ui: &Ui) -> Line<'static> {
 /// Draws the overlay over `area`.
 pub fn draw(v: &DetailView, ui: &Ui, f: &mut Frame, area: Rect) {
     let c = &ui.catalog;
-    let r = centered(area, 78, area.height.saturating_sub(2));
-    f.render_widget(Clear, r);
     let number = v.order.as_ref().map_or(v.key.clone(), |o| o.number.clone());
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_style(ui.theme.border_focused)
-        .title(Span::styled(
-            format!(" {} ", c.tf("detail.title", &[("number", &number)])),
-            ui.theme.title,
-        ));
-    let inner = block.inner(r);
-    f.render_widget(block, r);
+    let title = c.tf("detail.title", &[("number", &number)]);
+    let inner = overlay::frame(ui, f, area, &title);
     let [body, note, keys] = Layout::vertical([
         Constraint::Min(1),
         Constraint::Length(1),
@@ -256,19 +236,16 @@ pub fn draw(v: &DetailView, ui: &Ui, f: &mut Frame, area: Rect) {
     }
     f.render_widget(Paragraph::new(text), body);
     f.render_widget(Paragraph::new(note_line(v, ui)), note);
-    let mut spans = Vec::new();
-    for a in [
-        Action::DetailStatus,
-        Action::DetailNotify,
-        Action::DetailFind,
-        Action::DetailVerify,
-        Action::Detail,
-    ] {
-        if let Some(k) = ui.keymap.key_for(KeyContext::Global, a) {
-            spans.push(Span::styled(format!("{k}"), ui.theme.key_hint));
-            spans.push(Span::styled(format!(" {}  ", c.action(a)), ui.theme.muted));
-        }
-    }
+    let spans = overlay::key_spans(
+        ui,
+        &[
+            Action::DetailStatus,
+            Action::DetailNotify,
+            Action::DetailFind,
+            Action::DetailVerify,
+            Action::Detail,
+        ],
+    );
     // Two lines: every key fits at 80 columns.
     f.render_widget(
         Paragraph::new(Line::from(spans)).wrap(ratatui::widgets::Wrap { trim: true }),

@@ -3,9 +3,9 @@
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Paragraph, Wrap};
 
-use super::keymap::KeyContext;
+use super::overlay;
 use super::view::Ui;
 use crate::app::AppState;
 use crate::app::shipping::{Confirming, HandoverView, ShipNote};
@@ -100,48 +100,33 @@ pub fn with_status(text: String, sh: &Shipment) -> String {
 pub fn handover(state: &AppState, v: &HandoverView, ui: &Ui, f: &mut Frame, area: Rect) {
     use crate::app::Action as A;
     let c = &ui.catalog;
-    let r = centered(area, 78, area.height.saturating_sub(2));
-    f.render_widget(Clear, r);
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_style(ui.theme.border_focused)
-        .title(Span::styled(
-            format!(" {} ", c.t("queue.handover_title")),
-            ui.theme.title,
-        ));
-    let inner = block.inner(r);
-    f.render_widget(block, r);
+    let inner = overlay::frame(ui, f, area, c.t("queue.handover_title"));
     let [list, ask, keys] = Layout::vertical([
         Constraint::Min(1),
         Constraint::Length(2),
         Constraint::Length(1),
     ])
     .areas(inner);
-    if v.loading || v.groups.is_empty() {
-        let key = if v.loading {
-            "queue.handover_loading"
-        } else {
-            "queue.handover_empty"
-        };
-        f.render_widget(
-            Paragraph::new(c.t(key).to_string())
-                .style(ui.theme.muted)
-                .wrap(Wrap { trim: true }),
-            list,
-        );
+    let (groups, empty) = if v.loading {
+        (&[][..], c.t("queue.handover_loading"))
     } else {
-        // Two text lines per carrier: code and count, then its orders.
-        let per_page = (list.height as usize / 2).max(1);
-        let first = v.selected.saturating_sub(per_page - 1);
-        let width = list.width.saturating_sub(4) as usize;
-        let mut lines = Vec::new();
-        for (i, g) in v.groups.iter().enumerate().skip(first).take(per_page) {
-            let style = if i == v.selected {
-                ui.theme.selected
-            } else {
-                ui.theme.text
-            };
-            lines.push(Line::from(vec![
+        (&v.groups[..], c.t("queue.handover_empty"))
+    };
+    // Two text lines per carrier: code and count, then its orders.
+    let width = list.width.saturating_sub(4) as usize;
+    overlay::two_line_list(ui, f, list, groups, v.selected, empty, |g, style| {
+        let mut orders = g
+            .orders
+            .iter()
+            .map(|o| sanitize(o))
+            .collect::<Vec<_>>()
+            .join(", ");
+        if orders.chars().count() > width {
+            orders = orders.chars().take(width.saturating_sub(1)).collect();
+            orders.push('…');
+        }
+        (
+            Line::from(vec![
                 Span::styled(format!("{:<12}", sanitize(&g.carrier)), style),
                 Span::styled(
                     c.tf(
@@ -150,24 +135,10 @@ pub fn handover(state: &AppState, v: &HandoverView, ui: &Ui, f: &mut Frame, area
                     ),
                     style,
                 ),
-            ]));
-            let mut orders = g
-                .orders
-                .iter()
-                .map(|o| sanitize(o))
-                .collect::<Vec<_>>()
-                .join(", ");
-            if orders.chars().count() > width {
-                orders = orders.chars().take(width.saturating_sub(1)).collect();
-                orders.push('…');
-            }
-            lines.push(Line::from(Span::styled(
-                format!("   {orders}"),
-                ui.theme.muted,
-            )));
-        }
-        f.render_widget(Paragraph::new(lines), list);
-    }
+            ]),
+            Line::from(Span::styled(format!("   {orders}"), ui.theme.muted)),
+        )
+    });
     if let Some(crate::app::shipping::Confirm {
         what: Confirming::Handover { carrier },
         ..
@@ -207,24 +178,7 @@ pub fn handover(state: &AppState, v: &HandoverView, ui: &Ui, f: &mut Frame, area
             ask,
         );
     }
-    let mut spans = Vec::new();
-    for a in [A::Handover, A::Back] {
-        if let Some(k) = ui.keymap.key_for(KeyContext::Global, a) {
-            spans.push(Span::styled(format!("{k}"), ui.theme.key_hint));
-            spans.push(Span::styled(format!(" {}  ", c.action(a)), ui.theme.muted));
-        }
-    }
+    let mut spans = overlay::key_spans(ui, &[A::Handover, A::Back]);
     spans.push(Span::styled("PD:HANDOVER ×2", ui.theme.muted));
     f.render_widget(Paragraph::new(Line::from(spans)), keys);
-}
-
-fn centered(area: Rect, w: u16, h: u16) -> Rect {
-    let w = w.min(area.width);
-    let h = h.min(area.height);
-    Rect::new(
-        area.x + (area.width - w) / 2,
-        area.y + (area.height - h) / 2,
-        w,
-        h,
-    )
 }

@@ -5,6 +5,7 @@ pub mod detail_view;
 pub mod handover_view;
 pub mod input;
 pub mod keymap;
+pub mod overlay;
 pub mod print_view;
 pub mod rules_view;
 pub mod theme;

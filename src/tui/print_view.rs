@@ -3,11 +3,11 @@
 //! and the words of the printing banners.
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+use ratatui::widgets::Paragraph;
 
-use super::keymap::KeyContext;
+use super::overlay;
 use super::view::Ui;
 use crate::app::AppState;
 use crate::app::print::{BenchNotice, PrintView};
@@ -78,57 +78,17 @@ pub fn notice_text(n: &BenchNotice, c: &Catalog) -> String {
     }
 }
 
-fn centered(area: Rect, w: u16, h: u16) -> Rect {
-    let w = w.min(area.width);
-    let h = h.min(area.height);
-    Rect::new(
-        area.x + (area.width - w) / 2,
-        area.y + (area.height - h) / 2,
-        w,
-        h,
-    )
-}
-
 /// The print-queue screen: waiting and failed jobs first, then recent ones; two lines a
 /// job (name, state, tries, printer; then the last error).
 pub fn print_queue(v: &PrintView, ui: &Ui, f: &mut Frame, area: Rect) {
     use crate::app::Action as A;
     let c = &ui.catalog;
-    let r = centered(area, 78, area.height.saturating_sub(2));
-    f.render_widget(Clear, r);
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_style(ui.theme.border_focused)
-        .title(Span::styled(
-            format!(" {} ", c.t("queue.print_title")),
-            ui.theme.title,
-        ));
-    let inner = block.inner(r);
-    f.render_widget(block, r);
-    let [list, keys] = Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(inner);
-    if v.lines.is_empty() {
-        f.render_widget(
-            Paragraph::new(c.t("queue.print_empty"))
-                .style(ui.theme.muted)
-                .wrap(Wrap { trim: true }),
-            list,
-        );
-    } else {
-        let per_page = (list.height as usize / 2).max(1);
-        let first = v.selected.saturating_sub(per_page - 1);
-        let mut lines = Vec::new();
-        for (i, l) in v.lines.iter().enumerate().skip(first).take(per_page) {
-            let style = if i == v.selected {
-                ui.theme.selected
-            } else {
-                ui.theme.text
-            };
-            let state_style = if l.state == "failed" {
-                ui.theme.error_text
-            } else {
-                ui.theme.muted
-            };
-            lines.push(Line::from(vec![
+    let (list, keys) = overlay::list_frame(ui, f, area, c.t("queue.print_title"));
+    let empty = c.t("queue.print_empty");
+    overlay::two_line_list(ui, f, list, &v.lines, v.selected, empty, |l, style| {
+        let state_style = overlay::state_style(ui, &l.state);
+        (
+            Line::from(vec![
                 Span::styled(format!("#{} {}", l.id, sanitize(&l.name)), style),
                 Span::styled(
                     format!(
@@ -139,20 +99,10 @@ pub fn print_queue(v: &PrintView, ui: &Ui, f: &mut Frame, area: Rect) {
                     ),
                     state_style,
                 ),
-            ]));
-            lines.push(Line::from(Span::styled(
-                format!("   {}", sanitize(l.error.as_deref().unwrap_or(""))),
-                ui.theme.muted,
-            )));
-        }
-        f.render_widget(Paragraph::new(lines), list);
-    }
-    let mut spans = Vec::new();
-    for a in [A::OutboxRetry, A::OutboxCancel, A::PrintQueue] {
-        if let Some(k) = ui.keymap.key_for(KeyContext::Global, a) {
-            spans.push(Span::styled(format!("{k}"), ui.theme.key_hint));
-            spans.push(Span::styled(format!(" {}  ", c.action(a)), ui.theme.muted));
-        }
-    }
+            ]),
+            overlay::second_line(ui, l.error.as_deref().unwrap_or("")),
+        )
+    });
+    let spans = overlay::key_spans(ui, &[A::OutboxRetry, A::OutboxCancel, A::PrintQueue]);
     f.render_widget(Paragraph::new(Line::from(spans)), keys);
 }

@@ -9,6 +9,7 @@ use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Row, Table, Tabs,
 
 use super::input::context;
 use super::keymap::{KeyContext, Keymap};
+use super::overlay;
 use super::theme::Theme;
 use crate::app::{AppState, Notice, PackView, PromptKind, Screen, TABS, Tone};
 use crate::domain::text::sanitize;
@@ -734,17 +735,6 @@ fn pack_screen(state: &AppState, pv: &PackView, ui: &Ui, f: &mut Frame, area: Re
     );
 }
 
-fn centered(area: Rect, w: u16, h: u16) -> Rect {
-    let w = w.min(area.width);
-    let h = h.min(area.height);
-    Rect::new(
-        area.x + (area.width - w) / 2,
-        area.y + (area.height - h) / 2,
-        w,
-        h,
-    )
-}
-
 fn prompt(state: &AppState, ui: &Ui, f: &mut Frame, area: Rect) {
     let Some(p) = &state.prompt else { return };
     let key = match p.kind {
@@ -755,7 +745,7 @@ fn prompt(state: &AppState, ui: &Ui, f: &mut Frame, area: Rect) {
         PromptKind::Filter => "prompt.filter",
         PromptKind::Detail(d) => super::detail_view::prompt_key(d),
     };
-    let r = centered(area, 50, 3);
+    let r = overlay::centered(area, 50, 3);
     f.render_widget(Clear, r);
     f.render_widget(
         Paragraph::new(Line::from(vec![
@@ -779,59 +769,20 @@ fn prompt(state: &AppState, ui: &Ui, f: &mut Frame, area: Rect) {
 fn outbox(v: &crate::app::OutboxView, ui: &Ui, f: &mut Frame, area: Rect) {
     use crate::app::Action as A;
     let c = &ui.catalog;
-    let r = centered(area, 78, area.height.saturating_sub(2));
-    f.render_widget(Clear, r);
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_style(ui.theme.border_focused)
-        .title(Span::styled(
-            format!(" {} ", c.t("queue.outbox_title")),
-            ui.theme.title,
-        ));
-    let inner = block.inner(r);
-    f.render_widget(block, r);
-    let [list, keys] = Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(inner);
-    if v.lines.is_empty() {
-        f.render_widget(
-            Paragraph::new(c.t("queue.outbox_empty"))
-                .style(ui.theme.muted)
-                .wrap(Wrap { trim: true }),
-            list,
-        );
-    } else {
-        // Two text lines per entry: what and its state, then the reason.
-        let per_page = (list.height as usize / 2).max(1);
-        let first = v.selected.saturating_sub(per_page - 1);
-        let mut lines = Vec::new();
-        for (i, l) in v.lines.iter().enumerate().skip(first).take(per_page) {
-            let style = if i == v.selected {
-                ui.theme.selected
-            } else {
-                ui.theme.text
-            };
-            let state_style = if l.state == "failed" {
-                ui.theme.error_text
-            } else {
-                ui.theme.muted
-            };
-            lines.push(Line::from(vec![
+    let (list, keys) = overlay::list_frame(ui, f, area, c.t("queue.outbox_title"));
+    let empty = c.t("queue.outbox_empty");
+    // Two text lines per entry: what and its state, then the reason.
+    overlay::two_line_list(ui, f, list, &v.lines, v.selected, empty, |l, style| {
+        let state_style = overlay::state_style(ui, &l.state);
+        (
+            Line::from(vec![
                 Span::styled(format!("#{} {}", l.id, sanitize(&l.what)), style),
                 Span::styled(format!("  {} ×{}", l.state, l.attempts), state_style),
-            ]));
-            lines.push(Line::from(Span::styled(
-                format!("   {}", sanitize(l.error.as_deref().unwrap_or(""))),
-                ui.theme.muted,
-            )));
-        }
-        f.render_widget(Paragraph::new(lines), list);
-    }
-    let mut spans = Vec::new();
-    for a in [A::OutboxRetry, A::OutboxCancel, A::Outbox] {
-        if let Some(k) = ui.keymap.key_for(KeyContext::Global, a) {
-            spans.push(Span::styled(format!("{k}"), ui.theme.key_hint));
-            spans.push(Span::styled(format!(" {}  ", c.action(a)), ui.theme.muted));
-        }
-    }
+            ]),
+            overlay::second_line(ui, l.error.as_deref().unwrap_or("")),
+        )
+    });
+    let spans = overlay::key_spans(ui, &[A::OutboxRetry, A::OutboxCancel, A::Outbox]);
     f.render_widget(Paragraph::new(Line::from(spans)), keys);
 }
 
@@ -855,17 +806,7 @@ fn help(state: &AppState, ui: &Ui, f: &mut Frame, area: Rect) {
         }
     }
     // Two columns, so that every binding fits at 80×24.
-    let r = centered(area, 78, area.height.saturating_sub(2));
-    f.render_widget(Clear, r);
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_style(ui.theme.border_focused)
-        .title(Span::styled(
-            format!(" {} ", ui.catalog.t("help.title")),
-            ui.theme.title,
-        ));
-    let inner = block.inner(r);
-    f.render_widget(block, r);
+    let inner = overlay::frame(ui, f, area, ui.catalog.t("help.title"));
     let [cols, foot] = Layout::vertical([Constraint::Min(1), Constraint::Length(2)]).areas(inner);
     let [left, right] =
         Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(cols);
