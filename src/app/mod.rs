@@ -13,6 +13,9 @@ pub mod rules;
 pub mod shipping;
 pub mod update;
 
+#[cfg(test)]
+mod testkit;
+
 use std::collections::VecDeque;
 
 use chrono::{DateTime, Utc};

@@ -251,11 +251,10 @@ pub(crate) fn message(state: &mut AppState, msg: Msg, fx: &mut Vec<Effect>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::app::testkit::{self, EAN};
     use crate::app::{Looked, Lookup, Screen, Settings, update};
-    use crate::domain::{Address, Line, Money, Order, OrderState, OrderSummary, Qty, Shipping};
+    use crate::domain::{Order, OrderState, OrderSummary};
     use crate::scan::{Assembler, KeyIn, ScanConfig};
-
-    const EAN: &str = "4006381333931";
     const RULES: &str = r#"
 [[rule]]
 name = "gift"
@@ -274,40 +273,9 @@ statuses = ["Vyřizuje se"]
 "#;
 
     fn order() -> Order {
-        Order {
-            source: "demo".into(),
-            number: "CZ1".into(),
-            shop_id: None,
-            created_at: chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap_or_default(),
-            priority: 0,
-            customer: Address {
-                name: "Jiří".into(),
-                country: "CZ".into(),
-                ..Address::default()
-            },
-            shipping: Shipping {
-                carrier: "own".into(),
-                ..Shipping::default()
-            },
-            total: Money::new(1000, "CZK"),
-            cod: None,
-            paid: true,
-            note: None,
-            lines: vec![Line {
-                sku: "MUG".into(),
-                ean: Some(EAN.into()),
-                name: "Hrnek".into(),
-                quantity: Qty::units(1),
-                unit_weight_kg: Some(0.3),
-                needs_serial: false,
-                aliases: vec![],
-                unit_price: None,
-            }],
-            shop_status: "Vyřizuje se".into(),
-            cancelled: false,
-            flags: vec![],
-            revision: 0,
-        }
+        let mut o = testkit::order("CZ1");
+        o.shop_status = "Vyřizuje se".into();
+        o
     }
 
     fn state(o: &Order) -> AppState {

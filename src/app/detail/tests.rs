@@ -3,50 +3,27 @@
 
 use super::*;
 use crate::app::{Edit, Looked, Msg, Persist, Settings, update};
-use crate::domain::{Address, Line, Money, NOT_QUEUED, OrderState, OrderSummary, Qty, Shipping};
+use crate::domain::{Money, NOT_QUEUED, OrderState, OrderSummary, Qty};
 use crate::flow::{NotPackable, Reject};
 use crate::scan::{Assembler, KeyIn, ScanConfig};
 
-const EAN: &str = "4006381333931";
+use crate::app::testkit::{self, EAN};
 
 fn order(number: &str) -> Order {
-    Order {
-        source: "upgates".into(),
-        number: number.into(),
-        shop_id: Some("77".into()),
-        created_at: chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap_or_default(),
-        priority: 0,
-        customer: Address {
-            name: "Jiří Nový".into(),
-            email: "Jiri.Novy@Example.cz".into(),
-            phone: "+420 601 234 567".into(),
-            country: "CZ".into(),
-            ..Address::default()
-        },
-        shipping: Shipping {
-            method: "PPL".into(),
-            carrier: "ppl".into(),
-            ..Shipping::default()
-        },
-        total: Money::new(123_400, "CZK"),
-        cod: Some(Money::new(123_400, "CZK")),
-        paid: false,
-        note: None,
-        lines: vec![Line {
-            sku: "MUG".into(),
-            ean: Some(EAN.into()),
-            name: "Hrnek".into(),
-            quantity: Qty::units(2),
-            unit_weight_kg: Some(0.3),
-            needs_serial: false,
-            aliases: vec![],
-            unit_price: None,
-        }],
-        shop_status: "1".into(),
-        cancelled: false,
-        flags: vec![],
-        revision: 0,
-    }
+    let mut o = testkit::order(number);
+    o.source = "upgates".into();
+    o.shop_id = Some("77".into());
+    o.customer.name = "Jiří Nový".into();
+    o.customer.email = "Jiri.Novy@Example.cz".into();
+    o.customer.phone = "+420 601 234 567".into();
+    o.shipping.method = "PPL".into();
+    o.shipping.carrier = "ppl".into();
+    o.total = Money::new(123_400, "CZK");
+    o.cod = Some(Money::new(123_400, "CZK"));
+    o.paid = false;
+    o.lines[0].quantity = Qty::units(2);
+    o.shop_status = "1".into();
+    o
 }
 
 fn state_with(o: &Order) -> AppState {

@@ -2,46 +2,15 @@
 
 use super::*;
 use crate::app::{Looked, Lookup, Msg, Settings, update};
-use crate::domain::{Address, Line, Money, OrderState, OrderSummary, Qty, Shipping};
+use crate::domain::{OrderState, OrderSummary};
 use crate::scan::{Assembler, KeyIn, ScanConfig};
 
-const EAN: &str = "4006381333931";
+use crate::app::testkit::{self, EAN};
 
 fn order(number: &str) -> Order {
-    Order {
-        source: "demo".into(),
-        number: number.into(),
-        shop_id: None,
-        created_at: chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap_or_default(),
-        priority: 0,
-        customer: Address {
-            name: "Řehoř".into(),
-            country: "CZ".into(),
-            ..Address::default()
-        },
-        shipping: Shipping {
-            carrier: "own".into(),
-            ..Shipping::default()
-        },
-        total: Money::new(1000, "CZK"),
-        cod: None,
-        paid: true,
-        note: None,
-        lines: vec![Line {
-            sku: "MUG".into(),
-            ean: Some(EAN.into()),
-            name: "Hrnek".into(),
-            quantity: Qty::units(1),
-            unit_weight_kg: Some(0.3),
-            needs_serial: false,
-            aliases: vec![],
-            unit_price: None,
-        }],
-        shop_status: String::new(),
-        cancelled: false,
-        flags: vec![],
-        revision: 0,
-    }
+    let mut o = testkit::order(number);
+    o.customer.name = "Řehoř".into();
+    o
 }
 
 fn state(orders: &[(&Order, OrderState)]) -> AppState {

@@ -4,48 +4,15 @@ use chrono::Duration;
 
 use crate::app::shipping::{Confirming, HandoverGroup, ShipNote};
 use crate::app::{Action, AppState, Effect, Looked, Lookup, Msg, Notice, Screen, Settings, Tone};
-use crate::domain::{
-    Address, Line, Money, Order, OrderState, OrderSummary, Qty, Shipment, ShipmentState, Shipping,
-};
+use crate::domain::{Order, OrderState, OrderSummary, Shipment, ShipmentState};
 use crate::scan::{Assembler, KeyIn, ScanConfig};
 
-const EAN: &str = "4006381333931";
+use crate::app::testkit::{self, EAN};
 
 fn order(number: &str) -> Order {
-    Order {
-        source: "demo".into(),
-        number: number.into(),
-        shop_id: None,
-        created_at: chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap_or_default(),
-        priority: 0,
-        customer: Address {
-            name: "Jiří".into(),
-            country: "CZ".into(),
-            ..Address::default()
-        },
-        shipping: Shipping {
-            carrier: "cp".into(),
-            ..Shipping::default()
-        },
-        total: Money::new(1000, "CZK"),
-        cod: None,
-        paid: true,
-        note: None,
-        lines: vec![Line {
-            sku: "MUG".into(),
-            ean: Some(EAN.into()),
-            name: "Hrnek".into(),
-            quantity: Qty::units(1),
-            unit_weight_kg: Some(0.3),
-            needs_serial: false,
-            aliases: vec![],
-            unit_price: None,
-        }],
-        shop_status: String::new(),
-        cancelled: false,
-        flags: vec![],
-        revision: 0,
-    }
+    let mut o = testkit::order(number);
+    o.shipping.carrier = "cp".into();
+    o
 }
 
 fn shipment(o: &Order, state: ShipmentState, generation: u32) -> Shipment {
