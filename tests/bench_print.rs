@@ -15,34 +15,14 @@ use packdesk::domain::{Order, OrderState, ShipmentState};
 use packdesk::effects::{Pipeline, Printing, Runner, dispatch};
 use packdesk::outbox::{Outbox, Worker};
 use packdesk::print::{LabelSize, PrintQueue, PrinterKind, PrinterSection, PrintersSection};
-use packdesk::scan::{Assembler, KeyIn, ScanConfig};
+use packdesk::scan::{Assembler, ScanConfig};
 use packdesk::sim::Faults;
 use packdesk::sim::balikobot::BalikobotSim;
 use packdesk::store::Store;
 use tokio::sync::mpsc::UnboundedReceiver;
 
-fn packable(orders: &[Order]) -> Vec<Order> {
-    orders
-        .iter()
-        .filter(|o| {
-            !o.cancelled
-                && o.note.as_ref().is_none_or(|n| !n.ack_required)
-                && o.lines
-                    .iter()
-                    .all(|l| l.ean.is_some() && !l.needs_serial && l.aliases.is_empty())
-                && o.shipping.carrier != "inpost"
-        })
-        .cloned()
-        .collect()
-}
-
-fn scan(state: &mut AppState, runner: &Runner, code: &str, start: Instant) {
-    for c in code.chars() {
-        dispatch(state, runner, Msg::ScanKey(KeyIn::Char(c)), start);
-    }
-    std::thread::sleep(Duration::from_millis(90));
-    dispatch(state, runner, Msg::ScanKey(KeyIn::Enter), start);
-}
+mod common;
+use common::{packable, scan};
 
 fn act(state: &mut AppState, runner: &Runner, a: Action, start: Instant) {
     dispatch(state, runner, Msg::Action(a), start);

@@ -24,20 +24,8 @@ use packdesk::store::Store;
 use packdesk::sync::SyncWorker;
 use tokio::sync::mpsc::UnboundedReceiver;
 
-fn packable(orders: &[Order]) -> Vec<Order> {
-    orders
-        .iter()
-        .filter(|o| {
-            !o.cancelled
-                && o.note.as_ref().is_none_or(|n| !n.ack_required)
-                && o.lines
-                    .iter()
-                    .all(|l| l.ean.is_some() && !l.needs_serial && l.aliases.is_empty())
-                && o.shipping.carrier != "inpost"
-        })
-        .cloned()
-        .collect()
-}
+mod common;
+use common::packable;
 
 struct Bench {
     _dir: tempfile::TempDir,

@@ -11,7 +11,7 @@ use packdesk::config::StatusSection;
 use packdesk::domain::{Order, ShipmentState};
 use packdesk::effects::{Pipeline, Runner, dispatch};
 use packdesk::outbox::{Outbox, Worker, WorkerOptions};
-use packdesk::scan::{Assembler, KeyIn, ScanConfig};
+use packdesk::scan::{Assembler, ScanConfig};
 use packdesk::shop::upgates::UpgatesClient;
 use packdesk::sim::Faults;
 use packdesk::sim::balikobot::BalikobotSim;
@@ -19,30 +19,8 @@ use packdesk::sim::upgates::{UpgatesSim, demo_order_json};
 use packdesk::store::Store;
 use packdesk::sync::SyncWorker;
 
-/// Demo orders a packer can finish with the scanner alone, on Balikobot's carriers.
-fn packable(orders: &[Order]) -> Vec<Order> {
-    orders
-        .iter()
-        .filter(|o| {
-            !o.cancelled
-                && o.note.as_ref().is_none_or(|n| !n.ack_required)
-                && o.lines
-                    .iter()
-                    .all(|l| l.ean.is_some() && !l.needs_serial && l.aliases.is_empty())
-                && o.shipping.carrier != "inpost"
-        })
-        .cloned()
-        .collect()
-}
-
-fn scan(state: &mut AppState, runner: &Runner, code: &str, start: Instant) {
-    for c in code.chars() {
-        dispatch(state, runner, Msg::ScanKey(KeyIn::Char(c)), start);
-    }
-    // The same code again comes after the 80 ms double-fire window, as a packer's does.
-    std::thread::sleep(Duration::from_millis(90));
-    dispatch(state, runner, Msg::ScanKey(KeyIn::Enter), start);
-}
+mod common;
+use common::{packable, scan};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn packed_orders_become_shipments_labels_and_shop_updates() {

@@ -6,14 +6,14 @@
 
 use std::time::{Duration, Instant};
 
-use packdesk::app::{AppState, Msg, Settings};
+use packdesk::app::{AppState, Settings};
 use packdesk::carrier::Carrier;
 use packdesk::carrier::baselinker::BaseLinkerCourier;
 use packdesk::config::StatusSection;
 use packdesk::domain::{Order, ShipmentState};
 use packdesk::effects::{Pipeline, Runner, dispatch};
 use packdesk::outbox::{Outbox, Worker, WorkerOptions};
-use packdesk::scan::{Assembler, KeyIn, ScanConfig};
+use packdesk::scan::{Assembler, ScanConfig};
 use packdesk::shop::baselinker::{BaseLinkerApi, BaseLinkerShop};
 use packdesk::sim::Faults;
 use packdesk::sim::baselinker::{BaseLinkerSim, demo_order_json};
@@ -21,15 +21,10 @@ use packdesk::store::Store;
 use packdesk::sync::SyncWorker;
 use packdesk::sync::mapping::ImportMapping;
 
-const TOKEN: &str = "demo-baselinker-token";
+mod common;
+use common::scan;
 
-fn scan(state: &mut AppState, runner: &Runner, code: &str, start: Instant) {
-    for c in code.chars() {
-        dispatch(state, runner, Msg::ScanKey(KeyIn::Char(c)), start);
-    }
-    std::thread::sleep(Duration::from_millis(90));
-    dispatch(state, runner, Msg::ScanKey(KeyIn::Enter), start);
-}
+const TOKEN: &str = "demo-baselinker-token";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn baselinker_orders_are_packed_shipped_and_updated_by_their_shop_number() {

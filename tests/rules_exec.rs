@@ -20,7 +20,7 @@ use packdesk::effects::rules::{Executor, Inbox, RuleEngine};
 use packdesk::effects::{Pipeline, Runner, dispatch};
 use packdesk::outbox::{Outbox, Worker, WorkerOptions};
 use packdesk::rules::{Event, EventKind, Outcome, RuleLog, RuleSet};
-use packdesk::scan::{Assembler, KeyIn, ScanConfig};
+use packdesk::scan::{Assembler, ScanConfig};
 use packdesk::shop::upgates::UpgatesClient;
 use packdesk::sim::Faults;
 use packdesk::sim::balikobot::BalikobotSim;
@@ -31,6 +31,9 @@ use packdesk::sync::SyncWorker;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use tokio::sync::mpsc::UnboundedReceiver;
+
+mod common;
+use common::{packable, scan};
 
 /// What the webhook receiver got: bodies and the `X-Token` header of each.
 type Received = Arc<Mutex<Vec<(Value, Option<String>)>>>;
@@ -65,21 +68,6 @@ async fn receiver() -> (String, Received) {
         let _ = axum::serve(listener, app).await;
     });
     (format!("http://{addr}"), got)
-}
-
-fn packable(orders: &[Order]) -> Vec<Order> {
-    orders
-        .iter()
-        .filter(|o| {
-            !o.cancelled
-                && o.note.as_ref().is_none_or(|n| !n.ack_required)
-                && o.lines
-                    .iter()
-                    .all(|l| l.ean.is_some() && !l.needs_serial && l.aliases.is_empty())
-                && o.shipping.carrier != "inpost"
-        })
-        .cloned()
-        .collect()
 }
 
 fn sha_hex(bytes: &[u8]) -> String {
@@ -302,14 +290,6 @@ impl Bench {
         }
         failures
     }
-}
-
-fn scan(state: &mut AppState, runner: &Runner, code: &str, start: Instant) {
-    for c in code.chars() {
-        dispatch(state, runner, Msg::ScanKey(KeyIn::Char(c)), start);
-    }
-    std::thread::sleep(Duration::from_millis(90));
-    dispatch(state, runner, Msg::ScanKey(KeyIn::Enter), start);
 }
 
 /// Opens `o` and scans every item (not packed yet).
