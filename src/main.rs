@@ -329,22 +329,7 @@ fn bench(paths: &Paths, mut config: Config, demo: Option<&DemoArgs>) -> Result<(
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let remote = build_remote(&config, store.clone(), &config.out_dir)?;
     let outbox = Outbox::open(&store)?;
-    let pipeline = Pipeline::new(
-        outbox.clone(),
-        store.clone(),
-        &config.out_dir,
-        config
-            .carrier
-            .as_ref()
-            .map(|c| c.map.clone())
-            .unwrap_or_default(),
-        remote
-            .shop
-            .as_ref()
-            .map(|_| config.status.clone().unwrap_or_default()),
-        remote.carrier.kind(),
-    )
-    .with_station(&config.station);
+    let pipeline = Pipeline::for_station(outbox.clone(), store.clone(), &config, &remote);
     // Printing: every new label (and every reprint) goes through the durable print queue.
     let pipeline = match &config.printers {
         Some(printers) => {

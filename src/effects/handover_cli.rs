@@ -45,21 +45,7 @@ pub fn cli(paths: &Paths, args: &HandoverArgs, out: &mut dyn Write) -> Result<()
         .enable_all()
         .build()?;
     let _enter = rt.enter();
-    let mut pipeline = Pipeline::new(
-        outbox.clone(),
-        store.clone(),
-        &config.out_dir,
-        config
-            .carrier
-            .as_ref()
-            .map(|c| c.map.clone())
-            .unwrap_or_default(),
-        remote
-            .shop
-            .as_ref()
-            .map(|_| config.status.clone().unwrap_or_default()),
-        remote.carrier.kind(),
-    );
+    let mut pipeline = Pipeline::for_station(outbox.clone(), store.clone(), &config, &remote);
     let (ptx, mut prx) = tokio::sync::mpsc::unbounded_channel();
     if let Some(printers) = &config.printers {
         let queue = crate::print::PrintQueue::open(&store, Default::default())?;

@@ -169,6 +169,33 @@ impl Pipeline {
         &self.store
     }
 
+    /// The pipeline of the station `config` describes: its carrier map, its `[status]`
+    /// mapping (only where a shop is configured: without one nothing is pushed), its
+    /// provider and its station name.
+    pub fn for_station(
+        outbox: Outbox,
+        store: Store,
+        config: &crate::config::Config,
+        remote: &crate::config::Remote,
+    ) -> Pipeline {
+        Pipeline::new(
+            outbox,
+            store,
+            &config.out_dir,
+            config
+                .carrier
+                .as_ref()
+                .map(|c| c.map.clone())
+                .unwrap_or_default(),
+            remote
+                .shop
+                .as_ref()
+                .map(|_| config.status.clone().unwrap_or_default()),
+            remote.carrier.kind(),
+        )
+        .with_station(&config.station)
+    }
+
     /// Prints every new label through the print queue.
     pub fn with_printing(mut self, printing: Printing) -> Pipeline {
         self.printing = Some(printing);
