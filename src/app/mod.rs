@@ -217,6 +217,21 @@ pub struct PackView {
     pub claimed: bool,
 }
 
+impl PackView {
+    /// Puts a shipment of this order into its parcel list: replaces the same parcel and
+    /// generation, or adds it.
+    pub fn put_shipment(&mut self, s: &Shipment) {
+        match self
+            .shipments
+            .iter_mut()
+            .find(|x| x.parcel_no == s.parcel_no && x.generation == s.generation)
+        {
+            Some(x) => *x = s.clone(),
+            None => self.shipments.push(s.clone()),
+        }
+    }
+}
+
 /// Station settings the reducer needs (from the config).
 #[derive(Debug, Clone)]
 pub struct Settings {

@@ -475,14 +475,7 @@ fn shipment(state: &mut AppState, s: Shipment, fx: &mut Vec<Effect>) {
     let mut number = s.order_key.clone();
     if let Some(pv) = state.pack.as_mut().filter(|p| p.order.key() == s.order_key) {
         number = pv.order.number.clone();
-        match pv
-            .shipments
-            .iter_mut()
-            .find(|x| x.parcel_no == s.parcel_no && x.generation == s.generation)
-        {
-            Some(x) => *x = s.clone(),
-            None => pv.shipments.push(s.clone()),
-        }
+        pv.put_shipment(&s);
         let n = match s.state {
             ShipmentState::Ready => Some(Notice::LabelReady {
                 number: number.clone(),
