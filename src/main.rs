@@ -387,11 +387,14 @@ fn bench(paths: &Paths, mut config: Config, demo: Option<&DemoArgs>) -> Result<(
             }
         }
     };
-    let shop_for_worker = remote.shop.clone().unwrap_or_else(|| Arc::new(NoShop));
+    let shop_for_worker: Arc<dyn packdesk::shop::Shop> =
+        remote.shop.clone().unwrap_or_else(|| Arc::new(NoShop));
+    let batching = packdesk::outbox::batching::Batching::for_shop(
+        shop_for_worker.orders_per_update_request(),
+        config.status.as_ref(),
+    );
     let worker = Worker::new(outbox, shop_for_worker, remote.carrier.clone(), on_event)
-        .with_batching(packdesk::outbox::batching::Batching::from_status(
-            config.status.as_ref(),
-        ));
+        .with_batching(batching);
     let worker = rt.spawn(worker.run(stopped));
     // TRACKSTATUS polling of ready and dispatched parcels (`carrier.track_every_min`).
     let track_every = config.carrier.as_ref().map_or(0, |c| c.track_every_min);

@@ -1,12 +1,14 @@
-//! Requests to the shop per packed order for status + tracking, at steady packing rates,
-//! against the Upgates simulator's request counter, with the bench's batching
-//! (`[status] batch_orders` = 20, `batch_delay_s` = 120, settle 2 s).
+//! Requests to the shop per packed order for status + tracking, and how soon the shop
+//! learns the tracking number, at steady packing rates, against the simulators' request
+//! counters, with the bench's per-shop batching ([`Batching::for_shop`]): Upgates
+//! 20 orders / 120 s, paced by its quota; BaseLinker as soon as an order settles (2 s).
 //!
 //! Time is compressed: one real second stands for `SCALE` seconds at the bench (the
 //! worker runs on the wall clock), so "one order every 30 s" is one every 0.5 s here and
 //! the 120 s delay is 2 s. Every order sends its *packed* status, then its *ready* status
-//! and tracking number ~1 s (bench time) later, as the label comes back. The quota part of
-//! the batching is off here (it only lengthens the delay, in absolute time).
+//! and tracking number ~1 s (bench time) later, as the label comes back. The quota pacing
+//! counts a day of 86 400 real seconds, so the quota case multiplies `quota_share` by
+//! `SCALE` to see it in compressed time; the other cases leave the quota out.
 //!
 //! `cargo test --test frugal -- --nocapture` prints the table.
 
@@ -16,11 +18,14 @@ use std::time::Duration;
 use packdesk::carrier::own::OwnLabel;
 use packdesk::outbox::batching::Batching;
 use packdesk::outbox::{EntryState, Operation, Outbox, Worker, WorkerOptions};
-use packdesk::shop::OrderUpdate;
+use packdesk::shop::baselinker::BaseLinkerShop;
 use packdesk::shop::upgates::UpgatesClient;
+use packdesk::shop::{OrderUpdate, Shop};
 use packdesk::sim::Faults;
+use packdesk::sim::baselinker::BaseLinkerSim;
 use packdesk::sim::upgates::{UpgatesSim, demo_order_json};
 use packdesk::store::Store;
+use serde_json::{Value, json};
 
 const SCALE: f64 = 60.0;
 
@@ -31,7 +36,7 @@ fn bench(secs: f64) -> Duration {
 struct Figures {
     orders: usize,
     requests: u64,
-    /// Orders per PUT, the last (tail) PUT left out: the steady state.
+    /// Orders per PUT, the first and the last (tail) PUT left out: the steady state.
     steady_per_put: f64,
     /// Ready (tracking) enqueued → in the shop, in bench seconds.
     mean_delay_s: f64,
@@ -41,68 +46,153 @@ struct Figures {
 fn update(number: &str, status: &str, tracking: Option<String>) -> Operation {
     Operation::PushStatus(OrderUpdate {
         number: number.into(),
-        shop_id: None,
+        shop_id: Some(number.into()),
         status: Some(status.into()),
         tracking_number: tracking,
         notify: false,
     })
 }
 
+/// The shop side of a run.
+#[derive(Clone, Copy)]
+enum ShopKind {
+    /// Upgates, with `Some((per_hour, per_day))` an enforced quota and the pacing on.
+    Upgates(Option<(u64, u64)>),
+    BaseLinker,
+    /// Upgates with the plain 2 s window the bench had before batching.
+    Before,
+}
+
+enum Sim {
+    Upgates(UpgatesSim),
+    BaseLinker(BaseLinkerSim),
+}
+
+impl Sim {
+    fn requests(&self) -> u64 {
+        match self {
+            Sim::Upgates(s) => s.request_count(),
+            Sim::BaseLinker(s) => s.request_count(),
+        }
+    }
+
+    /// The order's shop status and tracking number.
+    fn state(&self, number: &str) -> (Value, Value) {
+        let o = match self {
+            Sim::Upgates(s) => s.order(number),
+            Sim::BaseLinker(s) => s.order(number),
+        }
+        .unwrap_or_default();
+        match self {
+            Sim::Upgates(_) => (o["status_id"].clone(), o["tracking_code"].clone()),
+            Sim::BaseLinker(_) => (
+                o["order_status_id"].clone(),
+                o["delivery_package_nr"].clone(),
+            ),
+        }
+    }
+}
+
+fn bl_order(id: usize) -> Value {
+    json!({
+        "order_id": id, "shop_order_id": id, "order_status_id": 1051,
+        "date_add": 1_700_000_000, "date_confirmed": 1_700_000_000, "confirmed": true,
+        "currency": "PLN", "payment_method_cod": "0", "payment_done": "1",
+        "email": format!("klient{id}@example.pl"), "phone": "+48 601 234 567",
+        "delivery_method": "InPost Paczkomaty", "delivery_price": "12.99",
+        "delivery_fullname": "Łukasz Wąsik", "delivery_address": "Długa 5",
+        "delivery_city": "Kraków", "delivery_postcode": "30-001", "delivery_country_code": "PL",
+        "admin_comments": "",
+        "products": [{"name": "Kubek", "sku": "KB-1", "ean": "5901234123457",
+                      "price_brutto": "39.00", "quantity": "1", "weight": "0.4"}]
+    })
+}
+
 /// `stations` benches, each packing one order every `every_s` bench seconds, for
 /// `minutes` bench minutes.
-async fn run(stations: usize, every_s: f64, minutes: f64, batching: bool) -> Figures {
+async fn run(kind: ShopKind, stations: usize, every_s: f64, minutes: f64) -> Figures {
     let per_station = (minutes * 60.0 / every_s).round() as usize;
     let n = stations * per_station;
-    let orders = packdesk::demo::generate(9, n, chrono::Utc::now());
-    let sim = UpgatesSim::new("login", "key", Faults::default(), 1);
-    sim.add_orders(orders.iter().map(demo_order_json).collect());
-    let run = sim.start(0).await.expect("sim");
-    let shop = Arc::new(UpgatesClient::new(&run.base_url, "login", "key", false).expect("client"));
+    type Setup = (
+        Sim,
+        packdesk::sim::Running,
+        Arc<dyn Shop>,
+        Vec<String>,
+        [&'static str; 2],
+    );
+    let (sim, _running, shop, numbers, statuses): Setup = match kind {
+        ShopKind::BaseLinker => {
+            let sim = BaseLinkerSim::new("bl-token", Faults::default(), 1);
+            // Bench time is compressed 60×: lift the 100/minute limit by as much.
+            sim.set_rate_limit(6000, Duration::from_secs(60), Duration::from_secs(1));
+            sim.add_orders((1..=n).map(bl_order).collect());
+            let run = sim.start(0).await.expect("sim");
+            let shop = BaseLinkerShop::new(&run.base_url, "bl-token")
+                .expect("client")
+                .with_rate_limit(6000, 100);
+            let numbers = (1..=n).map(|i| i.to_string()).collect();
+            let shop = Arc::new(shop);
+            (Sim::BaseLinker(sim), run, shop, numbers, ["1053", "1054"])
+        }
+        ShopKind::Upgates(_) | ShopKind::Before => {
+            let orders = packdesk::demo::generate(9, n, chrono::Utc::now());
+            let sim = UpgatesSim::new("login", "key", Faults::default(), 1);
+            if let ShopKind::Upgates(Some((hour, day))) = kind {
+                sim.set_quota(hour, day);
+            }
+            sim.add_orders(orders.iter().map(demo_order_json).collect());
+            let run = sim.start(0).await.expect("sim");
+            let shop = UpgatesClient::new(&run.base_url, "login", "key", false).expect("client");
+            let numbers = orders.iter().map(|o| o.number.clone()).collect();
+            (Sim::Upgates(sim), run, Arc::new(shop), numbers, ["5", "4"])
+        }
+    };
     let dir = tempfile::tempdir().expect("tempdir");
     let store = Store::open(dir.path()).expect("store");
     let outbox = Outbox::open(&store).expect("outbox");
     let carrier = Arc::new(OwnLabel::new(store.clone(), dir.path(), "Shop"));
     let (stop, stopped) = tokio::sync::watch::channel(false);
+    let defaults = Batching::for_shop(shop.orders_per_update_request(), None);
     let worker = Worker::new(outbox.clone(), shop, carrier, |_| {}).with_options(WorkerOptions {
         batch_window: bench(2.0),
         frugal: None,
         ..WorkerOptions::default()
     });
-    // Without batching: the plain 2 s window the bench had before.
-    let worker = if batching {
-        worker.with_batching(Batching {
-            orders: 20,
-            max_delay: bench(120.0),
-            quota_share: 0.0,
-        })
-    } else {
-        worker
+    let worker = match kind {
+        ShopKind::Before => worker,
+        ShopKind::BaseLinker => worker.with_batching(defaults),
+        ShopKind::Upgates(quota) => worker.with_batching(Batching {
+            max_delay: bench(defaults.max_delay.as_secs_f64()),
+            quota_share: if quota.is_some() {
+                defaults.quota_share * SCALE
+            } else {
+                0.0
+            },
+            ..defaults
+        }),
     };
     let task = tokio::spawn(worker.run(stopped));
-    let before = sim.request_count();
+    let before = sim.requests();
 
     // One task per station, staggered over the interval.
     let mut benches = Vec::new();
     for s in 0..stations {
         let outbox = outbox.clone();
-        let numbers: Vec<String> = orders
-            .iter()
-            .skip(s)
-            .step_by(stations)
-            .map(|o| o.number.clone())
-            .collect();
+        let numbers: Vec<String> = numbers.iter().skip(s).step_by(stations).cloned().collect();
         benches.push(tokio::spawn(async move {
             tokio::time::sleep(bench(every_s * s as f64 / stations as f64)).await;
             let mut tick = tokio::time::interval(bench(every_s));
             let mut ready = Vec::new();
             for (i, number) in numbers.iter().enumerate() {
                 tick.tick().await;
-                outbox.enqueue(update(number, "5", None)).expect("packed");
+                outbox
+                    .enqueue(update(number, statuses[0], None))
+                    .expect("packed");
                 tokio::time::sleep(bench(1.0)).await;
                 let tn = format!("DR{s:02}{i:06}CZ");
                 ready.push(
                     outbox
-                        .enqueue(update(number, "4", Some(tn)))
+                        .enqueue(update(number, statuses[1], Some(tn)))
                         .expect("ready"),
                 );
             }
@@ -129,18 +219,30 @@ async fn run(stations: usize, every_s: f64, minutes: f64, batching: bool) -> Fig
         assert_eq!(e.state, EntryState::Done, "{e:?}");
         delays.push((e.updated_at - e.created_at).to_std().unwrap_or_default());
     }
-    for o in &orders {
-        let w = sim.order(&o.number).expect("order");
-        assert_eq!(w["status_id"], serde_json::json!(4), "{}", o.number);
+    for number in &numbers {
+        let (status, tracking) = sim.state(number);
+        assert_eq!(
+            status.to_string().trim_matches('"'),
+            statuses[1],
+            "order {number}"
+        );
         assert!(
-            w["tracking_code"]
-                .as_str()
-                .is_some_and(|t| t.starts_with("DR"))
+            tracking.as_str().is_some_and(|t| t.starts_with("DR")),
+            "order {number}: {tracking}"
         );
     }
-    let requests = sim.request_count() - before;
-    let puts = sim.put_sizes();
-    let steady = &puts[..puts.len().saturating_sub(1).max(1).min(puts.len())];
+    let requests = sim.requests() - before;
+    let puts = match &sim {
+        Sim::Upgates(s) => s.put_sizes(),
+        Sim::BaseLinker(_) => Vec::new(),
+    };
+    // The steady state: without the first PUT (the one order at the start, after the
+    // quiet spell) and the tail.
+    let steady = if puts.len() > 2 {
+        &puts[1..puts.len() - 1]
+    } else {
+        &puts[..]
+    };
     let _ = stop.send(true);
     task.await.expect("join").expect("worker");
     let to_bench = |d: Duration| d.as_secs_f64() * SCALE;
@@ -156,52 +258,87 @@ async fn run(stations: usize, every_s: f64, minutes: f64, batching: bool) -> Fig
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn requests_per_packed_order_at_steady_rates() {
     let _ = rustls::crypto::ring::default_provider().install_default();
+    use ShopKind::*;
+    let gold = Some((50, 600));
     let cases = [
         (
-            "6 stations, one order / 30 s each (12/min)",
+            "Upgates, 6 stations × 1 / 30 s (12/min)",
+            Upgates(None),
             6,
             30.0,
             20.0,
-            true,
         ),
         (
-            "6 stations, one order / 60 s each (6/min)",
+            "Upgates, 6 stations × 1 / 60 s (6/min)",
+            Upgates(None),
             6,
             60.0,
             20.0,
-            true,
         ),
-        ("1 station, one order / 30 s (2/min)", 1, 30.0, 10.0, true),
-        ("1 station, one order / 60 s (1/min)", 1, 60.0, 10.0, true),
         (
-            "before: 2 s window only, 1 station, 1/min",
+            "Upgates, 1 station × 1 / 30 s (2/min)",
+            Upgates(None),
+            1,
+            30.0,
+            10.0,
+        ),
+        (
+            "Upgates, 1 station × 1 / 60 s (1/min)",
+            Upgates(None),
             1,
             60.0,
             10.0,
-            false,
+        ),
+        (
+            "Upgates, 1 station × 1 / 4 min (quiet)",
+            Upgates(None),
+            1,
+            240.0,
+            20.0,
+        ),
+        (
+            "Upgates Gold quota, 6 × 1 / 10 s (36/min)",
+            Upgates(gold),
+            6,
+            10.0,
+            10.0,
+        ),
+        (
+            "BaseLinker, 1 station × 1 / 30 s (2/min)",
+            BaseLinker,
+            1,
+            30.0,
+            10.0,
+        ),
+        (
+            "before: Upgates, 2 s window, 1 × 1 / 60 s",
+            Before,
+            1,
+            60.0,
+            10.0,
         ),
     ];
     let runs = futures::future::join_all(
         cases
             .iter()
-            .map(|(_, stations, every, minutes, b)| run(*stations, *every, *minutes, *b)),
+            .map(|(_, kind, stations, every, minutes)| run(*kind, *stations, *every, *minutes)),
     )
     .await;
-    println!("requests per packed order (status + tracking), batch 20 orders / 120 s:");
+    println!("requests per packed order (status + tracking), bench seconds:");
     for ((name, ..), f) in cases.iter().zip(&runs) {
         println!(
-            "  {name:<44} {:>4} orders {:>3} requests = {:.3}/order (steady {:.3}); \
+            "  {name:<44} {:>4} orders {:>3} requests = {:.3}/order; \
              delay to the shop mean {:.0} s, max {:.0} s",
             f.orders,
             f.requests,
             f.requests as f64 / f.orders as f64,
-            1.0 / f.steady_per_put.max(1e-9),
             f.mean_delay_s,
             f.max_delay_s
         );
     }
     // 12 orders a minute fill a batch of 20 in 100 s, within the delay: 0.05 in the
-    // steady state (the tail request makes the whole run a little more).
+    // steady state (the first order after the start and the tail make the run a little
+    // more).
     let busy = &runs[0];
     assert!(
         busy.steady_per_put >= 19.0,
@@ -227,11 +364,35 @@ async fn requests_per_packed_order_at_steady_rates() {
     for f in &runs[..4] {
         assert!(f.requests as f64 <= f.orders as f64 / 1.5 + 1.0);
     }
+    // After a quiet spell an order goes as soon as it has settled: within seconds.
+    let quiet = &runs[4];
+    assert!(
+        quiet.max_delay_s <= 15.0,
+        "max delay {:.0} s",
+        quiet.max_delay_s
+    );
+    // A small quota paces even full batches: at 36 orders a minute a batch of 20 would go
+    // every 33 s (108 an hour, twice Gold's hourly 50); paced, a request every ~266 s.
+    let gold_run = &runs[5];
+    assert!(
+        gold_run.requests <= 10,
+        "{} requests for {} orders",
+        gold_run.requests,
+        gold_run.orders
+    );
+    assert!(
+        gold_run.steady_per_put >= 60.0,
+        "{:.1}",
+        gold_run.steady_per_put
+    );
+    // BaseLinker: within seconds of the label.
+    let bl = &runs[6];
+    assert!(bl.max_delay_s <= 15.0, "max delay {:.0} s", bl.max_delay_s);
     // The batching saves requests at the same rate.
     assert!(
-        runs[3].requests * 3 / 2 <= runs[4].requests,
+        runs[3].requests * 3 / 2 <= runs[7].requests,
         "{} vs {}",
         runs[3].requests,
-        runs[4].requests
+        runs[7].requests
     );
 }

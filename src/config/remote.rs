@@ -215,10 +215,10 @@ pub struct StatusSection {
     /// "Anulowane", "Stornováno"). `[]`: none.
     pub cancelled: Option<Vec<String>>,
     /// Status updates of this many packed orders go to the shop in one request at once
-    /// (default 20, at most 100).
+    /// (default: Upgates 20, BaseLinker 1; at most 100).
     pub batch_orders: Option<usize>,
-    /// Otherwise the oldest waits at most this long, in seconds (default 120; longer when
-    /// the shop's remaining quota is small).
+    /// Otherwise the oldest waits at most this long, in seconds (default: Upgates 120,
+    /// BaseLinker 0). The shop's remaining quota can space requests further apart.
     pub batch_delay_s: Option<u64>,
 }
 

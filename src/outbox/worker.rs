@@ -197,6 +197,8 @@ struct Ctx {
     rng: Mutex<ChaCha8Rng>,
     /// When the status batch may be sent again after a failure.
     batch_not_before: Mutex<DateTime<Utc>>,
+    /// When the last status batch went (quota pacing, quiet spells).
+    batch_last_sent: Mutex<Option<DateTime<Utc>>>,
 }
 
 impl Ctx {
@@ -804,6 +806,7 @@ impl Worker {
             batching: self.batching,
             rng: Mutex::new(ChaCha8Rng::seed_from_u64(seed)),
             batch_not_before: Mutex::new(Utc::now()),
+            batch_last_sent: Mutex::new(None),
         });
         let mut tasks: JoinSet<()> = JoinSet::new();
         // Task id → its lane and the entries it holds.
@@ -879,14 +882,25 @@ impl Worker {
                     not_before.max(oldest + window)
                 };
                 let plan = match &ctx.batching {
-                    Some(b) => super::batching::plan(
-                        b,
-                        &pending_statuses,
-                        now,
-                        ctx.opts.batch_window,
-                        b.delay(ctx.shop.quota(), ctx.opts.frugal),
-                        not_before,
-                    ),
+                    Some(b) => {
+                        let quota = ctx.shop.quota();
+                        let last_sent = *ctx
+                            .batch_last_sent
+                            .lock()
+                            .unwrap_or_else(|p| p.into_inner());
+                        super::batching::plan(
+                            b,
+                            &pending_statuses,
+                            super::batching::Clock {
+                                now,
+                                settle: ctx.opts.batch_window,
+                                delay: b.delay(quota, ctx.opts.frugal),
+                                gap: b.gap(quota),
+                                last_sent,
+                                not_before,
+                            },
+                        )
+                    }
                     None if due <= now => Some(Plan::Send(std::mem::take(&mut statuses))),
                     None => Some(Plan::Wait(due)),
                 };
@@ -898,6 +912,9 @@ impl Worker {
                         }
                     }
                     if !claimed.is_empty() {
+                        *ctx.batch_last_sent
+                            .lock()
+                            .unwrap_or_else(|p| p.into_inner()) = Some(now);
                         let ids = claimed.iter().map(|e| e.id).collect();
                         let h = tasks.spawn(ctx.clone().run_batch(claimed));
                         running.insert(h.id(), (BATCH_LANE.to_string(), ids));

@@ -147,6 +147,12 @@ pub trait Shop: Send + Sync {
     async fn find(&self, query: &OrderQuery) -> Result<Vec<Order>, ShopError>;
     /// Last quota the shop reported, if it reports one.
     fn quota(&self) -> Quota;
+    /// How many orders' status and tracking one request of [`Shop::push_updates`] carries
+    /// (Upgates `PUT /orders`: 100). One means each order costs its own requests, so the
+    /// outbox sends it without waiting for others ([`crate::outbox::batching::Batching::for_shop`]).
+    fn orders_per_update_request(&self) -> usize {
+        1
+    }
     /// Whether [`Shop::set_pick_pack_state`] is supported (BaseLinker only).
     fn supports_pick_pack(&self) -> bool {
         false

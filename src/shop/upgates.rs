@@ -776,6 +776,10 @@ impl Shop for UpgatesClient {
     fn quota(&self) -> Quota {
         self.rate_limits().quota()
     }
+
+    fn orders_per_update_request(&self) -> usize {
+        MAX_BATCH
+    }
 }
 
 fn not_found(number: &str) -> ShopError {
