@@ -12,6 +12,7 @@ use packdesk::carrier::{
     Carrier, CarrierError, CreatedShipment, Handover, ShipmentRequest, TrackStatus,
 };
 use packdesk::domain::{Address, Line, Money, Order, Qty, Shipping};
+use packdesk::outbox::batching::Batching;
 use packdesk::outbox::{
     EntryState, Filter, Frugal, Operation, Outbox, OutboxEvent, Worker, WorkerOptions,
 };
@@ -239,12 +240,24 @@ fn opts(window: Duration) -> WorkerOptions {
 
 type Events = Arc<Mutex<Vec<OutboxEvent>>>;
 
+/// The bench's Upgates batching (20 orders, paced by the quota), its 120 s delay shortened
+/// to 200 ms and the quota left out (the simulator's large default quota would space
+/// requests seconds apart).
+fn bench_batching() -> Option<Batching> {
+    Some(Batching {
+        max_delay: Duration::from_millis(200),
+        quota_share: 0.0,
+        ..Batching::for_shop(100, None)
+    })
+}
+
 /// Starts a worker whose event handler plays the bench: when a parcel 1 shipment is
 /// created, status "Sent" and the tracking number go to the shop.
 fn start_worker(
     w: &World,
     outbox: &Outbox,
     o: WorkerOptions,
+    batching: Option<Batching>,
 ) -> (
     watch::Sender<bool>,
     tokio::task::JoinHandle<Result<(), packdesk::outbox::OutboxError>>,
@@ -273,6 +286,10 @@ fn start_worker(
         },
     )
     .with_options(o);
+    let worker = match batching {
+        Some(b) => worker.with_batching(b),
+        None => worker,
+    };
     let (tx, rx) = watch::channel(false);
     (tx, tokio::spawn(worker.run(rx)), events)
 }
@@ -331,7 +348,7 @@ async fn transient_carrier_errors_are_retried_until_the_carrier_is_back() {
     let store = Store::open(dir.path()).expect("store");
     let outbox = Outbox::open(&store).expect("outbox");
     let id = outbox.enqueue(ship_op(0, 1)).expect("enqueue");
-    let (stop, task, events) = start_worker(&w, &outbox, opts(Duration::from_millis(50)));
+    let (stop, task, events) = start_worker(&w, &outbox, opts(Duration::from_millis(50)), None);
     let t0 = Instant::now();
     while lock(&events)
         .iter()
@@ -390,7 +407,7 @@ async fn permanent_errors_fail_with_the_reason_and_can_be_cancelled() {
     let unknown = outbox
         .enqueue(status_op("123", Some("DR1")))
         .expect("enqueue status");
-    let (stop, task, events) = start_worker(&w, &outbox, opts(Duration::from_millis(50)));
+    let (stop, task, events) = start_worker(&w, &outbox, opts(Duration::from_millis(50)), None);
     wait_settled(&outbox, Duration::from_secs(5)).await;
     let failed = outbox.list(Filter::Only(EntryState::Failed)).expect("list");
     assert_eq!(failed.len(), 2, "{failed:?}");
@@ -448,7 +465,12 @@ async fn exactly_once_under_faults_with_a_restart() {
     {
         let store = Store::open(dir.path()).expect("store");
         let outbox = Outbox::open(&store).expect("outbox");
-        let (stop, task, events) = start_worker(&w, &outbox, opts(Duration::from_millis(100)));
+        let (stop, task, events) = start_worker(
+            &w,
+            &outbox,
+            opts(Duration::from_millis(100)),
+            bench_batching(),
+        );
         for i in 0..ORDERS / 2 {
             for p in 1..=parcels_of(i) {
                 outbox.enqueue(ship_op(i, p)).expect("enqueue");
@@ -491,7 +513,12 @@ async fn exactly_once_under_faults_with_a_restart() {
                 .expect("enqueue status");
         }
     }
-    let (stop, task, _events) = start_worker(&w, &outbox, opts(Duration::from_millis(100)));
+    let (stop, task, _events) = start_worker(
+        &w,
+        &outbox,
+        opts(Duration::from_millis(100)),
+        bench_batching(),
+    );
     for i in ORDERS / 2..ORDERS {
         for p in 1..=parcels_of(i) {
             outbox.enqueue(ship_op(i, p)).expect("enqueue");
@@ -599,7 +626,7 @@ async fn requests_per_order(
     let dir = tempfile::tempdir().expect("tempdir");
     let store = Store::open(dir.path()).expect("store");
     let outbox = Outbox::open(&store).expect("outbox");
-    let (stop, task, _events) = start_worker(&w, &outbox, o);
+    let (stop, task, _events) = start_worker(&w, &outbox, o, None);
     let before = w.ug.request_count();
     let mut worst = Duration::ZERO;
     let mut ids = Vec::with_capacity(n);
@@ -688,7 +715,7 @@ async fn label_is_stored_quickly_and_enqueue_is_cheap() {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = Store::open(dir.path()).expect("store");
     let outbox = Outbox::open(&store).expect("outbox");
-    let (stop, task, events) = start_worker(&w, &outbox, opts(Duration::from_millis(50)));
+    let (stop, task, events) = start_worker(&w, &outbox, opts(Duration::from_millis(50)), None);
     let mut worst_label = Duration::ZERO;
     let mut enqueue_total = Duration::ZERO;
     for i in 0..8 {
