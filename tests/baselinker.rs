@@ -12,23 +12,11 @@ use packdesk::sim::Faults;
 use packdesk::sim::baselinker::BaseLinkerSim;
 use serde_json::{Value, json};
 
+mod common;
+use common::bl_wire_order as wire_order;
+
 const TOKEN: &str = "3001234-3005678-SECRETTOKENXYZ";
 const T0: i64 = 1_700_000_000;
-
-fn wire_order(id: i64, confirmed: i64) -> Value {
-    json!({
-        "order_id": id, "shop_order_id": id - 1000, "order_status_id": 1051,
-        "date_add": confirmed - 60, "date_confirmed": confirmed, "confirmed": true,
-        "currency": "CZK", "payment_method_cod": "0", "payment_done": "0",
-        "email": format!("zakaznik{id}@example.cz"), "phone": "+420 601 234 567",
-        "delivery_method": "PPL", "delivery_price": "89",
-        "delivery_fullname": "Petr Svoboda", "delivery_address": "Dlouhá 5",
-        "delivery_city": "Praha", "delivery_postcode": "110 00", "delivery_country_code": "CZ",
-        "admin_comments": "",
-        "products": [{"name": "Hrnek", "sku": "HR-1", "ean": "8594000000019",
-                      "price_brutto": "199.00", "quantity": "1", "weight": "0.4"}]
-    })
-}
 
 fn since(t: i64) -> SyncCursor {
     SyncCursor {

@@ -25,7 +25,9 @@ use packdesk::sim::Faults;
 use packdesk::sim::baselinker::BaseLinkerSim;
 use packdesk::sim::upgates::{UpgatesSim, demo_order_json};
 use packdesk::store::Store;
-use serde_json::{Value, json};
+use serde_json::Value;
+
+mod common;
 
 const SCALE: f64 = 60.0;
 
@@ -93,21 +95,6 @@ impl Sim {
     }
 }
 
-fn bl_order(id: usize) -> Value {
-    json!({
-        "order_id": id, "shop_order_id": id, "order_status_id": 1051,
-        "date_add": 1_700_000_000, "date_confirmed": 1_700_000_000, "confirmed": true,
-        "currency": "PLN", "payment_method_cod": "0", "payment_done": "1",
-        "email": format!("klient{id}@example.pl"), "phone": "+48 601 234 567",
-        "delivery_method": "InPost Paczkomaty", "delivery_price": "12.99",
-        "delivery_fullname": "Łukasz Wąsik", "delivery_address": "Długa 5",
-        "delivery_city": "Kraków", "delivery_postcode": "30-001", "delivery_country_code": "PL",
-        "admin_comments": "",
-        "products": [{"name": "Kubek", "sku": "KB-1", "ean": "5901234123457",
-                      "price_brutto": "39.00", "quantity": "1", "weight": "0.4"}]
-    })
-}
-
 /// `stations` benches, each packing one order every `every_s` bench seconds, for
 /// `minutes` bench minutes.
 async fn run(kind: ShopKind, stations: usize, every_s: f64, minutes: f64) -> Figures {
@@ -125,7 +112,11 @@ async fn run(kind: ShopKind, stations: usize, every_s: f64, minutes: f64) -> Fig
             let sim = BaseLinkerSim::new("bl-token", Faults::default(), 1);
             // Bench time is compressed 60×: lift the 100/minute limit by as much.
             sim.set_rate_limit(6000, Duration::from_secs(60), Duration::from_secs(1));
-            sim.add_orders((1..=n).map(bl_order).collect());
+            sim.add_orders(
+                (1..=n as i64)
+                    .map(|i| common::bl_wire_order(i, 1_700_000_000))
+                    .collect(),
+            );
             let run = sim.start(0).await.expect("sim");
             let shop = BaseLinkerShop::new(&run.base_url, "bl-token")
                 .expect("client")

@@ -34,3 +34,19 @@ pub fn scan(state: &mut AppState, runner: &Runner, code: &str, start: Instant) {
     std::thread::sleep(Duration::from_millis(90));
     dispatch(state, runner, Msg::ScanKey(KeyIn::Enter), start);
 }
+
+/// A BaseLinker `getOrders` order in the wire format (Czech customer, one line).
+pub fn bl_wire_order(id: i64, confirmed: i64) -> serde_json::Value {
+    serde_json::json!({
+        "order_id": id, "shop_order_id": id - 1000, "order_status_id": 1051,
+        "date_add": confirmed - 60, "date_confirmed": confirmed, "confirmed": true,
+        "currency": "CZK", "payment_method_cod": "0", "payment_done": "0",
+        "email": format!("zakaznik{id}@example.cz"), "phone": "+420 601 234 567",
+        "delivery_method": "PPL", "delivery_price": "89",
+        "delivery_fullname": "Petr Svoboda", "delivery_address": "Dlouhá 5",
+        "delivery_city": "Praha", "delivery_postcode": "110 00", "delivery_country_code": "CZ",
+        "admin_comments": "",
+        "products": [{"name": "Hrnek", "sku": "HR-1", "ean": "8594000000019",
+                      "price_brutto": "199.00", "quantity": "1", "weight": "0.4"}]
+    })
+}
