@@ -222,6 +222,22 @@ impl Ctx {
         half + half.mul_f64(jitter)
     }
 
+    /// Records what the remote side did (no longer ambiguous) and flushes it, before
+    /// anything else may happen; `false` (logged) when the store refuses.
+    async fn record(&self, e: &mut Entry, result: OpResult, what: &str) -> bool {
+        e.result = Some(result);
+        e.ambiguous = false;
+        e.updated_at = Utc::now();
+        let stored = match self.outbox.put(e.clone()) {
+            Ok(()) => self.outbox.flush().await,
+            Err(err) => Err(err),
+        };
+        if let Err(err) = &stored {
+            tracing::error!(id = e.id, error = %err, "outbox: cannot record {what}");
+        }
+        stored.is_ok()
+    }
+
     /// The status batch window now: longer while the shop's quota is low.
     fn batch_window(&self) -> Duration {
         match self.opts.frugal {
@@ -480,16 +496,11 @@ impl Ctx {
                         }
                     },
                 };
-                e.result = Some(OpResult::Handover(h.clone()));
-                e.ambiguous = false;
-                e.updated_at = Utc::now();
                 // The hand-over must never be repeated: on disk before anything else.
-                let stored = match self.outbox.put(e.clone()) {
-                    Ok(()) => self.outbox.flush().await,
-                    Err(err) => Err(err),
-                };
-                if let Err(err) = stored {
-                    tracing::error!(id = e.id, error = %err, "outbox: cannot record a hand-over");
+                if !self
+                    .record(&mut e, OpResult::Handover(h.clone()), "a hand-over")
+                    .await
+                {
                     return;
                 }
                 h
@@ -578,19 +589,12 @@ impl Ctx {
                         }
                     },
                 };
-                e.result = Some(OpResult::Shipment(ShipmentResult {
+                // The package id must never be lost: on disk before anything else.
+                let result = OpResult::Shipment(ShipmentResult {
                     created: created.clone(),
                     label: None,
-                }));
-                e.ambiguous = false;
-                e.updated_at = Utc::now();
-                // The package id must never be lost: on disk before anything else.
-                let stored = match self.outbox.put(e.clone()) {
-                    Ok(()) => self.outbox.flush().await,
-                    Err(err) => Err(err),
-                };
-                if let Err(err) = stored {
-                    tracing::error!(id = e.id, error = %err, "outbox: cannot record a created shipment");
+                });
+                if !self.record(&mut e, result, "a created shipment").await {
                     return;
                 }
                 created
