@@ -640,3 +640,40 @@ fn bad_configuration_is_refused_without_the_token() {
     assert!(BaseLinkerShop::new("http://127.0.0.1:9/connector.php", "  ").is_err());
     assert!(BaseLinkerCourier::new("nope", TOKEN, Duration::from_secs(1)).is_err());
 }
+
+#[tokio::test]
+async fn statuses_may_be_given_by_name_resolved_once_through_the_status_list() {
+    let (sim, _run, shop) = setup(Faults::default()).await;
+    sim.add_orders(vec![wire_order(21, T0), wire_order(22, T0)]);
+    let before = sim.request_count();
+    let out = match shop
+        .push_updates(&[
+            update("21", Some("shipped"), None),
+            update("22", Some("Nie ma takiego"), None),
+        ])
+        .await
+    {
+        Ok(o) => o,
+        Err(e) => panic!("push: {e}"),
+    };
+    assert!(out[0].result.is_ok(), "{:?}", out[0].result);
+    let status = sim
+        .order("21")
+        .and_then(|o| o.get("order_status_id").cloned());
+    assert_eq!(status, Some(json!(1054)));
+    let err = out[1].result.clone().err().unwrap_or_default();
+    assert!(
+        err.contains("\"Nie ma takiego\"") && err.contains("order 22"),
+        "{err}"
+    );
+    // The list once (getOrderStatusList), then one setOrderStatus.
+    assert_eq!(sim.request_count() - before, 2);
+    match shop
+        .push_updates(&[update("22", Some("Packed"), None)])
+        .await
+    {
+        Ok(o) => assert!(o[0].result.is_ok(), "{:?}", o[0].result),
+        Err(e) => panic!("push: {e}"),
+    }
+    assert_eq!(sim.request_count() - before, 3, "the list is cached");
+}

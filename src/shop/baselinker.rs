@@ -543,6 +543,8 @@ pub struct BaseLinkerShop {
     api: BaseLinkerApi,
     manual_courier: String,
     initial_lookback: chrono::Duration,
+    /// `getOrderStatusList`, fetched the first time a status is given by name.
+    status_list: Arc<tokio::sync::Mutex<Option<Vec<ShopStatus>>>>,
 }
 
 fn shop_err(e: ApiError, url: &str) -> ShopError {
@@ -603,12 +605,29 @@ impl BaseLinkerShop {
         Ok(BaseLinkerShop::with_api(api))
     }
 
+    /// The id of `status`: itself when numeric, else the id of the status of that name in
+    /// `getOrderStatusList` (fetched once; names as in `packdesk doctor`).
+    async fn status_id(&self, status: &str) -> Result<Option<i64>, ShopError> {
+        if let Ok(id) = status.trim().parse::<i64>() {
+            return Ok(Some(id));
+        }
+        let mut cached = self.status_list.lock().await;
+        if cached.is_none() {
+            *cached = Some(self.statuses().await?);
+        }
+        Ok(cached
+            .as_deref()
+            .and_then(|list| crate::doctor::find_status(list, status))
+            .and_then(|s| s.id.trim().parse::<i64>().ok()))
+    }
+
     /// A shop client over an existing API client (to share its rate limit).
     pub fn with_api(api: BaseLinkerApi) -> BaseLinkerShop {
         BaseLinkerShop {
             api,
             manual_courier: "other".to_string(),
             initial_lookback: chrono::Duration::days(14),
+            status_list: Arc::new(tokio::sync::Mutex::new(None)),
         }
     }
 
@@ -926,12 +945,18 @@ impl Shop for BaseLinkerShop {
             let (Some(_), Some(status), Ok(())) = (ids[i], u.status.as_deref(), &results[i]) else {
                 continue;
             };
-            let Ok(sid) = status.trim().parse::<i64>() else {
-                results[i] = Err(format!(
-                    "order {}: status {status:?} is not a BaseLinker status id",
-                    u.number
-                ));
-                continue;
+            let sid = match self.status_id(status).await {
+                Ok(Some(sid)) => sid,
+                Ok(None) => {
+                    results[i] = Err(format!(
+                        "order {}: status {:?} is neither a BaseLinker status id nor the name \
+                         of one (getOrderStatusList)",
+                        u.number,
+                        sanitize(status)
+                    ));
+                    continue;
+                }
+                Err(e) => return Err(e),
             };
             match groups.iter_mut().find(|(s, _)| *s == sid) {
                 Some((_, members)) => members.push(i),
