@@ -301,3 +301,46 @@ statuses = ["{}"]
     assert!(find_row(buf, "#7 10:11:12 gift").is_some());
     assert!(find_row(buf, "add_note: shop refused").is_some());
 }
+
+#[test]
+fn outbox_says_until_when_a_batched_update_waits() {
+    let o = orders();
+    let mut st = state(&o);
+    update(&mut st, Msg::Action(packdesk::app::Action::Outbox));
+    let line =
+        |id, what: &str, error: Option<&str>, batched: Option<&str>| packdesk::app::OutboxLine {
+            id,
+            what: what.into(),
+            state: "pending".into(),
+            attempts: 0,
+            error: error.map(str::to_string),
+            batched_until: batched.map(str::to_string),
+        };
+    update(
+        &mut st,
+        Msg::OutboxEntries(Ok(vec![
+            line(
+                8,
+                "shop update CZ250040, status 4, tracking 40000042702",
+                None,
+                Some("10:52:13"),
+            ),
+            line(
+                9,
+                "shipment CZ250041-1",
+                Some("cp: recipient ZIP invalid"),
+                None,
+            ),
+        ])),
+    );
+    for (lang, text) in [
+        (Lang::En, "goes by 10:52:13"),
+        (Lang::Cs, "nejpozději v 10:52:13"),
+        (Lang::Pl, "najpóźniej o 10:52:13"),
+    ] {
+        let t = draw(&st, &ui(lang), 80, 24);
+        let buf = t.backend().buffer();
+        assert!(find_row(buf, text).is_some(), "{lang:?}: {text}");
+        assert!(find_row(buf, "recipient ZIP invalid").is_some());
+    }
+}

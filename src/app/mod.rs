@@ -426,6 +426,9 @@ pub struct OutboxLine {
     pub state: String,
     pub attempts: u32,
     pub error: Option<String>,
+    /// A shop status update waiting for others to share its request: when it goes at the
+    /// latest (local time, `HH:MM:SS`).
+    pub batched_until: Option<String>,
 }
 
 /// The supervisor's outbox screen (an overlay).

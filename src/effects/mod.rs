@@ -77,6 +77,11 @@ impl Runner {
     /// The outbox entries a supervisor looks at: pending, in flight, failed.
     fn outbox_lines(&self) -> Msg {
         let outbox = self.pipeline.outbox();
+        let due = outbox.batch_due().map(|t| {
+            t.with_timezone(&chrono::Local)
+                .format("%H:%M:%S")
+                .to_string()
+        });
         let lines = outbox
             .list(crate::outbox::Filter::Attention)
             .map(|entries| {
@@ -87,6 +92,11 @@ impl Runner {
                         what: e.op.describe(),
                         state: e.state.as_str().to_string(),
                         attempts: e.attempts,
+                        batched_until: (e.state == crate::outbox::EntryState::Pending
+                            && e.last_error.is_none()
+                            && matches!(e.op, crate::outbox::Operation::PushStatus(_)))
+                        .then(|| due.clone())
+                        .flatten(),
                         error: e.last_error,
                     })
                     .collect()

@@ -415,6 +415,8 @@ struct Inner {
     /// Entries that could not be read at open (what and why), for the supervisor.
     damaged: Vec<String>,
     wake: Notify,
+    /// When the worker plans to send the waiting status updates (batching), if they wait.
+    batch_due: Mutex<Option<DateTime<Utc>>>,
 }
 
 /// The durable queue. Cheap to clone; all clones share one queue.
@@ -467,6 +469,7 @@ impl Outbox {
                 open: Mutex::new(open),
                 damaged,
                 wake: Notify::new(),
+                batch_due: Mutex::new(None),
             }),
         };
         outbox.migrate_labels();
@@ -870,6 +873,24 @@ impl Outbox {
         drop(open);
         self.inner.tree.flush().map_err(|e| self.io(e))?;
         Ok(stuck.len())
+    }
+
+    /// When the waiting shop status updates go at the latest (they wait for others to
+    /// share a request); `None` when none wait.
+    pub fn batch_due(&self) -> Option<DateTime<Utc>> {
+        *self
+            .inner
+            .batch_due
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub(crate) fn set_batch_due(&self, due: Option<DateTime<Utc>>) {
+        *self
+            .inner
+            .batch_due
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = due;
     }
 
     /// Resolves when something was enqueued or retried since the last call.

@@ -655,6 +655,52 @@ async fn status_updates_are_merged_per_order_and_batched() {
 }
 
 #[tokio::test]
+async fn a_batched_update_says_when_it_goes_and_goes_then() {
+    let (dir, outbox) = open_outbox();
+    let shop = Arc::new(FakeShop::default());
+    let worker = Worker::new(
+        outbox.clone(),
+        shop.clone(),
+        Arc::new(FakeCarrier::default()),
+        |_| {},
+    )
+    .with_options(fast())
+    .with_batching(super::batching::Batching {
+        max_delay: Duration::from_millis(600),
+        quota_share: 0.0,
+        ..super::batching::Batching::default()
+    });
+    let (stop, rx) = watch::channel(false);
+    let task = tokio::spawn(worker.run(rx));
+    // The first after the start goes once settled (a quiet spell) …
+    outbox
+        .enqueue(Operation::PushStatus(update("1", Some("4"), Some("T1"))))
+        .expect("first");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(lock(&shop.pushes).len(), 1);
+    assert_eq!(outbox.batch_due(), None, "nothing waits");
+    // … the next waits for company, and the outbox says until when.
+    let t0 = Utc::now();
+    outbox
+        .enqueue(Operation::PushStatus(update("2", Some("4"), Some("T2"))))
+        .expect("second");
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    let due = outbox.batch_due().expect("a due time while it waits");
+    assert!(
+        due > t0 + chrono::Duration::milliseconds(400)
+            && due < t0 + chrono::Duration::milliseconds(800),
+        "{due} vs {t0}"
+    );
+    assert_eq!(lock(&shop.pushes).len(), 1);
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    assert_eq!(lock(&shop.pushes).len(), 2);
+    assert_eq!(outbox.batch_due(), None);
+    let _ = stop.send(true);
+    task.await.expect("join").expect("worker");
+    drop(dir);
+}
+
+#[tokio::test]
 async fn notes_of_one_order_run_in_order_and_other_ops_complete() {
     let (dir, outbox) = open_outbox();
     let shop = Arc::new(FakeShop::default());

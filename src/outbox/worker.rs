@@ -871,6 +871,9 @@ impl Worker {
                     running.insert(h.id(), (lane, ids));
                 }
             }
+            if oldest_status.is_none() {
+                ctx.outbox.set_batch_due(None);
+            }
             if !busy.contains(BATCH_LANE)
                 && let Some(oldest) = oldest_status
             {
@@ -908,6 +911,10 @@ impl Worker {
                     None if due <= now => Some(Plan::Send(std::mem::take(&mut statuses))),
                     None => Some(Plan::Wait(due)),
                 };
+                ctx.outbox.set_batch_due(match &plan {
+                    Some(Plan::Wait(due)) => Some(*due),
+                    _ => None,
+                });
                 if let Some(Plan::Send(statuses)) = plan {
                     let mut claimed = Vec::with_capacity(statuses.len());
                     for id in statuses {

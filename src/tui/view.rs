@@ -779,7 +779,12 @@ fn outbox(v: &crate::app::OutboxView, ui: &Ui, f: &mut Frame, area: Rect) {
                 Span::styled(format!("#{} {}", l.id, sanitize(&l.what)), style),
                 Span::styled(format!("  {} ×{}", l.state, l.attempts), state_style),
             ]),
-            overlay::second_line(ui, l.error.as_deref().unwrap_or("")),
+            match (&l.error, &l.batched_until) {
+                (None, Some(t)) => {
+                    overlay::second_line(ui, &c.tf("queue.outbox_batched", &[("time", t)]))
+                }
+                (e, _) => overlay::second_line(ui, e.as_deref().unwrap_or("")),
+            },
         )
     });
     let spans = overlay::key_spans(ui, &[A::OutboxRetry, A::OutboxCancel, A::Outbox]);

@@ -547,6 +547,7 @@ fn the_outbox_screen_lists_retries_and_cancels_the_selected_entry() {
         state: state.into(),
         attempts: 3,
         error: Some("recipient ZIP invalid".into()),
+        batched_until: None,
     };
     update(
         &mut st,
