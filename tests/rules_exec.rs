@@ -388,6 +388,9 @@ async fn packed_runs_every_action_exactly_once_across_a_restart() {
     second.handle(packed.clone()).await;
     second.resume_unfinished().await;
     bench.drained().await;
+    // The shop changes were queued; the outbox has their outcome now (the executor is
+    // not running here, so its sweep settles them).
+    second.settle_queued().await;
     let failures = bench.pump(&mut state, &runner, start);
     assert!(failures.is_empty(), "{failures:?}");
 
@@ -897,7 +900,10 @@ async fn a_label_queued_just_before_a_stop_is_not_printed_again() {
         .label_job(&path, &name, &o.key(), bench.pipeline.station())
         .expect("label job");
     printing.queue.enqueue(job).await.expect("queued");
-    bench.executor(&set).resume_unfinished().await;
+    let resumed = bench.executor(&set);
+    resumed.resume_unfinished().await;
+    bench.drained().await;
+    resumed.settle_queued().await;
     let jobs: Vec<_> = printing
         .queue
         .jobs_for_key(&o.key())
