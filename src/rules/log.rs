@@ -594,3 +594,145 @@ impl RuleLog {
         Ok(out)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::{EventKind, RuleSet, evaluate};
+
+    const RULES: &str = r#"
+[[rule]]
+name = "ship"
+event = "packed"
+actions = [{ set_status = { status = "4" } }, { fire = { event = "custom:next" } }]
+on_failure = "custom:problem"
+
+[[rule]]
+name = "next"
+event = "custom:next"
+actions = [{ add_history = { text = "x" } }]
+
+[[rule]]
+name = "problem"
+event = "custom:problem"
+actions = [{ add_history = { text = "y" } }]
+"#;
+
+    fn planned(ev: &Event) -> Planned {
+        let set = RuleSet::parse(std::path::Path::new("rules.toml"), RULES).expect("rules");
+        let facts = crate::rules::Facts {
+            order_key: ev.order_key.clone(),
+            order_number: "1".into(),
+            source: "demo".into(),
+            shop_status: String::new(),
+            shipping_method: String::new(),
+            carrier: String::new(),
+            service: String::new(),
+            cod: false,
+            paid: true,
+            country: "CZ".into(),
+            total: crate::domain::Money::new(0, "CZK"),
+            weight_kg: 1.0,
+            item_count: crate::domain::Qty::units(1),
+            flags: vec![],
+            station: "s".into(),
+            packer: None,
+            tracking: None,
+            package_id: None,
+        };
+        evaluate(&set, ev, &facts).remove(0)
+    }
+
+    fn events(store: &Store) -> Vec<StoredEvent> {
+        store
+            .open_tree(EVENTS_TREE)
+            .expect("tree")
+            .iter()
+            .map(|kv| {
+                let (_, v) = kv.expect("row");
+                serde_json::from_slice(&v).expect("stored event")
+            })
+            .collect()
+    }
+
+    #[test]
+    fn events_and_records_stored_by_older_versions_still_decode() {
+        let ev = Event::new(EventKind::Packed, "demo:1", "7");
+        let bare = serde_json::to_vec(&ev).expect("json");
+        let stored: StoredEvent = serde_json::from_slice(&bare).expect("old event");
+        assert_eq!(stored, StoredEvent { event: ev, depth: 0 });
+        let old = br#"{"id":3,"rule":"r","event":{"kind":"packed","order_key":"demo:1","occurrence":"packed:demo:1:7"},
+            "stop_after_failure":true,"on_failure":null,"started_at":"2026-11-20T08:00:00Z","finished_at":null,
+            "actions":[{"action":"create_shipment","outcome":{"outcome":"done"}}]}"#;
+        let r: ExecutionRecord = serde_json::from_slice(old).expect("old record");
+        assert_eq!(r.depth, 0);
+        assert!(r.actions[0].outbox.is_empty());
+        assert!(!r.queued());
+    }
+
+    #[test]
+    fn follow_ups_go_to_disk_with_the_step_that_raises_them() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(dir.path()).expect("store");
+        let log = RuleLog::open(&store).expect("log");
+        let ev = Event::new(EventKind::Packed, "demo:1", "7");
+        let p = planned(&ev);
+        let mut r = log.begin_at(&p, &ev, 2, Utc::now()).expect("begin").expect("new");
+        assert_eq!(r.depth, 2);
+        let photo = StoredEvent {
+            event: Event::new(EventKind::PhotoTaken, "demo:1", "1"),
+            depth: 3,
+        };
+        log.action_result_with(&mut r, 0, Outcome::Done, vec![], std::slice::from_ref(&photo))
+            .expect("result");
+        assert_eq!(events(&store), vec![photo.clone()]);
+        let next = StoredEvent {
+            event: ev.follow_up("ship", "fire1", "next"),
+            depth: 3,
+        };
+        log.finish_with(&mut r, Utc::now(), std::slice::from_ref(&next))
+            .expect("finish");
+        assert_eq!(events(&store), vec![photo, next]);
+        assert!(log.unfinished().expect("unfinished").is_empty());
+        // Reopened (a restart): the record and the events are there.
+        drop(log);
+        let log = RuleLog::open(&store).expect("log");
+        assert_eq!(log.get(r.id).expect("get").map(|r| r.depth), Some(2));
+        assert_eq!(events(&store).len(), 2);
+    }
+
+    #[test]
+    fn a_queued_action_is_indexed_until_it_is_settled() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(dir.path()).expect("store");
+        let log = RuleLog::open(&store).expect("log");
+        let ev = Event::new(EventKind::Packed, "demo:1", "7");
+        let mut r = log
+            .begin(&planned(&ev), &ev, Utc::now())
+            .expect("begin")
+            .expect("new");
+        log.action_result_with(&mut r, 0, Outcome::Queued, vec![41], &[])
+            .expect("queued");
+        log.action_result(&mut r, 1, Outcome::Done).expect("fire");
+        log.finish(&mut r, Utc::now()).expect("finish");
+        assert!(r.queued());
+        assert_eq!(log.waiting().expect("waiting"), vec![(41, r.id)]);
+        assert_eq!(log.waiting_for(41).expect("for"), vec![r.id]);
+        assert!(log.waiting_for(42).expect("for").is_empty());
+        // The action keeps the ids of the entries it queued.
+        assert_eq!(r.actions[0].outbox, vec![41]);
+
+        r.actions[0].outcome = Some(Outcome::Failed("refused".into()));
+        let problem = StoredEvent {
+            event: ev.follow_up("ship", "on_failure", "problem"),
+            depth: 1,
+        };
+        log.settle(&r, &[41], std::slice::from_ref(&problem))
+            .expect("settle");
+        assert!(log.waiting().expect("waiting").is_empty());
+        assert_eq!(events(&store), vec![problem]);
+        let stored = log.get(r.id).expect("get").expect("record");
+        assert!(stored.failed());
+        assert!(!stored.queued());
+    }
+}
