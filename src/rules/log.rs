@@ -660,7 +660,13 @@ actions = [{ add_history = { text = "y" } }]
         let ev = Event::new(EventKind::Packed, "demo:1", "7");
         let bare = serde_json::to_vec(&ev).expect("json");
         let stored: StoredEvent = serde_json::from_slice(&bare).expect("old event");
-        assert_eq!(stored, StoredEvent { event: ev, depth: 0 });
+        assert_eq!(
+            stored,
+            StoredEvent {
+                event: ev,
+                depth: 0
+            }
+        );
         let old = br#"{"id":3,"rule":"r","event":{"kind":"packed","order_key":"demo:1","occurrence":"packed:demo:1:7"},
             "stop_after_failure":true,"on_failure":null,"started_at":"2026-11-20T08:00:00Z","finished_at":null,
             "actions":[{"action":"create_shipment","outcome":{"outcome":"done"}}]}"#;
@@ -677,14 +683,23 @@ actions = [{ add_history = { text = "y" } }]
         let log = RuleLog::open(&store).expect("log");
         let ev = Event::new(EventKind::Packed, "demo:1", "7");
         let p = planned(&ev);
-        let mut r = log.begin_at(&p, &ev, 2, Utc::now()).expect("begin").expect("new");
+        let mut r = log
+            .begin_at(&p, &ev, 2, Utc::now())
+            .expect("begin")
+            .expect("new");
         assert_eq!(r.depth, 2);
         let photo = StoredEvent {
             event: Event::new(EventKind::PhotoTaken, "demo:1", "1"),
             depth: 3,
         };
-        log.action_result_with(&mut r, 0, Outcome::Done, vec![], std::slice::from_ref(&photo))
-            .expect("result");
+        log.action_result_with(
+            &mut r,
+            0,
+            Outcome::Done,
+            vec![],
+            std::slice::from_ref(&photo),
+        )
+        .expect("result");
         assert_eq!(events(&store), vec![photo.clone()]);
         let next = StoredEvent {
             event: ev.follow_up("ship", "fire1", "next"),
