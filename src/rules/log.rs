@@ -208,6 +208,9 @@ pub struct RuleLog {
     store: Store,
 }
 
+/// A row of [`EVENTS_TREE`]: key (big-endian id) and value.
+type EventRow = ([u8; 8], Vec<u8>);
+
 fn tx_error(e: TransactionError<RuleLogError>) -> RuleLogError {
     match e {
         TransactionError::Abort(e) => e,
@@ -267,7 +270,7 @@ impl RuleLog {
     }
 
     /// The rows `raised` takes in [`EVENTS_TREE`] (fresh ids, values encoded).
-    fn event_rows(&self, raised: &[StoredEvent]) -> Result<Vec<([u8; 8], Vec<u8>)>, RuleLogError> {
+    fn event_rows(&self, raised: &[StoredEvent]) -> Result<Vec<EventRow>, RuleLogError> {
         raised
             .iter()
             .map(|ev| {
