@@ -1474,3 +1474,33 @@ async fn a_refusal_the_executor_missed_is_settled_by_the_sweep_at_start() {
     assert_eq!(runs_of(&bench.store, "problem: note").len(), 1);
     let _ = bench.stop.send(true);
 }
+
+/// A queued shop change a supervisor cancels on the Outbox screen (no worker report
+/// follows a cancel) ends the rule failed at the next sweep, naming the cancel.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_queued_change_cancelled_on_the_outbox_screen_ends_the_rule_failed() {
+    let (bench, set, engine, _inbox) = Bench::start(|_| STATUS_RULES.to_string(), false).await;
+    let o = bench.orders[3].clone();
+    bench.shop_sim.throttle(Duration::from_secs(30));
+    let exec = bench.executor(&set);
+    exec.handle(Event::new(EventKind::Packed, &o.key(), "1"))
+        .await;
+    line_in(&engine, "packed: status", "queued").await;
+    let record = runs_of(&bench.store, "packed: status").remove(0);
+    let status_entry = record.actions[0].outbox.clone();
+    assert_eq!(status_entry.len(), 1, "{record:#?}");
+    // The worker may hold it in flight for a moment (429, then backoff): cancel once
+    // it is pending again.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while bench.pipeline.outbox().cancel(status_entry[0]).is_err() {
+        assert!(Instant::now() < deadline, "never cancellable");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(exec.settle_queued().await >= 1);
+    let failed = line_in(&engine, "packed: status", "failed").await;
+    assert!(
+        failed.detail.starts_with("set_status: ") && failed.detail.contains("cancelled"),
+        "{failed:?}"
+    );
+    let _ = bench.stop.send(true);
+}
