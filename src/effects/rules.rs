@@ -113,11 +113,6 @@ impl Inbox {
     pub fn try_recv(&mut self) -> Option<Event> {
         self.events.try_recv().ok()
     }
-
-    /// The next outbox entry reported finished (done or failed for good), if any.
-    pub fn try_recv_settled(&mut self) -> Option<u64> {
-        self.settled.try_recv().ok()
-    }
 }
 
 /// Why the rules could not be set up.
