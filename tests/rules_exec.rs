@@ -1504,3 +1504,117 @@ async fn a_queued_change_cancelled_on_the_outbox_screen_ends_the_rule_failed() {
     );
     let _ = bench.stop.send(true);
 }
+
+/// BaseLinker refuses the pick/pack flags of an order it no longer has: that rule ends
+/// failed with BaseLinker's reason and the bench hears it; the same rule for an order
+/// BaseLinker has ends done once the flags are set.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn baselinker_refusing_a_rule_change_ends_that_rule_failed_with_its_reason() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let sim = packdesk::sim::baselinker::BaseLinkerSim::new("tok", Faults::default(), 6);
+    let mut orders = packdesk::demo::generate(9, 2, chrono::Utc::now());
+    orders[0].shop_id = Some("77".into());
+    orders[1].shop_id = Some("78".into());
+    // Only the first is (still) in the shop.
+    sim.add_orders(vec![packdesk::sim::baselinker::demo_order_json(&orders[0])]);
+    let run = sim.start(0).await.expect("sim");
+    let shop = Arc::new(
+        packdesk::shop::baselinker::BaseLinkerShop::new(&run.base_url, "tok").expect("shop"),
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(dir.path()).expect("store");
+    store.import_orders(&orders).expect("import");
+    let set = RuleSet::parse(
+        std::path::Path::new("rules.toml"),
+        r#"
+[[rule]]
+name = "packed: flags"
+event = "packed"
+actions = [{ set_pick_pack_state = { pick = true, pack = true } }]
+"#,
+    )
+    .expect("rules");
+    let (engine, inbox) = RuleEngine::channel(&set, &store).expect("engine");
+    let outbox = Outbox::open(&store).expect("outbox");
+    let pipeline = Pipeline::new(
+        outbox.clone(),
+        store.clone(),
+        &dir.path().join("out"),
+        packdesk::demo::pipeline::carrier_map(),
+        None,
+        "own",
+    )
+    .with_rules(engine.clone());
+    let carrier = Arc::new(packdesk::carrier::own::OwnLabel::new(
+        store.clone(),
+        dir.path(),
+        "sender",
+    ));
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let on_event = {
+        let (p, tx) = (pipeline.clone(), tx.clone());
+        move |ev| {
+            for m in p.on_event(&ev) {
+                let _ = tx.send(m);
+            }
+        }
+    };
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    tokio::spawn(Worker::new(outbox, shop, carrier, on_event).run(stopped));
+    let running = Executor::new(set, pipeline, "bench-1")
+        .expect("executor")
+        .with_pick_pack(true)
+        .with_bench(tx)
+        .spawn(inbox);
+    for o in &orders {
+        engine.fire(Event::new(EventKind::Packed, &o.key(), "1"));
+    }
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let (gone, kept) = loop {
+        let lines = engine.lines(10).expect("lines");
+        let state = |o: &Order| {
+            lines
+                .iter()
+                .find(|l| l.order_key == o.key())
+                .map(|l| (l.state.clone(), l.detail.clone()))
+        };
+        if let (Some(gone), Some(kept)) = (state(&orders[1]), state(&orders[0]))
+            && [&gone.0, &kept.0]
+                .iter()
+                .all(|s| *s == "ok" || *s == "failed")
+        {
+            break (gone, kept);
+        }
+        assert!(Instant::now() < deadline, "{lines:#?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(gone.0, "failed", "{gone:?}");
+    assert!(
+        gone.1.starts_with("set_pick_pack_state: ") && gone.1.contains("Order 78 not found"),
+        "{gone:?}"
+    );
+    assert_eq!(kept.0, "ok", "{kept:?}");
+    let o = sim.order("77").unwrap_or_default();
+    assert_eq!(
+        (o["pick_state"].clone(), o["pack_state"].clone()),
+        (1.into(), 1.into())
+    );
+    let mut failures = Vec::new();
+    while let Ok(m) = rx.try_recv() {
+        if let Msg::Rule(RuleNote::Failed {
+            rule,
+            order_key,
+            error,
+            ..
+        }) = m
+        {
+            failures.push((rule, order_key, error));
+        }
+    }
+    assert_eq!(failures.len(), 1, "{failures:?}");
+    assert_eq!(failures[0].0, "packed: flags");
+    assert_eq!(failures[0].1, orders[1].key());
+    assert!(failures[0].2.contains("Order 78 not found"), "{failures:?}");
+    running.abort();
+    let _ = stop.send(true);
+}
