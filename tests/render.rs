@@ -342,5 +342,44 @@ fn outbox_says_until_when_a_batched_update_waits() {
         let buf = t.backend().buffer();
         assert!(find_row(buf, text).is_some(), "{lang:?}: {text}");
         assert!(find_row(buf, "recipient ZIP invalid").is_some());
+
+/// The rule log shows a rule whose shop changes wait in the outbox as queued, then done
+/// or failed with the shop's reason (80×24, English and Czech).
+#[test]
+fn rule_log_states_queued_done_failed_at_80x24() {
+    let o = orders();
+    let line = |id: u64, state: &str, detail: &str| packdesk::app::rules::RuleLine {
+        id,
+        rule: format!("rule {id}"),
+        event: "packed".into(),
+        order_key: o[0].key(),
+        state: state.into(),
+        at: "10:11:12".into(),
+        detail: detail.into(),
+    };
+    let mut st = state(&o);
+    update(&mut st, Msg::Action(Action::RulesLog));
+    update(
+        &mut st,
+        Msg::RuleLog(Ok(vec![
+            line(3, "queued", "set_status, add_history"),
+            line(2, "ok", "set_status"),
+            line(1, "failed", "set_status: upgates: Unknown status 999"),
+        ])),
+    );
+    for (lang, queued, done, failed) in [
+        (Lang::En, "queued (waits for the shop)", "done", "FAILED"),
+        (Lang::Cs, "ve frontě (čeká na obchod)", "hotovo", "SELHALO"),
+    ] {
+        let t = draw(&st, &ui(lang), 80, 24);
+        let buf = t.backend().buffer();
+        let row = |id: u64| {
+            let y = find_row(buf, &format!("#{id} 10:11:12 rule {id}")).expect("listed");
+            row_text(buf, y)
+        };
+        assert!(row(3).contains(queued), "{}", row(3));
+        assert!(row(2).contains(done), "{}", row(2));
+        assert!(row(1).contains(failed), "{}", row(1));
+        assert!(find_row(buf, "set_status: upgates: Unknown status 999").is_some());
     }
 }

@@ -793,3 +793,37 @@ fn cli_check_test_and_log() {
         "control characters reach the terminal: {out:?}"
     );
 }
+
+/// `packdesk rules log` shows an execution whose shop change waits in the outbox as
+/// queued, with the outbox entry.
+#[test]
+fn cli_log_shows_a_queued_shop_change() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let config = dir.path().join("station.toml");
+    std::fs::write(&config, "station = \"bench-7\"\n").unwrap_or_else(|e| panic!("{e}"));
+    let data = dir.path().join("data");
+    let paths = Paths::resolve(Some(&config), Some(&data)).unwrap_or_else(|e| panic!("{e}"));
+    {
+        let store = open_store(&data);
+        let o = order("upgates", "2026-79", "zasilkovna", 6000, true);
+        store
+            .import_orders(std::slice::from_ref(&o))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let log = RuleLog::open(&store).unwrap_or_else(|e| panic!("{e}"));
+        let ev = Event::packed(&o.key(), 1);
+        let planned = evaluate(&example(), &ev, &facts(&o));
+        let Some(p) = planned.first() else { panic!() };
+        let Ok(Some(mut rec)) = log.begin(p, &ev, Utc::now()) else {
+            panic!()
+        };
+        log.action_result(&mut rec, 0, Outcome::Done)
+            .unwrap_or_else(|e| panic!("{e}"));
+        log.action_result_with(&mut rec, 1, Outcome::Queued, vec![12], &[])
+            .unwrap_or_else(|e| panic!("{e}"));
+        log.finish(&mut rec, Utc::now())
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+    let out = cli(RulesCmd::Log { limit: 5 }, &paths).unwrap_or_else(|e| panic!("{e}"));
+    assert!(out.contains(" queued rule \"Zabaleno: odeslat\""), "{out}");
+    assert!(out.contains("2. print — queued (outbox #12)"), "{out}");
+}

@@ -388,6 +388,9 @@ async fn packed_runs_every_action_exactly_once_across_a_restart() {
     second.handle(packed.clone()).await;
     second.resume_unfinished().await;
     bench.drained().await;
+    // The shop changes were queued; the outbox has their outcome now (the executor is
+    // not running here, so its sweep settles them).
+    second.settle_queued().await;
     let failures = bench.pump(&mut state, &runner, start);
     assert!(failures.is_empty(), "{failures:?}");
 
@@ -897,7 +900,10 @@ async fn a_label_queued_just_before_a_stop_is_not_printed_again() {
         .label_job(&path, &name, &o.key(), bench.pipeline.station())
         .expect("label job");
     printing.queue.enqueue(job).await.expect("queued");
-    bench.executor(&set).resume_unfinished().await;
+    let resumed = bench.executor(&set);
+    resumed.resume_unfinished().await;
+    bench.drained().await;
+    resumed.settle_queued().await;
     let jobs: Vec<_> = printing
         .queue
         .jobs_for_key(&o.key())
@@ -1158,4 +1164,457 @@ async fn the_handover_protocol_printed_by_a_rule_is_the_kept_one() {
         .collect();
     assert_eq!(jobs.len(), 1, "{jobs:#?}");
     let _ = bench.stop.send(true);
+}
+
+const NEXT_RULES: &str = r#"
+[[rule]]
+name = "packed: next"
+event = "packed"
+actions = [{ fire = { event = "custom:next" } }, { add_history = { text = "Packed first" } }]
+
+[[rule]]
+name = "next: history"
+event = "custom:next"
+actions = [{ add_history = { text = "Next step at {station}" } }]
+"#;
+
+/// The shop history lines of `number` containing `text`, once the outbox is drained.
+async fn history_lines(bench: &Bench, number: &str, text: &str) -> usize {
+    bench.drained().await;
+    bench
+        .shop_sim
+        .history(number)
+        .iter()
+        .filter(|h| h.to_string().contains(text))
+        .count()
+}
+
+/// The rule log's executions of `rule`.
+fn runs_of(store: &Store, rule: &str) -> Vec<packdesk::rules::ExecutionRecord> {
+    RuleLog::open(store)
+        .expect("log")
+        .list(50)
+        .expect("list")
+        .into_iter()
+        .filter(|r| r.rule == rule)
+        .collect()
+}
+
+/// A stop right after an execution finished: its `fire` follow-up was recorded with the
+/// end of the run, so the next start raises it (once), and a further start does not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fire_follow_up_recorded_before_a_crash_is_raised_once_after_the_restart() {
+    let (bench, set, engine, _inbox) = Bench::start(|_| NEXT_RULES.to_string(), false).await;
+    let o = bench.orders[0].clone();
+    let packed = Event::new(EventKind::Packed, &o.key(), "1");
+    let first = bench.executor(&set).with_crash_after_finish();
+    first.handle(packed.clone()).await;
+    drop(first);
+    let parent = runs_of(&bench.store, "packed: next");
+    assert_eq!(parent.len(), 1);
+    assert!(parent[0].finished_at.is_some(), "{parent:#?}");
+    assert!(runs_of(&bench.store, "next: history").is_empty());
+    assert_eq!(engine.pending_events(), 1, "the follow-up waits on disk");
+
+    // The restart raises it: the follow-up rule runs once, for the follow-up occurrence.
+    let second = bench.executor(&set);
+    second.resume_unfinished().await;
+    assert_eq!(second.replay_events().await, 1);
+    let next = runs_of(&bench.store, "next: history");
+    assert_eq!(next.len(), 1, "{next:#?}");
+    assert_eq!(
+        next[0].event.occurrence,
+        format!("{}/packed: next/fire0", packed.occurrence)
+    );
+    assert_eq!(engine.pending_events(), 0, "handled: removed");
+    // Another start, and the same occurrence again: nothing runs twice.
+    let third = bench.executor(&set);
+    third.resume_unfinished().await;
+    assert_eq!(third.replay_events().await, 0);
+    third.handle(packed).await;
+    assert_eq!(runs_of(&bench.store, "next: history").len(), 1);
+    assert_eq!(runs_of(&bench.store, "packed: next").len(), 1);
+    assert_eq!(
+        history_lines(&bench, &o.number, "Next step at bench-1").await,
+        1
+    );
+    let _ = bench.stop.send(true);
+}
+
+/// A stop after the `fire` action but before the run ended: nothing was raised yet; the
+/// resumed execution raises the follow-up once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fire_follow_up_not_recorded_before_a_crash_is_raised_once_when_resumed() {
+    let (bench, set, engine, _inbox) = Bench::start(|_| NEXT_RULES.to_string(), false).await;
+    let o = bench.orders[1].clone();
+    let packed = Event::new(EventKind::Packed, &o.key(), "1");
+    bench
+        .executor(&set)
+        .with_action_budget(1)
+        .handle(packed.clone())
+        .await;
+    let log = RuleLog::open(&bench.store).expect("log");
+    assert_eq!(log.unfinished().expect("unfinished").len(), 1);
+    assert_eq!(
+        engine.pending_events(),
+        0,
+        "not raised before the run ended"
+    );
+    assert!(runs_of(&bench.store, "next: history").is_empty());
+
+    let second = bench.executor(&set);
+    second.resume_unfinished().await;
+    assert_eq!(second.replay_events().await, 0);
+    assert_eq!(runs_of(&bench.store, "next: history").len(), 1);
+    assert_eq!(engine.pending_events(), 0);
+    let third = bench.executor(&set);
+    third.resume_unfinished().await;
+    assert_eq!(third.replay_events().await, 0);
+    assert_eq!(runs_of(&bench.store, "next: history").len(), 1);
+    assert_eq!(
+        history_lines(&bench, &o.number, "Next step at bench-1").await,
+        1
+    );
+    assert_eq!(history_lines(&bench, &o.number, "Packed first").await, 1);
+    let _ = bench.stop.send(true);
+}
+
+const PHOTO_CHAIN_RULES: &str = r#"
+[[rule]]
+name = "packed: photo"
+event = "packed"
+actions = ["take_photo", { add_history = { text = "Photographed" } }]
+
+[[rule]]
+name = "photo: history"
+event = "photo_taken"
+actions = [{ add_history = { text = "Photo seen at {station}" } }]
+"#;
+
+/// A stop right after `take_photo`: its `photo_taken` was stored with the photo's
+/// outcome, so the next start runs the photo rule once and takes no second photo.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_photo_taken_by_a_rule_just_before_a_crash_still_fires_photo_taken_once() {
+    let (bench, set, engine, _inbox) = Bench::start(|_| PHOTO_CHAIN_RULES.to_string(), false).await;
+    let o = bench.orders[2].clone();
+    let packed = Event::new(EventKind::Packed, &o.key(), "1");
+    bench
+        .executor(&set)
+        .with_action_budget(1)
+        .handle(packed.clone())
+        .await;
+    assert_eq!(bench.camera_sim.served(), 1);
+    assert_eq!(engine.pending_events(), 1, "photo_taken waits on disk");
+    assert!(runs_of(&bench.store, "photo: history").is_empty());
+
+    let second = bench.executor(&set);
+    second.resume_unfinished().await;
+    assert_eq!(second.replay_events().await, 1);
+    let photo = runs_of(&bench.store, "photo: history");
+    assert_eq!(photo.len(), 1, "{photo:#?}");
+    assert_eq!(
+        photo[0].event.occurrence,
+        format!("photo_taken:{}:1", o.key())
+    );
+    let third = bench.executor(&set);
+    third.resume_unfinished().await;
+    assert_eq!(third.replay_events().await, 0);
+    assert_eq!(runs_of(&bench.store, "photo: history").len(), 1);
+    assert_eq!(bench.camera_sim.served(), 1, "no second photo");
+    assert_eq!(
+        history_lines(&bench, &o.number, "Photo seen at bench-1").await,
+        1
+    );
+    let _ = bench.stop.send(true);
+}
+
+/// A rule whose status the shop refuses for good (Upgates answers "Unknown status").
+const REFUSED_RULES: &str = r#"
+[[rule]]
+name = "packed: status"
+event = "packed"
+actions = [
+  { set_status = { status = "999" } },
+  { add_history = { text = "Packed at {station}" } },
+]
+on_failure = "custom:problem"
+
+[[rule]]
+name = "problem: note"
+event = "custom:problem"
+actions = [{ add_history = { text = "Problem noted" } }]
+"#;
+
+/// Waits until the rule-log line of `rule` is in `state`.
+async fn line_in(engine: &RuleEngine, rule: &str, state: &str) -> packdesk::app::rules::RuleLine {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let lines = engine.lines(20).expect("lines");
+        if let Some(l) = lines.iter().find(|l| l.rule == rule && l.state == state) {
+            return l.clone();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{rule} never {state}: {lines:#?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// A shop change a rule queued shows "queued" until the shop answers; a permanent
+/// refusal turns it "failed" with the shop's reason, reaches the bench as the rule
+/// failure banner and runs the rule's `on_failure` once. The running executor hears the
+/// outcome from the outbox worker (through the pipeline).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_status_the_shop_refuses_ends_the_rule_failed_with_the_shops_reason() {
+    let (mut bench, set, engine, inbox) = Bench::start(|_| REFUSED_RULES.to_string(), false).await;
+    let o = bench.orders[0].clone();
+    let runner = bench.runner(&engine);
+    let start = Instant::now();
+    let mut state = new_state(&set);
+    // The shop answers 429 for a while: the queued changes wait in the outbox.
+    bench.shop_sim.throttle(Duration::from_secs(2));
+    let running = bench.executor(&set).spawn(inbox);
+    engine.fire(Event::new(EventKind::Packed, &o.key(), "1"));
+    let queued = line_in(&engine, "packed: status", "queued").await;
+    assert!(queued.detail.contains("set_status"), "{queued:?}");
+
+    let failed = line_in(&engine, "packed: status", "failed").await;
+    assert!(
+        failed.detail.starts_with("set_status: ") && failed.detail.contains("Unknown status 999"),
+        "{failed:?}"
+    );
+    let record = runs_of(&bench.store, "packed: status").remove(0);
+    assert!(
+        matches!(&record.actions[0].outcome, Some(Outcome::Failed(e)) if e.contains("Unknown status 999")),
+        "{:#?}",
+        record.actions
+    );
+    // The history line after it was queued before the refusal and went through.
+    let done = |r: &packdesk::rules::ExecutionRecord, i: usize| {
+        r.actions.get(i).and_then(|a| a.outcome.clone()) == Some(Outcome::Done)
+    };
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !done(&runs_of(&bench.store, "packed: status")[0], 1) {
+        assert!(Instant::now() < deadline, "history never done");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // on_failure ran once: its own shop change ends done.
+    line_in(&engine, "problem: note", "ok").await;
+    assert_eq!(history_lines(&bench, &o.number, "Problem noted").await, 1);
+    // The bench got the failure, naming the rule and the shop's reason.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let failures = bench.pump(&mut state, &runner, start);
+    assert!(
+        failures
+            .iter()
+            .any(|f| f.starts_with("packed: status: ") && f.contains("Unknown status 999")),
+        "{failures:?}"
+    );
+    assert!(
+        matches!(
+            &state.banner,
+            Some(packdesk::app::Notice::RuleFailed { rule, action, error })
+                if rule == "packed: status" && action == "set_status" && error.contains("Unknown status 999")
+        ),
+        "{:?}",
+        state.banner
+    );
+    running.abort();
+    // A restart settles nothing again and raises no second on_failure.
+    let again = bench.executor(&set);
+    again.resume_unfinished().await;
+    assert_eq!(again.replay_events().await, 0);
+    assert_eq!(again.settle_queued().await, 0);
+    assert_eq!(runs_of(&bench.store, "problem: note").len(), 1);
+    let _ = bench.stop.send(true);
+}
+
+/// The outcome reached the outbox while no executor listened (a stop between the
+/// outcome on disk and its report): the sweep at the next start settles the queued
+/// actions, once, and raises `on_failure` once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refusal_the_executor_missed_is_settled_by_the_sweep_at_start() {
+    let (mut bench, set, engine, inbox) = Bench::start(|_| REFUSED_RULES.to_string(), false).await;
+    let o = bench.orders[1].clone();
+    bench.shop_sim.throttle(Duration::from_secs(2));
+    let first = bench.executor(&set);
+    first
+        .handle(Event::new(EventKind::Packed, &o.key(), "1"))
+        .await;
+    let l = line_in(&engine, "packed: status", "queued").await;
+    assert_eq!(l.order_key, o.key());
+    bench.drained().await;
+    // The worker's reports went nowhere ("crash" of the executor): still queued.
+    drop(first);
+    drop(inbox);
+    line_in(&engine, "packed: status", "queued").await;
+    assert!(runs_of(&bench.store, "problem: note").is_empty());
+
+    let second = bench.executor(&set);
+    second.resume_unfinished().await;
+    assert_eq!(
+        second.settle_queued().await,
+        2,
+        "status failed, history done"
+    );
+    let failed = line_in(&engine, "packed: status", "failed").await;
+    assert!(failed.detail.contains("Unknown status 999"), "{failed:?}");
+    assert_eq!(runs_of(&bench.store, "problem: note").len(), 1);
+    let mut failures = Vec::new();
+    while let Ok(m) = bench.rx.try_recv() {
+        if let Msg::Rule(RuleNote::Failed { rule, error, .. }) = m {
+            failures.push(format!("{rule}: {error}"));
+        }
+    }
+    assert_eq!(failures.len(), 1, "{failures:?}");
+    assert!(failures[0].contains("Unknown status 999"), "{failures:?}");
+    assert_eq!(second.settle_queued().await, 0, "settled once");
+    assert_eq!(second.replay_events().await, 0);
+    assert_eq!(runs_of(&bench.store, "problem: note").len(), 1);
+    let _ = bench.stop.send(true);
+}
+
+/// A queued shop change a supervisor cancels on the Outbox screen (no worker report
+/// follows a cancel) ends the rule failed at the next sweep, naming the cancel.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_queued_change_cancelled_on_the_outbox_screen_ends_the_rule_failed() {
+    let (bench, set, engine, _inbox) = Bench::start(|_| STATUS_RULES.to_string(), false).await;
+    let o = bench.orders[3].clone();
+    bench.shop_sim.throttle(Duration::from_secs(30));
+    let exec = bench.executor(&set);
+    exec.handle(Event::new(EventKind::Packed, &o.key(), "1"))
+        .await;
+    line_in(&engine, "packed: status", "queued").await;
+    let record = runs_of(&bench.store, "packed: status").remove(0);
+    let status_entry = record.actions[0].outbox.clone();
+    assert_eq!(status_entry.len(), 1, "{record:#?}");
+    // The worker may hold it in flight for a moment (429, then backoff): cancel once
+    // it is pending again.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while bench.pipeline.outbox().cancel(status_entry[0]).is_err() {
+        assert!(Instant::now() < deadline, "never cancellable");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(exec.settle_queued().await >= 1);
+    let failed = line_in(&engine, "packed: status", "failed").await;
+    assert!(
+        failed.detail.starts_with("set_status: ") && failed.detail.contains("cancelled"),
+        "{failed:?}"
+    );
+    let _ = bench.stop.send(true);
+}
+
+/// BaseLinker refuses the pick/pack flags of an order it no longer has: that rule ends
+/// failed with BaseLinker's reason and the bench hears it; the same rule for an order
+/// BaseLinker has ends done once the flags are set.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn baselinker_refusing_a_rule_change_ends_that_rule_failed_with_its_reason() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let sim = packdesk::sim::baselinker::BaseLinkerSim::new("tok", Faults::default(), 6);
+    let mut orders = packdesk::demo::generate(9, 2, chrono::Utc::now());
+    orders[0].shop_id = Some("77".into());
+    orders[1].shop_id = Some("78".into());
+    // Only the first is (still) in the shop.
+    sim.add_orders(vec![packdesk::sim::baselinker::demo_order_json(&orders[0])]);
+    let run = sim.start(0).await.expect("sim");
+    let shop = Arc::new(
+        packdesk::shop::baselinker::BaseLinkerShop::new(&run.base_url, "tok").expect("shop"),
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(dir.path()).expect("store");
+    store.import_orders(&orders).expect("import");
+    let set = RuleSet::parse(
+        std::path::Path::new("rules.toml"),
+        r#"
+[[rule]]
+name = "packed: flags"
+event = "packed"
+actions = [{ set_pick_pack_state = { pick = true, pack = true } }]
+"#,
+    )
+    .expect("rules");
+    let (engine, inbox) = RuleEngine::channel(&set, &store).expect("engine");
+    let outbox = Outbox::open(&store).expect("outbox");
+    let pipeline = Pipeline::new(
+        outbox.clone(),
+        store.clone(),
+        &dir.path().join("out"),
+        packdesk::demo::pipeline::carrier_map(),
+        None,
+        "own",
+    )
+    .with_rules(engine.clone());
+    let carrier = Arc::new(packdesk::carrier::own::OwnLabel::new(
+        store.clone(),
+        dir.path(),
+        "sender",
+    ));
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let on_event = {
+        let (p, tx) = (pipeline.clone(), tx.clone());
+        move |ev| {
+            for m in p.on_event(&ev) {
+                let _ = tx.send(m);
+            }
+        }
+    };
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    tokio::spawn(Worker::new(outbox, shop, carrier, on_event).run(stopped));
+    let running = Executor::new(set, pipeline, "bench-1")
+        .expect("executor")
+        .with_pick_pack(true)
+        .with_bench(tx)
+        .spawn(inbox);
+    for o in &orders {
+        engine.fire(Event::new(EventKind::Packed, &o.key(), "1"));
+    }
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let (gone, kept) = loop {
+        let lines = engine.lines(10).expect("lines");
+        let state = |o: &Order| {
+            lines
+                .iter()
+                .find(|l| l.order_key == o.key())
+                .map(|l| (l.state.clone(), l.detail.clone()))
+        };
+        if let (Some(gone), Some(kept)) = (state(&orders[1]), state(&orders[0]))
+            && [&gone.0, &kept.0]
+                .iter()
+                .all(|s| *s == "ok" || *s == "failed")
+        {
+            break (gone, kept);
+        }
+        assert!(Instant::now() < deadline, "{lines:#?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(gone.0, "failed", "{gone:?}");
+    assert!(
+        gone.1.starts_with("set_pick_pack_state: ") && gone.1.contains("Order 78 not found"),
+        "{gone:?}"
+    );
+    assert_eq!(kept.0, "ok", "{kept:?}");
+    let o = sim.order("77").unwrap_or_default();
+    assert_eq!(
+        (o["pick_state"].clone(), o["pack_state"].clone()),
+        (1.into(), 1.into())
+    );
+    let mut failures = Vec::new();
+    while let Ok(m) = rx.try_recv() {
+        if let Msg::Rule(RuleNote::Failed {
+            rule,
+            order_key,
+            error,
+            ..
+        }) = m
+        {
+            failures.push((rule, order_key, error));
+        }
+    }
+    assert_eq!(failures.len(), 1, "{failures:?}");
+    assert_eq!(failures[0].0, "packed: flags");
+    assert_eq!(failures[0].1, orders[1].key());
+    assert!(failures[0].2.contains("Order 78 not found"), "{failures:?}");
+    running.abort();
+    let _ = stop.send(true);
 }

@@ -299,6 +299,10 @@ impl Pipeline {
     /// file in the out dir, is saved, and its tracking number is queued for the shop.
     pub fn on_event(&self, ev: &OutboxEvent) -> Vec<Msg> {
         let mut msgs = Vec::new();
+        // Rule actions that queued this entry learn its final outcome.
+        if let Some(r) = &self.rules {
+            r.outbox_event(ev);
+        }
         match ev {
             OutboxEvent::ShipmentCreated {
                 id,

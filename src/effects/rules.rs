@@ -8,12 +8,18 @@
 //! every matching rule that was not claimed for this occurrence yet: claimed and started
 //! durably (`RuleLog::begin`), each action's outcome recorded durably before the next one
 //! runs (`RuleLog::action_result`), then finished; follow-up events (`fire`,
-//! `on_failure`, a photo taken by `take_photo`) are handled next. At start the executions
-//! a stop interrupted are resumed after their last recorded action, so a restart in the
-//! middle neither repeats what was done nor forgets the rest.
+//! `on_failure`, a photo taken by `take_photo`) are written to `rule_events` in the same
+//! transaction as the step that raises them and handled next (replayed at start like a
+//! fired event, so a crash right after an execution loses none and raises none twice).
+//! At start the executions a stop interrupted are resumed after their last recorded
+//! action, so a restart in the middle neither repeats what was done nor forgets the rest.
 //!
 //! Remote actions go through the durable outbox (idempotent by key), so an action whose
 //! outcome was not recorded before a crash is not applied twice when it is run again.
+//! A shop change is recorded as *queued* with its outbox entry; when the outbox reports
+//! the entry's final outcome ([`RuleEngine::outbox_event`], and a sweep at start and
+//! every [`SWEEP_EVERY`]) the action becomes done or failed with the shop's reason, a
+//! failure reaches the bench and fires the rule's `on_failure` (see `settle.rs`).
 //! Print jobs are checked against the print queue the same way. A webhook that was sent
 //! just before a crash may be sent again: receivers drop duplicates by `rule` +
 //! `occurrence`, which the body carries.
@@ -30,15 +36,17 @@ use chrono::{DateTime, Local, NaiveTime, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 
+mod settle;
+
 use super::Pipeline;
 use crate::app::Msg;
 use crate::app::rules::{RuleLine, RuleNote};
 use crate::domain::text::sanitize;
 use crate::domain::{Order, Shipment, ShipmentState};
-use crate::outbox::{EntryState, OpResult, Operation};
+use crate::outbox::{EntryState, OpResult, Operation, OutboxEvent};
 use crate::rules::{
-    Action, Document, Event, EventKind, ExecutionRecord, Facts, Outcome, RuleLog, RuleSet, Run,
-    evaluate, webhook_body,
+    Action, Document, EVENTS_TREE, Event, EventKind, ExecutionRecord, Facts, Outcome, RuleLog,
+    RuleSet, Run, StoredEvent, evaluate, webhook_body,
 };
 use crate::shop::{NoteMode, OrderUpdate};
 use crate::store::Store;
@@ -48,14 +56,17 @@ pub const DEMO_RULES: &str = include_str!("demo_rules.toml");
 
 /// The tree with the time each order entered its current shop status.
 const STATUS_TREE: &str = "rules_status_since";
-/// The tree of fired events not handled yet (key: monotonic id, value: the event as
-/// JSON): written before `fire` returns, removed once every planned rule of the event is
-/// claimed in the rule log, replayed at start.
-const EVENTS_TREE: &str = "rule_events";
+// EVENTS_TREE (`rule_events`): the fired events and raised follow-ups not handled yet
+// (key: monotonic id, value: the event as JSON): written before `fire` returns (or with
+// the rule-log step that raises a follow-up), removed once every planned rule of the
+// event is claimed in the rule log, replayed at start.
 /// The meta key of the last day the daily job ran (`YYYY-MM-DD`, local).
 const DAILY_KEY: &str = "rules_daily_last";
 /// How deep follow-up events (fire → fire → …) are followed.
-const MAX_DEPTH: usize = 8;
+const MAX_DEPTH: u32 = 8;
+/// How often the executor looks for queued rule actions whose outbox entry ended
+/// without a report reaching it (cancelled on the outbox screen, a missed report).
+pub const SWEEP_EVERY: Duration = Duration::from_secs(30);
 /// How often a waiting action looks at the outbox.
 const POLL: Duration = Duration::from_millis(100);
 /// How long a `create_shipment` waits for the carrier by default.
@@ -68,6 +79,8 @@ const WAIT_LOG_EVERY: Duration = Duration::from_secs(30);
 #[derive(Clone)]
 pub struct RuleEngine {
     tx: Option<UnboundedSender<Event>>,
+    /// Outbox entries that reached their final outcome, for the executor to settle.
+    settled: Option<UnboundedSender<u64>>,
     log: Option<RuleLog>,
     status: Option<sled::Tree>,
     /// The durable copy of fired events ([`EVENTS_TREE`]) and the store whose ids
@@ -85,17 +98,20 @@ impl std::fmt::Debug for RuleEngine {
 }
 
 /// The executor's end of a [`RuleEngine`]: pass it to [`Executor::spawn`].
-pub struct Inbox(UnboundedReceiver<Event>);
+pub struct Inbox {
+    events: UnboundedReceiver<Event>,
+    settled: UnboundedReceiver<u64>,
+}
 
 impl Inbox {
     /// The next event fired (for driving an executor by hand, as tests do).
     pub async fn recv(&mut self) -> Option<Event> {
-        self.0.recv().await
+        self.events.recv().await
     }
 
     /// The next event already fired, if any.
     pub fn try_recv(&mut self) -> Option<Event> {
-        self.0.try_recv().ok()
+        self.events.try_recv().ok()
     }
 }
 
@@ -122,6 +138,7 @@ impl RuleEngine {
     pub fn none() -> RuleEngine {
         RuleEngine {
             tx: None,
+            settled: None,
             log: None,
             status: None,
             events: None,
@@ -132,6 +149,7 @@ impl RuleEngine {
     /// A connected handle and the executor's inbox, for the rules `set` of `store`.
     pub fn channel(set: &RuleSet, store: &Store) -> Result<(RuleEngine, Inbox), RulesSetupError> {
         let (tx, rx) = unbounded_channel();
+        let (settled_tx, settled_rx) = unbounded_channel();
         let prints_labels = set.rules().iter().any(|r| {
             r.actions.iter().any(|a| {
                 matches!(
@@ -147,13 +165,31 @@ impl RuleEngine {
         Ok((
             RuleEngine {
                 tx: Some(tx),
+                settled: Some(settled_tx),
                 log: Some(RuleLog::open(store)?),
                 status: Some(store.open_tree(STATUS_TREE)?),
                 events: Some((events, store.clone())),
                 prints_labels,
             },
-            Inbox(rx),
+            Inbox {
+                events: rx,
+                settled: settled_rx,
+            },
         ))
+    }
+
+    /// What the outbox worker reports (the bench wires it through
+    /// [`Pipeline::on_event`]): an entry done or failed for good settles the rule
+    /// actions that queued it. Never waits; the sweep at start catches up a report the
+    /// executor never got.
+    pub fn outbox_event(&self, ev: &OutboxEvent) {
+        let id = match ev {
+            OutboxEvent::Done { id } | OutboxEvent::Failed { id, .. } => *id,
+            _ => return,
+        };
+        if let Some(tx) = &self.settled {
+            let _ = tx.send(id);
+        }
     }
 
     /// Hands `ev` to the executor. It is written to disk (the `rule_events` tree, one
@@ -282,6 +318,7 @@ fn line_of(r: &ExecutionRecord) -> RuleLine {
     let state = match (r.finished_at, r.failed()) {
         (None, _) => "running",
         (Some(_), true) => "failed",
+        (Some(_), false) if r.queued() => "queued",
         (Some(_), false) => "ok",
     };
     let failure = r.actions.iter().find_map(|a| match &a.outcome {
@@ -291,7 +328,7 @@ fn line_of(r: &ExecutionRecord) -> RuleLine {
     let detail = failure.unwrap_or_else(|| {
         r.actions
             .iter()
-            .filter(|a| a.outcome == Some(Outcome::Done))
+            .filter(|a| matches!(a.outcome, Some(Outcome::Done | Outcome::Queued)))
             .map(|a| a.action.name())
             .collect::<Vec<_>>()
             .join(", ")
@@ -342,6 +379,9 @@ pub struct Executor {
     ship_timeout: Duration,
     /// Test hook: after this many actions the executor stops as if the process died.
     budget: Option<Arc<AtomicUsize>>,
+    /// Test hook: stop as if the process died right after an execution finished (its
+    /// follow-ups recorded, not handled).
+    crash_after_finish: bool,
     locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
 
@@ -385,6 +425,7 @@ impl Executor {
             retention_days: None,
             ship_timeout: SHIP_TIMEOUT,
             budget: None,
+            crash_after_finish: false,
             locks: Mutex::new(HashMap::new()),
         })
     }
@@ -427,10 +468,20 @@ impl Executor {
         self
     }
 
+    /// Test hook: stop (as a crash would) right after the first execution finished:
+    /// its follow-up events are recorded but not handled.
+    #[doc(hidden)]
+    pub fn with_crash_after_finish(mut self) -> Executor {
+        self.crash_after_finish = true;
+        self
+    }
+
     /// Runs the executor: resumes interrupted executions, replays the events fired
-    /// before a stop that were not handled (see [`Executor::replay_events`]), then
-    /// handles events as they come, and runs the daily job (status-age rules, photo retention) at the rules
-    /// file's `daily_check_at` local time (06:00 when no rule uses it).
+    /// before a stop that were not handled (see [`Executor::replay_events`]), settles
+    /// queued actions whose outbox entry ended meanwhile ([`Executor::settle_queued`]),
+    /// then handles events and outbox reports as they come (and sweeps every
+    /// [`SWEEP_EVERY`]), and runs the daily job (status-age rules, photo retention) at
+    /// the rules file's `daily_check_at` local time (06:00 when no rule uses it).
     pub fn spawn(self, inbox: Inbox) -> tokio::task::JoinHandle<()> {
         let me = Arc::new(self);
         let daily = Arc::clone(&me);
@@ -438,10 +489,30 @@ impl Executor {
         tokio::spawn(async move {
             me.resume_unfinished().await;
             me.replay_events().await;
-            let mut rx = inbox.0;
-            while let Some(ev) = rx.recv().await {
-                let me = Arc::clone(&me);
-                tokio::spawn(async move { me.handle(ev).await });
+            me.settle_queued().await;
+            let Inbox {
+                events: mut rx,
+                mut settled,
+            } = inbox;
+            let mut sweep = tokio::time::interval(SWEEP_EVERY);
+            sweep.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            sweep.tick().await;
+            loop {
+                tokio::select! {
+                    ev = rx.recv() => {
+                        let Some(ev) = ev else { break };
+                        let me = Arc::clone(&me);
+                        tokio::spawn(async move { me.handle(ev).await });
+                    }
+                    Some(id) = settled.recv() => {
+                        let me = Arc::clone(&me);
+                        tokio::spawn(async move { me.outbox_settled(id).await });
+                    }
+                    _ = sweep.tick() => {
+                        let me = Arc::clone(&me);
+                        tokio::spawn(async move { me.settle_queued().await });
+                    }
+                }
             }
         })
     }
@@ -477,7 +548,7 @@ impl Executor {
         let mut stored = Vec::new();
         for row in self.events.iter() {
             match row {
-                Ok((k, v)) => match serde_json::from_slice::<Event>(&v) {
+                Ok((k, v)) => match serde_json::from_slice::<StoredEvent>(&v) {
                     Ok(ev) => stored.push(ev),
                     Err(e) => {
                         tracing::error!(error = %e, "a stored rule event is unreadable: dropped");
@@ -494,8 +565,8 @@ impl Executor {
         if n > 0 {
             tracing::info!(events = n, "replaying rule events fired before the stop");
         }
-        for ev in stored {
-            self.handle(ev).await;
+        for s in stored {
+            self.handle_at(s.event, s.depth).await;
         }
         n
     }
@@ -504,7 +575,7 @@ impl Executor {
     fn forget(&self, ev: &Event) {
         for row in self.events.iter() {
             let Ok((k, v)) = row else { break };
-            if serde_json::from_slice::<Event>(&v).is_ok_and(|e| &e == ev)
+            if serde_json::from_slice::<StoredEvent>(&v).is_ok_and(|s| &s.event == ev)
                 && let Err(e) = self.events.remove(k)
             {
                 tracing::warn!(error = %e, "a handled rule event stays stored (replayed at start)");
@@ -514,7 +585,14 @@ impl Executor {
 
     /// Handles one event and everything it leads to (follow-ups, photos).
     pub async fn handle(&self, ev: Event) {
-        let mut queue = VecDeque::from([(ev, 0usize)]);
+        self.handle_at(ev, 0).await;
+    }
+
+    /// Handles an event `depth` follow-ups deep (0: fired from outside) and what it
+    /// leads to. Its stored copy (fired, or raised by an execution) is removed once its
+    /// rules are claimed.
+    async fn handle_at(&self, ev: Event, depth: u32) {
+        let mut queue = VecDeque::from([(ev, depth)]);
         while let Some((ev, depth)) = queue.pop_front() {
             let lock = self.lock_for(&ev.order_key);
             let _guard = lock.lock().await;
@@ -522,9 +600,7 @@ impl Executor {
                 Ok(f) => f,
                 Err(e) => {
                     tracing::warn!(event = %ev.kind, order = %ev.order_key, error = %e, "rule event without its order");
-                    if depth == 0 {
-                        self.forget(&ev);
-                    }
+                    self.forget(&ev);
                     continue;
                 }
             };
@@ -535,12 +611,12 @@ impl Executor {
             let mut settle = |claimed: bool| {
                 if claimed {
                     unclaimed -= 1;
-                    if depth == 0 && unclaimed == 0 {
+                    if unclaimed == 0 {
                         self.forget(&ev);
                     }
                 }
             };
-            if depth == 0 && plan.is_empty() {
+            if plan.is_empty() {
                 self.forget(&ev);
             }
             for planned in plan {
@@ -556,7 +632,7 @@ impl Executor {
                         continue;
                     }
                 }
-                let record = match self.log.begin(&planned, &ev, Utc::now()) {
+                let record = match self.log.begin_at(&planned, &ev, depth, Utc::now()) {
                     Ok(Some(r)) => {
                         settle(true);
                         r
@@ -574,11 +650,11 @@ impl Executor {
                 let Some(next) = self.execute(record, Run::new(planned), &ev).await else {
                     return;
                 };
-                if depth + 1 < MAX_DEPTH {
-                    queue.extend(next.into_iter().map(|e| (e, depth + 1)));
-                } else if !next.is_empty() {
-                    tracing::warn!(event = %ev.kind, "rule follow-ups too deep: not followed");
+                if self.crash_after_finish {
+                    tracing::info!("rules executor stopped after an execution (test hook)");
+                    return;
                 }
+                queue.extend(next);
             }
         }
     }
@@ -604,21 +680,45 @@ impl Executor {
             let Some(next) = next else {
                 return;
             };
-            for e in next {
-                Box::pin(self.handle(e)).await;
+            if self.crash_after_finish {
+                return;
+            }
+            for (e, depth) in next {
+                Box::pin(self.handle_at(e, depth)).await;
             }
         }
     }
 
-    /// Runs the remaining actions of `record`; `None` when the executor stopped in the
-    /// middle (the test budget, or the log could not be written).
+    /// The follow-up events `events` raised `depth` deep, as stored; none when that is
+    /// deeper than follow-ups are followed.
+    fn raise(&self, events: Vec<Event>, depth: u32) -> Vec<StoredEvent> {
+        if events.is_empty() {
+            return Vec::new();
+        }
+        if depth >= MAX_DEPTH {
+            tracing::warn!(
+                events = events.len(),
+                "rule follow-ups too deep: not followed"
+            );
+            return Vec::new();
+        }
+        events
+            .into_iter()
+            .map(|event| StoredEvent { event, depth })
+            .collect()
+    }
+
+    /// Runs the remaining actions of `record` and returns the follow-up events it
+    /// raised (stored: handle them) with their depth; `None` when the executor stopped
+    /// in the middle (the test budget, or the log could not be written).
     async fn execute(
         &self,
         mut record: ExecutionRecord,
         mut run: Run,
         ev: &Event,
-    ) -> Option<Vec<Event>> {
-        let mut extra = Vec::new();
+    ) -> Option<Vec<(Event, u32)>> {
+        let depth = record.depth + 1;
+        let mut raised_all: Vec<StoredEvent> = Vec::new();
         while let Some((i, action)) = run.next_action() {
             if !self.spend() {
                 tracing::info!(id = record.id, "rules executor stopped (action budget)");
@@ -631,15 +731,26 @@ impl Executor {
                 "{}#{i}",
                 crate::rules::occurrence_key(&record.rule, &ev.occurrence)
             );
-            let result = self.act(&action, ev, &record, &origin, &mut extra).await;
+            let mut extra = Vec::new();
+            let mut queued = Vec::new();
+            let result = self
+                .act(&action, ev, &record, &origin, &mut extra, &mut queued)
+                .await;
             let outcome = match &result {
+                Ok(()) if !queued.is_empty() => Outcome::Queued,
                 Ok(()) => Outcome::Done,
                 Err(e) => Outcome::Failed(e.clone()),
             };
-            if let Err(e) = self.log.action_result(&mut record, i, outcome) {
+            // A photo's `photo_taken` is stored with the photo action's outcome.
+            let raised = self.raise(extra, depth);
+            if let Err(e) = self
+                .log
+                .action_result_with(&mut record, i, outcome, queued, &raised)
+            {
                 tracing::error!(error = %e, id = record.id, "rule log not written: execution left to resume");
                 return None;
             }
+            raised_all.extend(raised);
             if let Err(error) = &result {
                 self.tell(Msg::Rule(RuleNote::Failed {
                     rule: record.rule.clone(),
@@ -651,16 +762,22 @@ impl Executor {
             run.record(result);
         }
         let finished = run.finish(ev);
-        if let Err(e) = self.log.finish(&mut record, Utc::now()) {
+        // `fire` and `on_failure` are stored with the end of the run.
+        let raised = self.raise(finished.follow_ups, depth);
+        if let Err(e) = self.log.finish_with(&mut record, Utc::now(), &raised) {
             tracing::error!(error = %e, id = record.id, "rule log not written: execution left to resume");
             return None;
         }
+        raised_all.extend(raised);
         self.tell(Msg::Rule(RuleNote::Finished {
             rule: record.rule.clone(),
             order_key: ev.order_key.clone(),
         }));
-        extra.extend(finished.follow_ups);
-        Some(extra)
+        // Entries that already ended (a fast shop, or a resumed action finding its entry
+        // done) are settled at once.
+        let (_, late) = self.settle_record(&mut record);
+        raised_all.extend(late);
+        Some(raised_all.into_iter().map(|s| (s.event, s.depth)).collect())
     }
 
     fn facts(&self, order_key: &str) -> Result<Facts, String> {
@@ -692,21 +809,27 @@ impl Executor {
             .ok_or_else(|| format!("order {key} is not in the store"))
     }
 
-    fn enqueue(&self, op: Operation) -> ActionResult {
-        self.pipeline
+    /// Enqueues `op`; its entry id goes to `queued`.
+    fn enqueue(&self, op: Operation, queued: &mut Vec<u64>) -> ActionResult {
+        let id = self
+            .pipeline
             .outbox()
             .enqueue(op)
-            .map(|_| ())
-            .map_err(|e| e.to_string())
+            .map_err(|e| e.to_string())?;
+        queued.push(id);
+        Ok(())
     }
 
-    /// Enqueues `op` keyed also by `origin` (see [`crate::outbox::Outbox::enqueue_from`]).
-    fn enqueue_from(&self, op: Operation, origin: &str) -> ActionResult {
-        self.pipeline
+    /// Enqueues `op` keyed also by `origin` (see [`crate::outbox::Outbox::enqueue_from`]);
+    /// its entry id goes to `queued`.
+    fn enqueue_from(&self, op: Operation, origin: &str, queued: &mut Vec<u64>) -> ActionResult {
+        let id = self
+            .pipeline
             .outbox()
             .enqueue_from(op, origin)
-            .map(|_| ())
-            .map_err(|e| e.to_string())
+            .map_err(|e| e.to_string())?;
+        queued.push(id);
+        Ok(())
     }
 
     async fn act(
@@ -716,6 +839,7 @@ impl Executor {
         record: &ExecutionRecord,
         origin: &str,
         extra: &mut Vec<Event>,
+        queued: &mut Vec<u64>,
     ) -> ActionResult {
         let order = self.order(&ev.order_key)?;
         let update = OrderUpdate {
@@ -733,10 +857,11 @@ impl Executor {
                     ..update
                 }),
                 origin,
+                queued,
             ),
             Action::CreateShipment => self.create_shipment(&order).await,
-            Action::DropShipment => self.drop_shipments(&order),
-            Action::Handover => self.handover(&order),
+            Action::DropShipment => self.drop_shipments(&order, queued),
+            Action::Handover => self.handover(&order, queued),
             Action::Print { document, printer } => {
                 self.print(&order, *document, printer.as_deref(), record)
                     .await
@@ -751,6 +876,7 @@ impl Executor {
                         mode: NoteMode::Append,
                     },
                     origin,
+                    queued,
                 )
             }
             Action::AddHistory { text } => {
@@ -761,6 +887,7 @@ impl Executor {
                         text: text.render(&facts),
                     },
                     origin,
+                    queued,
                 )
             }
             Action::SetPickPackState { pick, pack } => {
@@ -778,6 +905,7 @@ impl Executor {
                         pack: *pack,
                     },
                     origin,
+                    queued,
                 )
             }
             Action::Webhook {
@@ -928,17 +1056,20 @@ impl Executor {
         Ok(ready)
     }
 
-    fn drop_shipments(&self, order: &Order) -> ActionResult {
+    fn drop_shipments(&self, order: &Order, queued: &mut Vec<u64>) -> ActionResult {
         for (sh, package_id) in self.ready(order)? {
-            self.enqueue(Operation::DropShipment {
-                carrier: self.carrier_of(order, &sh),
-                package_id,
-            })?;
+            self.enqueue(
+                Operation::DropShipment {
+                    carrier: self.carrier_of(order, &sh),
+                    package_id,
+                },
+                queued,
+            )?;
         }
         Ok(())
     }
 
-    fn handover(&self, order: &Order) -> ActionResult {
+    fn handover(&self, order: &Order, queued: &mut Vec<u64>) -> ActionResult {
         let mut by_carrier: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for (sh, package_id) in self.ready(order)? {
             by_carrier
@@ -947,10 +1078,13 @@ impl Executor {
                 .push(package_id);
         }
         for (carrier, package_ids) in by_carrier {
-            self.enqueue(Operation::Handover {
-                carrier,
-                package_ids,
-            })?;
+            self.enqueue(
+                Operation::Handover {
+                    carrier,
+                    package_ids,
+                },
+                queued,
+            )?;
         }
         Ok(())
     }

@@ -96,6 +96,7 @@ pub fn run_cli(cmd: RulesCmd, paths: &Paths, out: &mut dyn Write) -> Result<()> 
                 let state = match (r.finished_at, r.failed()) {
                     (None, _) => "unfinished",
                     (Some(_), true) => "failed",
+                    (Some(_), false) if r.queued() => "queued",
                     (Some(_), false) => "ok",
                 };
                 writeln!(
@@ -114,6 +115,11 @@ pub fn run_cli(cmd: RulesCmd, paths: &Paths, out: &mut dyn Write) -> Result<()> 
                         None => "not run".to_string(),
                         Some(Outcome::Done) => "done".to_string(),
                         Some(Outcome::Skipped) => "skipped".to_string(),
+                        Some(Outcome::Queued) => {
+                            let ids: Vec<String> =
+                                a.outbox.iter().map(|id| format!("#{id}")).collect();
+                            format!("queued (outbox {})", ids.join(", "))
+                        }
                         Some(Outcome::Failed(e)) => format!("FAILED: {}", sanitize(e)),
                     };
                     writeln!(out, "    {}. {} — {outcome}", i + 1, a.action.name())?;

@@ -6,6 +6,20 @@
 //! `rules_log` maps the big-endian execution id to the record (version byte + JSON); the
 //! ids of executions not finished yet are also kept in `rules_claims` (prefix 0xFE), so
 //! finding them after a restart does not read the whole log.
+//!
+//! Follow-up events an execution raises (`fire`, `on_failure`, the `photo_taken` of a
+//! `take_photo`) go into the `rule_events` tree (the tree [`RuleEngine::fire`] writes
+//! fired events to) in the same transaction as the record step that raises them: the
+//! action's outcome for a photo, the end of the run for `fire` and `on_failure`. So an
+//! execution that recorded its follow-up never raises it again, and one that stopped
+//! before raising it raises it when it is resumed.
+//!
+//! An action that queued shop changes in the outbox is recorded as
+//! [`Outcome::Queued`] with the outbox entry ids; `rules_claims` indexes them (prefix
+//! 0xFD: outbox id + execution id) until the outbox reports their final outcome
+//! ([`RuleLog::settle`]).
+//!
+//! [`RuleEngine::fire`]: crate::effects::rules::RuleEngine::fire
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -20,6 +34,9 @@ use super::{Action, Condition, Event, Outcome, Planned, Rule, Run, occurrence_ke
 
 const CLAIMS: &str = "rules_claims";
 const LOG: &str = "rules_log";
+/// The tree of events to handle (fired, or raised by an execution), replayed at start:
+/// key a monotonic id (big-endian), value a [`StoredEvent`] as JSON.
+pub const EVENTS_TREE: &str = "rule_events";
 const VALUE_VERSION: u8 = 1;
 /// The key (in the claims tree) of the last execution id. 0xFF and 0xFE never occur in
 /// UTF-8, so these keys cannot collide with claims.
@@ -27,10 +44,40 @@ const LAST_ID: &[u8] = b"\xffLAST_ID";
 /// The prefix (in the claims tree) of the ids of executions not finished yet.
 const RUNNING: &[u8] = b"\xfeRUN";
 
+/// The prefix (in the claims tree) of the outbox entries queued actions wait for:
+/// `prefix + outbox id + execution id` (both big-endian).
+const QUEUED: &[u8] = b"\xfdOBX";
+
 fn running_key(id: u64) -> Vec<u8> {
     let mut k = RUNNING.to_vec();
     k.extend_from_slice(&id.to_be_bytes());
     k
+}
+
+fn queued_prefix(outbox_id: u64) -> Vec<u8> {
+    let mut k = QUEUED.to_vec();
+    k.extend_from_slice(&outbox_id.to_be_bytes());
+    k
+}
+
+fn queued_key(outbox_id: u64, execution: u64) -> Vec<u8> {
+    let mut k = queued_prefix(outbox_id);
+    k.extend_from_slice(&execution.to_be_bytes());
+    k
+}
+
+/// An event waiting in [`EVENTS_TREE`] and how deep in a chain of follow-ups it is
+/// (0: fired from outside; events stored before this field decode with 0).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredEvent {
+    #[serde(flatten)]
+    pub event: Event,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub depth: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// What went wrong with the rule log.
@@ -77,6 +124,10 @@ pub struct ActionRecord {
     pub action: Action,
     /// Its outcome, once known.
     pub outcome: Option<Outcome>,
+    /// The outbox entries it queued (shop changes), whose final outcome decides a
+    /// [`Outcome::Queued`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub outbox: Vec<u64>,
 }
 
 /// One execution of one rule for one event occurrence.
@@ -98,6 +149,10 @@ pub struct ExecutionRecord {
     pub finished_at: Option<DateTime<Utc>>,
     /// The actions with their outcomes, in order.
     pub actions: Vec<ActionRecord>,
+    /// How deep in a chain of follow-up events the triggering event is (0: fired from
+    /// outside); follow-ups are followed up to a fixed depth.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub depth: u32,
 }
 
 impl ExecutionRecord {
@@ -106,6 +161,13 @@ impl ExecutionRecord {
         self.actions
             .iter()
             .any(|a| matches!(a.outcome, Some(Outcome::Failed(_))))
+    }
+
+    /// Whether some action waits for the outbox's final outcome ([`Outcome::Queued`]).
+    pub fn queued(&self) -> bool {
+        self.actions
+            .iter()
+            .any(|a| a.outcome == Some(Outcome::Queued))
     }
 
     /// The outcomes recorded so far, in order, up to the first action without one.
@@ -140,6 +202,24 @@ impl ExecutionRecord {
 pub struct RuleLog {
     claims: sled::Tree,
     log: sled::Tree,
+    /// [`EVENTS_TREE`]: follow-ups are written with the step that raises them.
+    events: sled::Tree,
+    /// For the ids of stored events (monotonic across restarts, as `fire` uses).
+    store: Store,
+}
+
+/// A row of [`EVENTS_TREE`]: key (big-endian id) and value.
+type EventRow = ([u8; 8], Vec<u8>);
+
+fn tx_error(e: TransactionError<RuleLogError>) -> RuleLogError {
+    match e {
+        TransactionError::Abort(e) => e,
+        TransactionError::Storage(source) => RuleLogError::Io { tree: LOG, source },
+    }
+}
+
+fn decode_id(bytes: &[u8]) -> Option<u64> {
+    <[u8; 8]>::try_from(bytes).ok().map(u64::from_be_bytes)
 }
 
 impl std::fmt::Debug for RuleLog {
@@ -184,7 +264,60 @@ impl RuleLog {
         Ok(RuleLog {
             claims: store.open_tree(CLAIMS)?,
             log: store.open_tree(LOG)?,
+            events: store.open_tree(EVENTS_TREE)?,
+            store: store.clone(),
         })
+    }
+
+    /// The rows `raised` takes in [`EVENTS_TREE`] (fresh ids, values encoded).
+    fn event_rows(&self, raised: &[StoredEvent]) -> Result<Vec<EventRow>, RuleLogError> {
+        raised
+            .iter()
+            .map(|ev| {
+                let id = self.store.generate_id()?;
+                let value = serde_json::to_vec(ev).map_err(|e| RuleLogError::Corrupt {
+                    tree: EVENTS_TREE,
+                    key: id.to_string(),
+                    detail: format!("cannot encode: {e}"),
+                })?;
+                Ok((id.to_be_bytes(), value))
+            })
+            .collect()
+    }
+
+    /// Writes `record` and the follow-ups it raises (and, when `finished`, clears its
+    /// running mark; `index` / `unindex` add and drop queued-entry keys) in one
+    /// transaction, then flushes.
+    fn commit(
+        &self,
+        record: &ExecutionRecord,
+        raised: &[StoredEvent],
+        index: &[u64],
+        unindex: &[u64],
+    ) -> Result<(), RuleLogError> {
+        let value = encode(record)?;
+        let rows = self.event_rows(raised)?;
+        let id = record.id;
+        let finished = record.finished_at.is_some();
+        (&self.claims, &self.log, &self.events)
+            .transaction(|(claims, log, events)| {
+                log.insert(&id.to_be_bytes(), value.as_slice())?;
+                if finished {
+                    claims.remove(running_key(id))?;
+                }
+                for o in index {
+                    claims.insert(queued_key(*o, id), &[])?;
+                }
+                for o in unindex {
+                    claims.remove(queued_key(*o, id))?;
+                }
+                for (k, v) in &rows {
+                    events.insert(k, v.as_slice())?;
+                }
+                Ok::<(), ConflictableTransactionError<RuleLogError>>(())
+            })
+            .map_err(tx_error)?;
+        self.flush()
     }
 
     /// Whether the execution `occurrence_key` ([`Planned::occurrence_key`]) was claimed.
@@ -206,6 +339,17 @@ impl RuleLog {
         ev: &Event,
         now: DateTime<Utc>,
     ) -> Result<Option<ExecutionRecord>, RuleLogError> {
+        self.begin_at(planned, ev, 0, now)
+    }
+
+    /// [`RuleLog::begin`] for an event `depth` follow-ups deep.
+    pub fn begin_at(
+        &self,
+        planned: &Planned,
+        ev: &Event,
+        depth: u32,
+        now: DateTime<Utc>,
+    ) -> Result<Option<ExecutionRecord>, RuleLogError> {
         let mut record = ExecutionRecord {
             id: 0,
             rule: planned.rule.name.clone(),
@@ -220,8 +364,10 @@ impl RuleLog {
                 .map(|a| ActionRecord {
                     action: a.clone(),
                     outcome: None,
+                    outbox: Vec::new(),
                 })
                 .collect(),
+            depth,
         };
         let claim = planned.occurrence_key.as_bytes();
         let res: Result<Option<u64>, TransactionError<RuleLogError>> = (&self.claims, &self.log)
@@ -274,6 +420,20 @@ impl RuleLog {
         index: usize,
         outcome: Outcome,
     ) -> Result<(), RuleLogError> {
+        self.action_result_with(record, index, outcome, Vec::new(), &[])
+    }
+
+    /// Records the outcome of action `index` of `record` with the outbox entries it
+    /// queued (indexed while the outcome is [`Outcome::Queued`]) and the follow-up
+    /// events it raised (a photo's `photo_taken`), in one transaction.
+    pub fn action_result_with(
+        &self,
+        record: &mut ExecutionRecord,
+        index: usize,
+        outcome: Outcome,
+        outbox: Vec<u64>,
+        raised: &[StoredEvent],
+    ) -> Result<(), RuleLogError> {
         let Some(slot) = record.actions.get_mut(index) else {
             return Err(RuleLogError::NoSuchAction {
                 id: record.id,
@@ -284,8 +444,14 @@ impl RuleLog {
         if let Outcome::Failed(e) = &outcome {
             tracing::warn!(id = record.id, rule = %record.rule, action = slot.action.name(), error = %e, "rule action failed");
         }
+        let index_keys = if outcome == Outcome::Queued {
+            outbox.clone()
+        } else {
+            Vec::new()
+        };
         slot.outcome = Some(outcome);
-        self.save(record)
+        slot.outbox = outbox;
+        self.commit(record, raised, &index_keys, &[])
     }
 
     /// Marks `record` finished; actions without an outcome are recorded as skipped.
@@ -294,30 +460,86 @@ impl RuleLog {
         record: &mut ExecutionRecord,
         now: DateTime<Utc>,
     ) -> Result<(), RuleLogError> {
+        self.finish_with(record, now, &[])
+    }
+
+    /// Marks `record` finished and stores the follow-up events its end raises (`fire`,
+    /// `on_failure`) in the same transaction.
+    pub fn finish_with(
+        &self,
+        record: &mut ExecutionRecord,
+        now: DateTime<Utc>,
+        raised: &[StoredEvent],
+    ) -> Result<(), RuleLogError> {
         for a in &mut record.actions {
             if a.outcome.is_none() {
                 a.outcome = Some(Outcome::Skipped);
             }
         }
         record.finished_at = Some(now);
-        tracing::info!(id = record.id, rule = %record.rule, failed = record.failed(), "rule finished");
-        self.log
-            .insert(record.id.to_be_bytes(), encode(record)?)
-            .map_err(|source| RuleLogError::Io { tree: LOG, source })?;
-        self.claims
-            .remove(running_key(record.id))
-            .map_err(|source| RuleLogError::Io {
+        tracing::info!(id = record.id, rule = %record.rule, failed = record.failed(), queued = record.queued(), "rule finished");
+        self.commit(record, raised, &[], &[])
+    }
+
+    /// Records the final outcome of queued actions of `record` (already set in it): the
+    /// outbox entries `settled` no longer wait, and the follow-ups it raises (a late
+    /// `on_failure`) are stored, in one transaction.
+    pub fn settle(
+        &self,
+        record: &ExecutionRecord,
+        settled: &[u64],
+        raised: &[StoredEvent],
+    ) -> Result<(), RuleLogError> {
+        tracing::info!(id = record.id, rule = %record.rule, failed = record.failed(), queued = record.queued(), "rule action settled by the outbox");
+        self.commit(record, raised, &[], settled)
+    }
+
+    /// One execution by id.
+    pub fn get(&self, id: u64) -> Result<Option<ExecutionRecord>, RuleLogError> {
+        let key = id.to_be_bytes();
+        match self
+            .log
+            .get(key)
+            .map_err(|source| RuleLogError::Io { tree: LOG, source })?
+        {
+            Some(v) => decode(&key, &v).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// The executions waiting for the outbox entry `outbox_id`.
+    pub fn waiting_for(&self, outbox_id: u64) -> Result<Vec<u64>, RuleLogError> {
+        let prefix = queued_prefix(outbox_id);
+        let mut out = Vec::new();
+        for kv in self.claims.scan_prefix(&prefix) {
+            let (k, _) = kv.map_err(|source| RuleLogError::Io {
                 tree: CLAIMS,
                 source,
             })?;
-        self.flush()
+            if let Some(id) = k.get(prefix.len()..).and_then(decode_id) {
+                out.push(id);
+            }
+        }
+        Ok(out)
     }
 
-    fn save(&self, record: &ExecutionRecord) -> Result<(), RuleLogError> {
-        self.log
-            .insert(record.id.to_be_bytes(), encode(record)?)
-            .map_err(|source| RuleLogError::Io { tree: LOG, source })?;
-        self.flush()
+    /// Every `(outbox id, execution id)` a queued action waits for, oldest entry first.
+    pub fn waiting(&self) -> Result<Vec<(u64, u64)>, RuleLogError> {
+        let mut out = Vec::new();
+        for kv in self.claims.scan_prefix(QUEUED) {
+            let (k, _) = kv.map_err(|source| RuleLogError::Io {
+                tree: CLAIMS,
+                source,
+            })?;
+            let rest = k.get(QUEUED.len()..).unwrap_or_default();
+            if let (Some(o), Some(e)) = (
+                rest.get(..8).and_then(decode_id),
+                rest.get(8..).and_then(decode_id),
+            ) {
+                out.push((o, e));
+            }
+        }
+        Ok(out)
     }
 
     fn flush(&self) -> Result<(), RuleLogError> {
@@ -373,5 +595,162 @@ impl RuleLog {
             }
         }
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::{EventKind, RuleSet, evaluate};
+
+    const RULES: &str = r#"
+[[rule]]
+name = "ship"
+event = "packed"
+actions = [{ set_status = { status = "4" } }, { fire = { event = "custom:next" } }]
+on_failure = "custom:problem"
+
+[[rule]]
+name = "next"
+event = "custom:next"
+actions = [{ add_history = { text = "x" } }]
+
+[[rule]]
+name = "problem"
+event = "custom:problem"
+actions = [{ add_history = { text = "y" } }]
+"#;
+
+    fn planned(ev: &Event) -> Planned {
+        let set = RuleSet::parse(std::path::Path::new("rules.toml"), RULES).expect("rules");
+        let facts = crate::rules::Facts {
+            order_key: ev.order_key.clone(),
+            order_number: "1".into(),
+            source: "demo".into(),
+            shop_status: String::new(),
+            shipping_method: String::new(),
+            carrier: String::new(),
+            service: String::new(),
+            cod: false,
+            paid: true,
+            country: "CZ".into(),
+            total: crate::domain::Money::new(0, "CZK"),
+            weight_kg: 1.0,
+            item_count: crate::domain::Qty::units(1),
+            flags: vec![],
+            station: "s".into(),
+            packer: None,
+            tracking: None,
+            package_id: None,
+        };
+        evaluate(&set, ev, &facts).remove(0)
+    }
+
+    fn events(store: &Store) -> Vec<StoredEvent> {
+        store
+            .open_tree(EVENTS_TREE)
+            .expect("tree")
+            .iter()
+            .map(|kv| {
+                let (_, v) = kv.expect("row");
+                serde_json::from_slice(&v).expect("stored event")
+            })
+            .collect()
+    }
+
+    #[test]
+    fn events_and_records_stored_by_older_versions_still_decode() {
+        let ev = Event::new(EventKind::Packed, "demo:1", "7");
+        let bare = serde_json::to_vec(&ev).expect("json");
+        let stored: StoredEvent = serde_json::from_slice(&bare).expect("old event");
+        assert_eq!(
+            stored,
+            StoredEvent {
+                event: ev,
+                depth: 0
+            }
+        );
+        let old = br#"{"id":3,"rule":"r","event":{"kind":"packed","order_key":"demo:1","occurrence":"packed:demo:1:7"},
+            "stop_after_failure":true,"on_failure":null,"started_at":"2026-11-20T08:00:00Z","finished_at":null,
+            "actions":[{"action":"create_shipment","outcome":{"outcome":"done"}}]}"#;
+        let r: ExecutionRecord = serde_json::from_slice(old).expect("old record");
+        assert_eq!(r.depth, 0);
+        assert!(r.actions[0].outbox.is_empty());
+        assert!(!r.queued());
+    }
+
+    #[test]
+    fn follow_ups_go_to_disk_with_the_step_that_raises_them() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(dir.path()).expect("store");
+        let log = RuleLog::open(&store).expect("log");
+        let ev = Event::new(EventKind::Packed, "demo:1", "7");
+        let p = planned(&ev);
+        let mut r = log
+            .begin_at(&p, &ev, 2, Utc::now())
+            .expect("begin")
+            .expect("new");
+        assert_eq!(r.depth, 2);
+        let photo = StoredEvent {
+            event: Event::new(EventKind::PhotoTaken, "demo:1", "1"),
+            depth: 3,
+        };
+        log.action_result_with(
+            &mut r,
+            0,
+            Outcome::Done,
+            vec![],
+            std::slice::from_ref(&photo),
+        )
+        .expect("result");
+        assert_eq!(events(&store), vec![photo.clone()]);
+        let next = StoredEvent {
+            event: ev.follow_up("ship", "fire1", "next"),
+            depth: 3,
+        };
+        log.finish_with(&mut r, Utc::now(), std::slice::from_ref(&next))
+            .expect("finish");
+        assert_eq!(events(&store), vec![photo, next]);
+        assert!(log.unfinished().expect("unfinished").is_empty());
+        // Reopened (a restart): the record and the events are there.
+        drop(log);
+        let log = RuleLog::open(&store).expect("log");
+        assert_eq!(log.get(r.id).expect("get").map(|r| r.depth), Some(2));
+        assert_eq!(events(&store).len(), 2);
+    }
+
+    #[test]
+    fn a_queued_action_is_indexed_until_it_is_settled() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(dir.path()).expect("store");
+        let log = RuleLog::open(&store).expect("log");
+        let ev = Event::new(EventKind::Packed, "demo:1", "7");
+        let mut r = log
+            .begin(&planned(&ev), &ev, Utc::now())
+            .expect("begin")
+            .expect("new");
+        log.action_result_with(&mut r, 0, Outcome::Queued, vec![41], &[])
+            .expect("queued");
+        log.action_result(&mut r, 1, Outcome::Done).expect("fire");
+        log.finish(&mut r, Utc::now()).expect("finish");
+        assert!(r.queued());
+        assert_eq!(log.waiting().expect("waiting"), vec![(41, r.id)]);
+        assert_eq!(log.waiting_for(41).expect("for"), vec![r.id]);
+        assert!(log.waiting_for(42).expect("for").is_empty());
+        // The action keeps the ids of the entries it queued.
+        assert_eq!(r.actions[0].outbox, vec![41]);
+
+        r.actions[0].outcome = Some(Outcome::Failed("refused".into()));
+        let problem = StoredEvent {
+            event: ev.follow_up("ship", "on_failure", "problem"),
+            depth: 1,
+        };
+        log.settle(&r, &[41], std::slice::from_ref(&problem))
+            .expect("settle");
+        assert!(log.waiting().expect("waiting").is_empty());
+        assert_eq!(events(&store), vec![problem]);
+        let stored = log.get(r.id).expect("get").expect("record");
+        assert!(stored.failed());
+        assert!(!stored.queued());
     }
 }

@@ -27,7 +27,7 @@ pub use cli::{RULES_FILE_NAME, RulesCmd, run_cli};
 pub use condition::{Condition, Range};
 pub use event::{Event, EventKind};
 pub use file::RulesError;
-pub use log::{ActionRecord, ExecutionRecord, RuleLog, RuleLogError};
+pub use log::{ActionRecord, EVENTS_TREE, ExecutionRecord, RuleLog, RuleLogError, StoredEvent};
 pub use template::{Placeholder, Template, TemplateError};
 
 /// A document a `print` action prints.
@@ -451,6 +451,11 @@ pub enum Outcome {
     Failed(String),
     /// It was not attempted (an earlier action failed and the rule stops after failure).
     Skipped,
+    /// It was queued in the outbox (a shop change) and the shop has not answered for good
+    /// yet: the executor turns it into `Done` or `Failed` when the outbox reports the
+    /// operation's final outcome (the entries are in [`ActionRecord::outbox`]). For the
+    /// actions after it, a queued action counts as done.
+    Queued,
 }
 
 /// Walks one [`Planned`] rule action by action, applying *stop after failure*, and says

@@ -68,6 +68,7 @@ pub fn overlay(v: &RulesView, ui: &Ui, f: &mut Frame, area: Rect) {
         let state = match l.state.as_str() {
             "ok" => c.t("queue.rule_ok"),
             "failed" => c.t("queue.rule_failed"),
+            "queued" => c.t("queue.rule_queued"),
             _ => c.t("queue.rule_running"),
         };
         (
