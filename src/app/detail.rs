@@ -49,6 +49,8 @@ pub enum DetailNote {
     Failed {
         error: String,
     },
+    /// How opening a document ended (also the banner, seen once the overlay is closed).
+    Doc(DocNote),
 }
 
 /// The overlay's state.
@@ -288,11 +290,15 @@ fn open_doc(state: &mut AppState, fx: &mut Vec<Effect>) {
     };
     match doc {
         DocRef::NoShopDoc { shop } => {
-            state.banner = Some(Notice::Doc(DocNote {
+            let note = DocNote {
                 number: order.number.clone(),
                 doc: doc.clone(),
                 outcome: DocOutcome::NotOffered { shop: shop.clone() },
-            }))
+            };
+            state.banner = Some(Notice::Doc(note.clone()));
+            if let Some(view) = state.detail.as_mut() {
+                view.note = Some(DetailNote::Doc(note));
+            }
         }
         _ => fx.push(Effect::Detail(DetailEffect::OpenDoc {
             order: Box::new(order.clone()),
@@ -461,6 +467,7 @@ pub fn on_msg(state: &mut AppState, m: DetailMsg) {
             {
                 *d = DocRef::ShopPdf { cached: true };
             }
+            view.note = Some(DetailNote::Doc(note.clone()));
             state.banner = Some(Notice::Doc(note));
         }
     }

@@ -309,6 +309,14 @@ fn note_line(v: &DetailView, ui: &Ui) -> Line<'static> {
         Some(DetailNote::Failed { error }) => {
             (c.tf("detail.failed", &[("error", error)]), t.error_text)
         }
+        Some(DetailNote::Doc(n)) => {
+            let style = match n.tone() {
+                crate::app::Tone::Ok => t.line_done,
+                crate::app::Tone::Error => t.error_text,
+                _ => t.line_partial,
+            };
+            (doc_note_text(n, c), style)
+        }
     };
     Line::from(Span::styled(sanitize(&text), style))
 }
