@@ -1,9 +1,13 @@
-//! The order detail overlay (`app.detail`, Ctrl+D): what a packer or supervisor needs to
+//! The order detail overlay (`app.detail`, Ctrl+G): what a packer or supervisor needs to
 //! know about the selected (queue) or open (pack screen) order — status, payment, total,
 //! tracking, items, customer, documents — and the lookups and changes of issue 3: change
 //! the shop status (with or without notifying the customer, through the outbox), find an
 //! order by number / e-mail / phone within a period (in the background, through
-//! `shop::lookup`), verify that an e-mail belongs to the order.
+//! `shop::lookup`), verify that an e-mail belongs to the order; the order's documents
+//! (invoice from the shop, packing slip, labels, hand-over protocol) as a list to open
+//! (`detail.open`: printed or shown in the background, `effects::documents`); the shop
+//! status from a picker of the shop's statuses (typed when the list is unknown).
+//! Scanning another order's barcode closes the overlay.
 //!
 //! Pure: the order comes from the store and the status list from the shop through
 //! [`DetailEffect`]s, answered with [`DetailMsg`]s.

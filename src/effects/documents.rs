@@ -352,9 +352,18 @@ pub async fn cli(
     let number = number.trim();
     let shop = crate::config::build_shop(config)?;
     let store = if paths.data_dir.exists() {
-        crate::store::Store::open(&paths.data_dir)
-            .map_err(|e| tracing::info!(error = %e, "order docs: store not opened"))
-            .ok()
+        match crate::store::Store::open(&paths.data_dir) {
+            Ok(s) => Some(s),
+            Err(e) => {
+                tracing::info!(error = %e, "order docs: store not opened");
+                writeln!(
+                    out,
+                    "note: this station's store is in use (is the bench running?): \
+                     labels and the hand-over protocol are left out"
+                )?;
+                None
+            }
+        }
     } else {
         None
     };
