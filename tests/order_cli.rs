@@ -387,6 +387,15 @@ fn docs_lists_and_writes_the_invoice_slip_and_labels() {
         b"^XA^FDparcel^FS^XZ"
     );
     assert_eq!(env.sims.upgates.request_count() - before, 0, "all local");
+    // While the bench holds the store, the shop's documents still come, and it says why
+    // the labels do not.
+    let held = packdesk::store::Store::open(&data).expect("store held");
+    let (ok, out, err) = env.order(false, &["docs", &o.number]);
+    assert!(ok, "{err}");
+    assert!(out.contains("store is in use"), "{out}");
+    assert!(out.contains(&format!("{}-invoice.pdf", o.number)), "{out}");
+    assert!(!out.contains("label parcel"), "{out}");
+    drop(held);
 
     let (ok, _, err) = env.order(false, &["docs", "CZ999999"]);
     assert!(!ok);
