@@ -430,7 +430,7 @@ fn bench(paths: &Paths, mut config: Config, demo: Option<&DemoArgs>) -> Result<(
         }
     });
     let rules_tx = tx.clone();
-    let mut runner = Runner::new(store.clone(), pipeline.clone(), tx);
+    let mut runner = Runner::new(store.clone(), pipeline.clone(), tx).with_docs(&config.docs);
     if let Some(shop) = &remote.shop {
         runner = runner.with_shop(shop.clone());
     }

@@ -289,3 +289,115 @@ fn show_lists_the_tracking_numbers_this_station_made() {
         "{out}"
     );
 }
+
+/// `pdftotext` of a file, `None` where poppler is not installed.
+fn pdf_text(path: &std::path::Path) -> Option<String> {
+    let out = Command::new("pdftotext").arg(path).arg("-").output().ok()?;
+    assert!(
+        out.status.success(),
+        "pdftotext failed on {}",
+        path.display()
+    );
+    Some(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// `pdfinfo`'s page count, `None` where poppler is not installed.
+fn pdf_pages(path: &std::path::Path) -> Option<u32> {
+    let out = Command::new("pdfinfo").arg(path).output().ok()?;
+    assert!(out.status.success(), "pdfinfo failed on {}", path.display());
+    String::from_utf8_lossy(&out.stdout).lines().find_map(|l| {
+        l.strip_prefix("Pages:")
+            .map(|n| n.trim().parse().unwrap_or(0))
+    })
+}
+
+#[test]
+fn docs_lists_and_writes_the_invoice_slip_and_labels() {
+    let env = env();
+    let o = env.orders[2].clone();
+    // Only in the shop: the invoice and the slip (made from the shop's order).
+    let before = env.sims.upgates.request_count();
+    let (ok, out, err) = env.order(false, &["docs", &o.number]);
+    assert!(ok, "{err}");
+    assert!(out.contains(&format!("{}-invoice.pdf", o.number)), "{out}");
+    assert!(out.contains(&format!("{}-slip.pdf", o.number)), "{out}");
+    assert_eq!(
+        env.sims.upgates.request_count() - before,
+        1,
+        "listing looks the order up, fetches nothing"
+    );
+    let dir = env.dir.path().join("docs-out");
+    let (ok, out, err) = env.order(
+        false,
+        &["docs", &o.number, "--out", dir.to_str().unwrap_or_default()],
+    );
+    assert!(ok, "{err}\n{out}");
+    for (name, want) in [
+        (format!("{}-invoice.pdf", o.number), o.customer.name.clone()),
+        (format!("{}-slip.pdf", o.number), o.lines[0].sku.clone()),
+    ] {
+        let path = dir.join(&name);
+        let bytes = std::fs::read(&path).unwrap_or_default();
+        assert!(bytes.starts_with(b"%PDF-"), "{name}: {out}");
+        if let Some(text) = pdf_text(&path) {
+            assert!(text.contains(&o.number), "{name}: {text}");
+            assert!(text.contains(&want), "{want:?} not in {name}: {text}");
+        }
+        if let Some(pages) = pdf_pages(&path) {
+            assert!(pages >= 1, "{name}");
+        }
+    }
+    // Written again: the invoice is the kept copy (only the order lookup is a request).
+    let before = env.sims.upgates.request_count();
+    let (ok, _, err) = env.order(
+        false,
+        &["docs", &o.number, "--out", dir.to_str().unwrap_or_default()],
+    );
+    assert!(ok, "{err}");
+    assert_eq!(env.sims.upgates.request_count() - before, 1);
+
+    // In this station's store with a label: no lookup at all, the label is written too.
+    let data = env.dir.path().join("data");
+    {
+        let store = packdesk::store::Store::open(&data).expect("store");
+        let mut local = o.clone();
+        local.source = "upgates".into();
+        store
+            .import_orders(std::slice::from_ref(&local))
+            .expect("import");
+        let outbox = packdesk::outbox::Outbox::open(&store).expect("outbox");
+        outbox
+            .label_store()
+            .put_for(&local.key(), 1, b"^XA^FDparcel^FS^XZ")
+            .expect("label");
+        let mut sh = packdesk::domain::Shipment::pending(&local.key(), 1, 1, "balikobot");
+        sh.state = packdesk::domain::ShipmentState::Ready;
+        sh.tracking_number = Some("DR42".into());
+        store.save_shipment(&sh).expect("shipment");
+    }
+    let before = env.sims.upgates.request_count();
+    let (ok, out, err) = env.order(
+        false,
+        &["docs", &o.number, "--out", dir.to_str().unwrap_or_default()],
+    );
+    assert!(ok, "{err}\n{out}");
+    assert!(out.contains("label parcel 1 (DR42)"), "{out}");
+    assert_eq!(
+        std::fs::read(dir.join(format!("{}-label-1.zpl", o.number))).unwrap_or_default(),
+        b"^XA^FDparcel^FS^XZ"
+    );
+    assert_eq!(env.sims.upgates.request_count() - before, 0, "all local");
+    // While the bench holds the store, the shop's documents still come, and it says why
+    // the labels do not.
+    let held = packdesk::store::Store::open(&data).expect("store held");
+    let (ok, out, err) = env.order(false, &["docs", &o.number]);
+    assert!(ok, "{err}");
+    assert!(out.contains("store is in use"), "{out}");
+    assert!(out.contains(&format!("{}-invoice.pdf", o.number)), "{out}");
+    assert!(!out.contains("label parcel"), "{out}");
+    drop(held);
+
+    let (ok, _, err) = env.order(false, &["docs", "CZ999999"]);
+    assert!(!ok);
+    assert!(err.contains("CZ999999"), "{err}");
+}

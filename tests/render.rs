@@ -342,6 +342,8 @@ fn outbox_says_until_when_a_batched_update_waits() {
         let buf = t.backend().buffer();
         assert!(find_row(buf, text).is_some(), "{lang:?}: {text}");
         assert!(find_row(buf, "recipient ZIP invalid").is_some());
+    }
+}
 
 /// The rule log shows a rule whose shop changes wait in the outbox as queued, then done
 /// or failed with the shop's reason (80×24, English and Czech).

@@ -6,6 +6,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use packdesk::app::detail::DetailMsg;
 use packdesk::app::{Action, AppState, Edit, Msg, Settings, update};
 use packdesk::demo;
+use packdesk::docs::DocRef;
 use packdesk::domain::{Order, OrderState, OrderSummary, Shipment, ShipmentState};
 use packdesk::i18n::{Catalog, Lang};
 use packdesk::scan::{Assembler, ScanConfig};
@@ -115,6 +116,20 @@ fn detail_of_the_open_order_at_80x24() {
         }),
     );
     update(&mut st, Msg::Detail(DetailMsg::Statuses(Ok(statuses()))));
+    update(
+        &mut st,
+        Msg::Detail(DetailMsg::Docs {
+            key: o.key(),
+            docs: vec![
+                DocRef::Slip,
+                DocRef::Label {
+                    parcel_no: 1,
+                    tracking: Some("DR1234567890M".into()),
+                    zpl: false,
+                },
+            ],
+        }),
+    );
     let ui = ui(Lang::En);
     let screen = text(&st, &ui);
     for needle in [
@@ -123,7 +138,7 @@ fn detail_of_the_open_order_at_80x24() {
         "cash on delivery",
         "not paid",
         "DR1234567890M (1/1)",
-        "/var/packdesk/out/L1.pdf",
+        "Label ",
         "EvilName",
         o.lines[0].sku.as_str(),
         "A-s",
@@ -185,4 +200,101 @@ fn detail_from_the_queue_with_search_results_at_80x24_in_czech() {
         Msg::Detail(DetailMsg::Found(Err("upgates: rate limited".into()))),
     );
     assert!(text(&st, &ui).contains("Nepovedlo se: upgates: rate limited"));
+}
+
+#[test]
+fn documents_list_picker_and_banner_at_80x24() {
+    let orders = demo::generate(2026, 40, now());
+    let mut st = state(&orders);
+    update(&mut st, Msg::Action(Action::Detail));
+    let key = st.detail.as_ref().map(|d| d.key.clone()).expect("detail");
+    let mut o = orders
+        .iter()
+        .find(|o| o.key() == key)
+        .cloned()
+        .expect("selected order");
+    o.shop_status = "4".into();
+    update(
+        &mut st,
+        Msg::Detail(DetailMsg::Loaded {
+            key: key.clone(),
+            order: Some(Box::new(o.clone())),
+            shipments: vec![],
+        }),
+    );
+    update(&mut st, Msg::Detail(DetailMsg::Statuses(Ok(statuses()))));
+    update(
+        &mut st,
+        Msg::Detail(DetailMsg::Docs {
+            key: key.clone(),
+            docs: vec![
+                DocRef::NoShopDoc {
+                    shop: "baselinker".into(),
+                },
+                DocRef::Slip,
+                DocRef::Label {
+                    parcel_no: 1,
+                    tracking: Some("DR\u{1b}[31m77".into()),
+                    zpl: true,
+                },
+                DocRef::Handover,
+            ],
+        }),
+    );
+    update(&mut st, Msg::Action(Action::Down));
+    update(&mut st, Msg::Action(Action::Down));
+    let ui = ui(Lang::En);
+    let screen = text(&st, &ui);
+    for needle in [
+        "Documents",
+        "BaseLinker offers no shop document",
+        "  Packing slip",
+        &format!("▸ Label {} parcel 1 · DR77 ZPL", o.number),
+        &format!("Hand-over protocol {}", o.number),
+        "A-o",
+    ] {
+        assert!(screen.contains(needle), "{needle:?} missing:\n{screen}");
+    }
+    // The invoice of a shop that offers none: a warning banner, no error.
+    update(&mut st, Msg::Action(Action::Top));
+    update(&mut st, Msg::Action(Action::Up));
+    update(&mut st, Msg::Action(Action::Up));
+    update(&mut st, Msg::Action(Action::DetailOpen));
+    let screen = text(&st, &ui);
+    assert!(
+        screen.contains("BaseLinker offers no shop document (invoice)"),
+        "{screen}"
+    );
+    insta::assert_snapshot!("detail_documents_80x24", screen);
+    // A document printed: the banner names it and the printer.
+    update(
+        &mut st,
+        Msg::Detail(DetailMsg::DocDone(packdesk::app::detail::DocNote {
+            number: o.number.clone(),
+            doc: DocRef::ShopPdf { cached: false },
+            outcome: packdesk::app::detail::DocOutcome::Printed {
+                printer: "IPP printer ipp://cups/printers/Office".into(),
+            },
+        })),
+    );
+    let screen = text(&st, &ui);
+    assert!(
+        screen.contains(&format!(
+            "Invoice {} sent to printer: IPP printer ipp://cups/printers/Office",
+            o.number
+        )),
+        "{screen}"
+    );
+    // The status picker: the shop's statuses, the current one marked.
+    update(&mut st, Msg::Action(Action::DetailStatus));
+    let screen = text(&st, &ui);
+    for needle in [
+        "New shop status",
+        "  Přijatá (1)",
+        "▸ Odeslaná (4)  (now)",
+        "  Zabalená (5)",
+    ] {
+        assert!(screen.contains(needle), "{needle:?} missing:\n{screen}");
+    }
+    insta::assert_snapshot!("detail_status_picker_80x24", screen);
 }

@@ -65,6 +65,7 @@ actions! {
     DetailNotify => "detail.notify", None;
     DetailFind => "detail.find", Some("FIND");
     DetailVerify => "detail.verify", None;
+    DetailOpen => "detail.open", Some("OPEN-DOC");
     PrintQueue => "app.print_queue", None;
     NewSheet => "print.new_sheet", Some("NEW-SHEET");
     Slip => "pack.slip", Some("SLIP");

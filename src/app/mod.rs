@@ -161,6 +161,8 @@ pub enum Notice {
     RuleFired {
         label: String,
     },
+    /// An order document was printed or shown from the order detail, or why not.
+    Doc(detail::DocNote),
 }
 
 impl Notice {
@@ -190,6 +192,7 @@ impl Notice {
             | Notice::Print(PrintNote::Waiting { .. }) => Tone::Warn,
             Notice::Ship(n) => n.tone(),
             Notice::Bench(n) => n.tone(),
+            Notice::Doc(n) => n.tone(),
             _ => Tone::Error,
         }
     }

@@ -47,6 +47,7 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
             via,
             photos,
         } => {
+            super::detail::order_loaded(state, &order.key(), via.is_some());
             opened(state, *order, session.map(|s| *s), shipments, via, &mut fx);
             if let Some(pv) = state.pack.as_mut() {
                 pv.photos = photos;
@@ -618,7 +619,8 @@ fn action(state: &mut AppState, a: Action, fx: &mut Vec<Effect>) {
         | Action::DetailStatus
         | Action::DetailNotify
         | Action::DetailFind
-        | Action::DetailVerify => {}
+        | Action::DetailVerify
+        | Action::DetailOpen => {}
         Action::RulesLog => super::rules::toggle_log(state, fx),
         Action::Up
         | Action::Down

@@ -65,6 +65,20 @@ pub struct Config {
     pub carrier: Option<CarrierSection>,
     /// `[status]`: shop statuses of the queue and of our events; `None`: none set.
     pub status: Option<StatusSection>,
+    /// `[docs]`: how the order detail opens an order's documents.
+    pub docs: DocsSection,
+}
+
+/// `[docs]`: how an order's documents (invoice, slip, labels, hand-over protocol) are
+/// opened from the order detail. Without `open_with` they are printed on the station's
+/// document (or label) printer.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
+#[serde(default, deny_unknown_fields, expecting = "a [docs] table")]
+pub struct DocsSection {
+    /// A viewer run on the saved file, in the background (`"xdg-open"`, `"evince"`,
+    /// `"lp -d Office {file}"`): words split at spaces, `{file}` is the file (appended
+    /// when not given). `None`: documents are printed instead.
+    pub open_with: Option<String>,
 }
 
 impl Default for Config {
@@ -85,6 +99,7 @@ impl Default for Config {
             shop: None,
             carrier: None,
             status: None,
+            docs: DocsSection::default(),
         }
     }
 }

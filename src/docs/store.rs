@@ -204,7 +204,7 @@ fn check_hash(hash: &str) -> Result<(), LabelStoreError> {
 
 /// An order key as a file name: ASCII letters, digits, `-`, `_` and `.` kept, every
 /// other byte as `%XX` (so `/`, `:` and `~` never reach the file system).
-fn percent_encode(key: &str) -> String {
+pub(crate) fn percent_encode(key: &str) -> String {
     let mut out = String::with_capacity(key.len());
     for b in key.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_') || (b == b'.' && !out.is_empty()) {
@@ -218,7 +218,7 @@ fn percent_encode(key: &str) -> String {
 
 /// Writes `bytes` to `path` through a temporary file in the same directory, synced, then
 /// renamed into place.
-fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), LabelStoreError> {
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), LabelStoreError> {
     let io = |action, source| LabelStoreError::Io {
         action,
         path: path.to_path_buf(),

@@ -26,6 +26,11 @@ impl ShopAccess {
         })
     }
 
+    /// The shop itself.
+    pub fn shop(&self) -> &Arc<dyn Shop> {
+        &self.shop
+    }
+
     fn cached(&self) -> Option<Vec<ShopStatus>> {
         self.statuses
             .lock()
@@ -126,5 +131,7 @@ pub fn run(
             });
             Vec::new()
         }
+        // The documents are the runner's (`effects::documents`), which needs the pipeline.
+        DetailEffect::Docs { .. } | DetailEffect::OpenDoc { .. } => Vec::new(),
     }
 }

@@ -7,6 +7,7 @@
 
 mod bench;
 pub mod detail;
+pub mod documents;
 pub mod handover_cli;
 pub mod pipeline;
 pub mod rules;
@@ -34,6 +35,8 @@ pub struct Runner {
     /// The shop for the order detail overlay (status list, searches).
     shop: Option<std::sync::Arc<detail::ShopAccess>>,
     rules: rules::RuleEngine,
+    /// `[docs] open_with`: the viewer order documents are opened with (else printed).
+    open_with: Option<String>,
 }
 
 impl Runner {
@@ -49,7 +52,14 @@ impl Runner {
             camera: None,
             shop: None,
             rules: rules::RuleEngine::none(),
+            open_with: None,
         }
+    }
+
+    /// `[docs]`: how the order detail opens documents (a viewer, or else the printers).
+    pub fn with_docs(mut self, docs: &crate::config::DocsSection) -> Runner {
+        self.open_with = docs.open_with.clone();
+        self
     }
 
     /// The shop the order detail overlay reads statuses from and searches.
@@ -235,6 +245,10 @@ impl Runner {
             | Effect::DropShipments { .. }
             | Effect::HandoverList
             | Effect::Handover { .. }) => self.shipment_effect(e),
+            Effect::Detail(crate::app::detail::DetailEffect::Docs { key }) => self.order_docs(&key),
+            Effect::Detail(crate::app::detail::DetailEffect::OpenDoc { order, doc }) => {
+                self.open_doc(*order, doc)
+            }
             Effect::Detail(e) => detail::run(
                 &self.store,
                 self.pipeline.outbox(),

@@ -60,6 +60,15 @@ pub enum OrderCmd {
         #[arg(long)]
         overwrite: bool,
     },
+    /// List the order's documents (invoice, packing slip, labels, hand-over protocol);
+    /// with --out, write them there (`CZ250020-invoice.pdf`, `CZ250020-label-1.pdf` …).
+    Docs {
+        /// The order number.
+        number: String,
+        /// Write the documents into this directory (created if needed).
+        #[arg(long, value_name = "DIR")]
+        out: Option<std::path::PathBuf>,
+    },
 }
 
 /// Parses `--from` / `--to`: a day (local midnight; with `end_of_day`, its last second)
@@ -324,6 +333,16 @@ pub fn cli(paths: &Paths, cmd: OrderCmd, out: &mut dyn Write) -> Result<()> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
+    if let OrderCmd::Docs { number, out: dir } = &cmd {
+        // Needs no shop when the order is in this station's store.
+        return rt.block_on(crate::effects::documents::cli(
+            paths,
+            &config,
+            number,
+            dir.as_deref(),
+            out,
+        ));
+    }
     rt.block_on(run(paths, &config, cmd, out))
 }
 
@@ -423,6 +442,9 @@ async fn run(paths: &Paths, config: &Config, cmd: OrderCmd, out: &mut dyn Write)
                 status_name(&statuses, &target.id),
                 if notify { ", customer notified" } else { "" }
             )?;
+        }
+        OrderCmd::Docs { number, out: dir } => {
+            crate::effects::documents::cli(paths, config, &number, dir.as_deref(), out).await?;
         }
         OrderCmd::Note {
             number,

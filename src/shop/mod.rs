@@ -176,6 +176,18 @@ pub trait Shop: Send + Sync {
             ),
         })
     }
+    /// Whether the shop serves a document (invoice / order PDF) for each order, fetched
+    /// with [`Shop::order_pdf`]. Listing an order's documents asks this, never the shop.
+    fn offers_order_pdf(&self) -> bool {
+        false
+    }
+    /// The shop's PDF of order `number` (Upgates `GET /orders/{number}/pdf`); `Ok(None)`
+    /// when this shop offers no order document (BaseLinker documents none). Every call is
+    /// a request against the shop's quota: fetch on demand and keep the file
+    /// ([`crate::docs::OrderDocs`] does both).
+    async fn order_pdf(&self, _number: &str) -> Result<Option<Vec<u8>>, ShopError> {
+        Ok(None)
+    }
 }
 
 /// The order source of a station without a shop: every call is refused (permanently), so

@@ -261,6 +261,32 @@ impl UpgatesClient {
         body: Option<&Value>,
         replay: Replay,
     ) -> Result<Value, ShopError> {
+        let bytes = self
+            .request_bytes(method.clone(), segments, query, body, replay)
+            .await?;
+        if bytes.is_empty() {
+            return Ok(Value::Null);
+        }
+        serde_json::from_slice(&bytes).map_err(|_| ShopError::Decode {
+            shop: SHOP,
+            detail: format!(
+                "{method} {}: answer is not JSON",
+                self.url(segments, query)
+                    .map(|u| u.path().to_string())
+                    .unwrap_or_default()
+            ),
+        })
+    }
+
+    /// [`UpgatesClient::request`] answering the body of a success as it came (a PDF).
+    async fn request_bytes(
+        &self,
+        method: Method,
+        segments: &[&str],
+        query: &[(&str, String)],
+        body: Option<&Value>,
+        replay: Replay,
+    ) -> Result<Vec<u8>, ShopError> {
         let mut attempt: u32 = 0;
         let mut moves: u32 = 0;
         loop {
@@ -336,18 +362,15 @@ impl UpgatesClient {
                     });
                 }
             };
+            if status.is_success() {
+                return Ok(bytes.to_vec());
+            }
             let parsed: Option<Value> = if bytes.is_empty() {
                 Some(Value::Null)
             } else {
                 serde_json::from_slice(&bytes).ok()
             };
             match status {
-                s if s.is_success() => {
-                    return parsed.ok_or_else(|| ShopError::Decode {
-                        shop: SHOP,
-                        detail: format!("{method} {shown}: answer is not JSON"),
-                    });
-                }
                 StatusCode::MOVED_PERMANENTLY => {
                     let new = parsed
                         .as_ref()
@@ -779,6 +802,49 @@ impl Shop for UpgatesClient {
 
     fn orders_per_update_request(&self) -> usize {
         MAX_BATCH
+    }
+
+    fn offers_order_pdf(&self) -> bool {
+        true
+    }
+
+    async fn order_pdf(&self, number: &str) -> Result<Option<Vec<u8>>, ShopError> {
+        let number = number.trim();
+        let bytes = match self
+            .request_bytes(
+                Method::GET,
+                &["orders", number, "pdf"],
+                &[],
+                None,
+                Replay::Safe,
+            )
+            .await
+        {
+            Ok(b) => b,
+            Err(ShopError::Api { status: 404, .. }) => {
+                return Err(ShopError::Api {
+                    shop: SHOP,
+                    status: 404,
+                    code: "not_found".into(),
+                    message: format!(
+                        "order {} not found: the shop has no document for it",
+                        sanitize(number)
+                    ),
+                });
+            }
+            Err(e) => return Err(e),
+        };
+        if !bytes.starts_with(b"%PDF-") {
+            return Err(ShopError::Decode {
+                shop: SHOP,
+                detail: format!(
+                    "the document of order {} is not a PDF ({} bytes)",
+                    sanitize(number),
+                    bytes.len()
+                ),
+            });
+        }
+        Ok(Some(bytes))
     }
 }
 

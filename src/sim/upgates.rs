@@ -299,6 +299,7 @@ impl UpgatesSim {
             .route("/status", get(status))
             .route("/orders", get(list_orders).put(put_orders))
             .route("/orders/{number}", get(one_order))
+            .route("/orders/{number}/pdf", get(order_pdf))
             .route(
                 "/orders/{number}/history",
                 get(get_history).post(post_history),
@@ -652,6 +653,31 @@ async fn one_order(State(inner): State<Arc<Inner>>, Path(number): Path<String>) 
             StatusCode::NOT_FOUND,
             &format!("Order {number} does not exist"),
         ),
+    }
+}
+
+/// `GET /orders/{number}/pdf`: the order as an A4 PDF (number, customer, items, total),
+/// made from the stored order like the real shop makes it from its own.
+async fn order_pdf(State(inner): State<Arc<Inner>>, Path(number): Path<String>) -> Response {
+    let json = lock(&inner).orders.get(&number).map(|o| o.json.clone());
+    let Some(json) = json else {
+        return error_body(
+            StatusCode::NOT_FOUND,
+            &format!("Order {number} does not exist"),
+        );
+    };
+    let pdf = crate::shop::upgates::order_from_wire(&json)
+        .map_err(|e| e.to_string())
+        .and_then(|o| {
+            crate::docs::order_document_pdf(&o, "Upgates simulator").map_err(|e| e.to_string())
+        });
+    match pdf {
+        Ok(bytes) => (
+            [(axum::http::header::CONTENT_TYPE, "application/pdf")],
+            bytes,
+        )
+            .into_response(),
+        Err(e) => error_body(StatusCode::INTERNAL_SERVER_ERROR, &e),
     }
 }
 

@@ -9,9 +9,10 @@ use ratatui::widgets::Paragraph;
 use super::overlay;
 use super::view::Ui;
 use crate::app::Action;
-use crate::app::detail::{DetailNote, DetailPrompt, DetailView};
-use crate::domain::ShipmentState;
+use crate::app::detail::{DetailNote, DetailPrompt, DetailView, DocNote, DocOutcome};
+use crate::docs::DocRef;
 use crate::domain::text::sanitize;
+use crate::i18n::Catalog;
 
 /// The catalog key of a detail prompt's title.
 pub fn prompt_key(p: DetailPrompt) -> &'static str {
@@ -22,10 +23,101 @@ pub fn prompt_key(p: DetailPrompt) -> &'static str {
     }
 }
 
+/// A shop kind as the packer knows it.
+fn shop_name(kind: &str) -> String {
+    match kind {
+        "upgates" => "Upgates".into(),
+        "baselinker" => "BaseLinker".into(),
+        other => sanitize(other),
+    }
+}
+
+/// What a document is: "Invoice CZ250020", "Label CZ250020 parcel 1" …
+pub fn doc_title(d: &DocRef, number: &str, c: &Catalog) -> String {
+    let number = sanitize(number);
+    match d {
+        DocRef::ShopPdf { .. } | DocRef::NoShopDoc { .. } => {
+            c.tf("detail.doc_invoice", &[("number", &number)])
+        }
+        DocRef::Slip => c.tf("detail.doc_slip", &[("number", &number)]),
+        DocRef::Label { parcel_no, .. } => c.tf(
+            "detail.doc_label",
+            &[("number", &number), ("parcel", parcel_no)],
+        ),
+        DocRef::Handover => c.tf("detail.doc_handover", &[("number", &number)]),
+    }
+}
+
+/// One line of the documents list: the title and where it comes from.
+fn doc_line(d: &DocRef, number: &str, c: &Catalog) -> String {
+    let title = doc_title(d, number, c);
+    let more = match d {
+        DocRef::ShopPdf { cached: false } => c.t("detail.doc_from_shop").to_string(),
+        DocRef::ShopPdf { cached: true } => c.t("detail.doc_kept").to_string(),
+        DocRef::NoShopDoc { shop } => c.tf("detail.doc_not_offered", &[("shop", &shop_name(shop))]),
+        DocRef::Slip => c.t("detail.doc_slip_made").to_string(),
+        DocRef::Label { tracking, zpl, .. } => {
+            let fmt = if *zpl { "ZPL" } else { "PDF" };
+            match tracking {
+                Some(tn) => format!("{} {fmt}", sanitize(tn)),
+                None => fmt.to_string(),
+            }
+        }
+        DocRef::Handover => "PDF".to_string(),
+    };
+    format!("{title} · {more}")
+}
+
+/// The banner after opening a document.
+pub fn doc_note_text(n: &DocNote, c: &Catalog) -> String {
+    let doc = doc_title(&n.doc, &n.number, c);
+    let text = match &n.outcome {
+        DocOutcome::Printed { printer } => {
+            c.tf("banner.doc_printed", &[("doc", &doc), ("printer", printer)])
+        }
+        DocOutcome::Opened { program } => {
+            c.tf("banner.doc_opened", &[("doc", &doc), ("program", program)])
+        }
+        DocOutcome::NotOffered { shop } => {
+            c.tf("banner.doc_not_offered", &[("shop", &shop_name(shop))])
+        }
+        DocOutcome::Failed { error } => {
+            c.tf("banner.doc_failed", &[("doc", &doc), ("error", error)])
+        }
+    };
+    sanitize(&text)
+}
+
+/// The status picker's lines: the shop's statuses, the highlighted one marked.
+fn picker_lines(v: &DetailView, at: usize, ui: &Ui) -> Vec<Line<'static>> {
+    let (c, t) = (&ui.catalog, &ui.theme);
+    let current = v.order.as_ref().map(|o| o.shop_status.as_str());
+    let mut out = vec![Line::from(Span::styled(
+        c.t("detail.picker").to_string(),
+        t.header,
+    ))];
+    for (i, s) in v.statuses.iter().enumerate() {
+        let mark = if i == at { "▸ " } else { "  " };
+        let now = if Some(s.id.as_str()) == current {
+            format!("  ({})", c.t("detail.picker_now"))
+        } else {
+            String::new()
+        };
+        out.push(Line::from(Span::styled(
+            sanitize(&format!("{mark}{} ({}){now}", s.name, s.id)),
+            if i == at { t.selected } else { t.text },
+        )));
+    }
+    out
+}
+
 /// The text lines of the overlay (without the key hints), for drawing and for tests.
 pub fn lines(v: &DetailView, ui: &Ui) -> Vec<Line<'static>> {
     let c = &ui.catalog;
     let t = &ui.theme;
+    if let Some(at) = v.picker {
+        return picker_lines(v, at, ui);
+    }
     let mut out: Vec<Line<'static>> = Vec::new();
     let row = |k: &str, v: String| {
         Line::from(vec![
@@ -109,20 +201,29 @@ pub fn lines(v: &DetailView, ui: &Ui) -> Vec<Line<'static>> {
                     format!("{} {}", o.shipping.carrier, o.shipping.service).trim()
                 ),
             ));
-            let docs: Vec<String> = v
-                .shipments
-                .iter()
-                .filter(|s| matches!(s.state, ShipmentState::Ready | ShipmentState::Dispatched))
-                .filter_map(|s| s.label_path.clone())
-                .collect();
-            out.push(row(
-                "detail.documents",
-                if docs.is_empty() {
-                    c.t("detail.none").to_string()
-                } else {
-                    docs.join(", ")
-                },
-            ));
+            if v.docs.is_empty() {
+                out.push(row("detail.documents", c.t("detail.none").to_string()));
+            } else {
+                out.push(Line::from(Span::styled(
+                    format!("{:<10}", c.t("detail.documents")),
+                    t.header,
+                )));
+                for (i, d) in v.docs.iter().enumerate() {
+                    let chosen = i == v.doc_selected && v.picker.is_none();
+                    let style = if chosen {
+                        t.selected
+                    } else if d.openable() {
+                        t.text
+                    } else {
+                        t.muted
+                    };
+                    let mark = if chosen { "▸ " } else { "  " };
+                    out.push(Line::from(Span::styled(
+                        sanitize(&format!("{mark}{}", doc_line(d, &o.number, c))),
+                        style,
+                    )));
+                }
+            }
             out.push(row(
                 "detail.items",
                 c.tf("detail.item_count", &[("count", &o.item_count())]),
@@ -208,6 +309,14 @@ fn note_line(v: &DetailView, ui: &Ui) -> Line<'static> {
         Some(DetailNote::Failed { error }) => {
             (c.tf("detail.failed", &[("error", error)]), t.error_text)
         }
+        Some(DetailNote::Doc(n)) => {
+            let style = match n.tone() {
+                crate::app::Tone::Ok => t.line_done,
+                crate::app::Tone::Error => t.error_text,
+                _ => t.line_partial,
+            };
+            (doc_note_text(n, c), style)
+        }
     };
     Line::from(Span::styled(sanitize(&text), style))
 }
@@ -243,6 +352,7 @@ pub fn draw(v: &DetailView, ui: &Ui, f: &mut Frame, area: Rect) {
             Action::DetailNotify,
             Action::DetailFind,
             Action::DetailVerify,
+            Action::DetailOpen,
             Action::Detail,
         ],
     );

@@ -449,6 +449,7 @@ pub fn notice_text(n: &Notice, c: &Catalog) -> String {
         Notice::OutboxError { error } => error.clone(),
         Notice::Ship(n) => super::handover_view::note_text(n, c),
         Notice::Bench(n) => super::print_view::notice_text(n, c),
+        Notice::Doc(n) => super::detail_view::doc_note_text(n, c),
         Notice::RuleFailed { .. } | Notice::RuleUnknownEvent { .. } | Notice::RuleFired { .. } => {
             super::rules_view::notice_text(n, c).unwrap_or_default()
         }

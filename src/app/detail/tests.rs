@@ -171,7 +171,10 @@ fn detail_of_the_selected_queue_row_loads_it_and_closes_again() {
     let mut st = state_with(&o);
     let fx = open_detail(&mut st);
     assert!(
-        matches!(fx.as_slice(), [Effect::Detail(DetailEffect::Load { key })] if key == "upgates:CZ1"),
+        matches!(fx.as_slice(), [
+            Effect::Detail(DetailEffect::Load { key }),
+            Effect::Detail(DetailEffect::Docs { key: docs_key }),
+        ] if key == "upgates:CZ1" && docs_key == "upgates:CZ1"),
         "{fx:?}"
     );
     assert_eq!(st.detail.as_ref().and_then(|d| d.order.as_ref()), None);
@@ -214,8 +217,19 @@ fn status_change_goes_through_the_outbox_with_or_without_notifying() {
     loaded(&mut st, &o, None);
     open_detail(&mut st);
     update(&mut st, Msg::Detail(DetailMsg::Statuses(Ok(statuses()))));
-    update(&mut st, Msg::Action(Action::DetailStatus));
-    let fx = submit(&mut st, "zabalená");
+    // The shop's list is known: the status key offers a picker at the current status.
+    let fx = update(&mut st, Msg::Action(Action::DetailStatus));
+    assert!(fx.is_empty() && st.prompt.is_none(), "{fx:?}");
+    let picker = |st: &AppState| st.detail.as_ref().and_then(|d| d.picker);
+    assert_eq!(picker(&st), Some(0), "order CZ1 is in status 1, the first");
+    update(&mut st, Msg::Action(Action::Up));
+    assert_eq!(picker(&st), Some(0), "stays at the top");
+    for _ in 0..5 {
+        update(&mut st, Msg::Action(Action::Down));
+    }
+    assert_eq!(picker(&st), Some(2), "stops at the last status");
+    // The status key again sets the highlighted one ("Zabalená", id 5).
+    let fx = update(&mut st, Msg::Action(Action::DetailStatus));
     match fx.as_slice() {
         [
             Effect::Detail(DetailEffect::SetStatus {
@@ -231,9 +245,18 @@ fn status_change_goes_through_the_outbox_with_or_without_notifying() {
         }
         other => panic!("{other:?}"),
     }
+    assert_eq!(picker(&st), None, "the picker closes");
+    assert!(st.detail.is_some(), "the overlay stays");
+    // Back in the picker closes the picker, not the overlay.
+    update(&mut st, Msg::Action(Action::DetailStatus));
+    update(&mut st, Msg::Action(Action::Back));
+    assert_eq!(picker(&st), None);
+    assert!(st.detail.is_some());
+    // Notify on, then pick "Odeslaná" (4) with the open key.
     update(&mut st, Msg::Action(Action::DetailNotify));
     update(&mut st, Msg::Action(Action::DetailStatus));
-    let fx = submit(&mut st, "4");
+    update(&mut st, Msg::Action(Action::Down));
+    let fx = update(&mut st, Msg::Action(Action::DetailOpen));
     assert!(
         matches!(fx.as_slice(), [Effect::Detail(DetailEffect::SetStatus { status, notify: true, .. })] if status == "4"),
         "{fx:?}"
@@ -254,14 +277,32 @@ fn status_change_goes_through_the_outbox_with_or_without_notifying() {
             notify: true
         })
     );
-    // Not a status of the shop: nothing is queued, the list is shown.
+}
+
+#[test]
+fn without_the_shop_status_list_the_status_is_typed() {
+    let o = order("CZ1");
+    let mut st = state_with(&o);
+    loaded(&mut st, &o, None);
+    open_detail(&mut st);
+    update(
+        &mut st,
+        Msg::Detail(DetailMsg::Statuses(Err("upgates: cannot reach".into()))),
+    );
     update(&mut st, Msg::Action(Action::DetailStatus));
-    let fx = submit(&mut st, "Ztracená");
-    assert!(fx.is_empty(), "{fx:?}");
-    assert!(matches!(
-        st.detail.as_ref().and_then(|d| d.note.clone()),
-        Some(DetailNote::UnknownStatus { .. })
-    ));
+    assert_eq!(st.detail.as_ref().and_then(|d| d.picker), None);
+    assert!(
+        matches!(
+            st.prompt.as_ref().map(|p| p.kind),
+            Some(PromptKind::Detail(DetailPrompt::Status))
+        ),
+        "typing is the fallback"
+    );
+    let fx = submit(&mut st, "7");
+    assert!(
+        matches!(fx.as_slice(), [Effect::Detail(DetailEffect::SetStatus { status, .. })] if status == "7"),
+        "{fx:?}"
+    );
 }
 
 #[test]
@@ -330,6 +371,7 @@ fn detail_keys_do_nothing_without_the_overlay() {
         Action::DetailNotify,
         Action::DetailFind,
         Action::DetailVerify,
+        Action::DetailOpen,
     ] {
         assert!(update(&mut st, Msg::Action(a)).is_empty());
         assert!(st.prompt.is_none() && st.detail.is_none() && st.banner.is_none());
@@ -395,4 +437,218 @@ fn reprint_from_the_detail_without_a_label_says_so() {
         "{:?}",
         st.banner
     );
+}
+
+fn docs_of(st: &mut AppState, o: &Order, docs: Vec<DocRef>) {
+    update(
+        st,
+        Msg::Detail(DetailMsg::Loaded {
+            key: o.key(),
+            order: Some(Box::new(o.clone())),
+            shipments: vec![],
+        }),
+    );
+    update(st, Msg::Detail(DetailMsg::Docs { key: o.key(), docs }));
+}
+
+fn label(parcel_no: u32) -> DocRef {
+    DocRef::Label {
+        parcel_no,
+        tracking: Some(format!("DR{parcel_no}")),
+        zpl: false,
+    }
+}
+
+#[test]
+fn documents_are_selected_with_the_list_keys_and_opened_in_the_background() {
+    let o = order("CZ5");
+    let mut st = state_with(&o);
+    open_detail(&mut st);
+    let all = vec![
+        DocRef::ShopPdf { cached: false },
+        DocRef::Slip,
+        label(1),
+        DocRef::Handover,
+    ];
+    docs_of(&mut st, &o, all.clone());
+    // Another order's list is not this one's.
+    update(
+        &mut st,
+        Msg::Detail(DetailMsg::Docs {
+            key: "upgates:OTHER".into(),
+            docs: vec![],
+        }),
+    );
+    let selected = |st: &AppState| st.detail.as_ref().map(|d| d.doc_selected);
+    assert_eq!(st.detail.as_ref().map(|d| d.docs.clone()), Some(all));
+    for _ in 0..6 {
+        update(&mut st, Msg::Action(Action::Down));
+    }
+    assert_eq!(selected(&st), Some(3), "stops at the last document");
+    update(&mut st, Msg::Action(Action::Up));
+    assert_eq!(selected(&st), Some(2));
+    let fx = update(&mut st, Msg::Action(Action::DetailOpen));
+    assert!(
+        matches!(fx.as_slice(), [Effect::Detail(DetailEffect::OpenDoc { order, doc })]
+            if order.number == "CZ5" && *doc == label(1)),
+        "{fx:?}"
+    );
+    // The shop's PDF: once opened it is kept, and the list says so.
+    update(&mut st, Msg::Action(Action::Up));
+    update(&mut st, Msg::Action(Action::Up));
+    let fx = update(&mut st, Msg::Action(Action::DetailOpen));
+    assert!(
+        matches!(
+            fx.as_slice(),
+            [Effect::Detail(DetailEffect::OpenDoc {
+                doc: DocRef::ShopPdf { .. },
+                ..
+            })]
+        ),
+        "{fx:?}"
+    );
+    let printed = DocNote {
+        number: "CZ5".into(),
+        doc: DocRef::ShopPdf { cached: false },
+        outcome: DocOutcome::Printed {
+            printer: "IPP printer ipp://office/printers/Office".into(),
+        },
+    };
+    update(&mut st, Msg::Detail(DetailMsg::DocDone(printed.clone())));
+    assert_eq!(st.banner, Some(Notice::Doc(printed.clone())));
+    assert_eq!(
+        st.banner.as_ref().map(Notice::tone),
+        Some(crate::app::Tone::Ok)
+    );
+    assert_eq!(
+        st.detail.as_ref().and_then(|d| d.docs.first().cloned()),
+        Some(DocRef::ShopPdf { cached: true })
+    );
+    // A failure that arrives after the overlay was closed still shows.
+    update(&mut st, Msg::Action(Action::Back));
+    assert!(st.detail.is_none());
+    let failed = DocNote {
+        outcome: DocOutcome::Failed {
+            error: "upgates: order CZ5 not found".into(),
+        },
+        ..printed
+    };
+    update(&mut st, Msg::Detail(DetailMsg::DocDone(failed.clone())));
+    assert_eq!(st.banner, Some(Notice::Doc(failed)));
+    assert_eq!(
+        st.banner.as_ref().map(Notice::tone),
+        Some(crate::app::Tone::Error)
+    );
+}
+
+#[test]
+fn a_shop_without_documents_says_so_instead_of_fetching() {
+    let o = order("CZ6");
+    let mut st = state_with(&o);
+    open_detail(&mut st);
+    docs_of(
+        &mut st,
+        &o,
+        vec![
+            DocRef::NoShopDoc {
+                shop: "baselinker".into(),
+            },
+            DocRef::Slip,
+        ],
+    );
+    let fx = update(&mut st, Msg::Action(Action::DetailOpen));
+    assert!(fx.is_empty(), "{fx:?}");
+    assert!(
+        matches!(&st.banner, Some(Notice::Doc(DocNote { outcome: DocOutcome::NotOffered { shop }, .. })) if shop == "baselinker"),
+        "{:?}",
+        st.banner
+    );
+    assert_eq!(
+        st.banner.as_ref().map(Notice::tone),
+        Some(crate::app::Tone::Warn),
+        "not an error"
+    );
+    update(&mut st, Msg::Action(Action::Down));
+    let fx = update(&mut st, Msg::Action(Action::DetailOpen));
+    assert!(
+        matches!(
+            fx.as_slice(),
+            [Effect::Detail(DetailEffect::OpenDoc {
+                doc: DocRef::Slip,
+                ..
+            })]
+        ),
+        "{fx:?}"
+    );
+}
+
+/// Scans `code`, which the store knows as order `o`, and loads it as the runner would.
+fn scan_order(st: &mut AppState, o: &Order, code: &str) {
+    let fx = type_scan(st, code);
+    let scan = match fx.as_slice() {
+        [Effect::Lookup(crate::app::Lookup::Code(s))] => s.clone(),
+        other => panic!("{other:?} {:?} {:?}", st.banner, st.prompt),
+    };
+    let fx = update(
+        st,
+        Msg::Looked(Looked::Code {
+            scan,
+            order_key: Some(o.key()),
+            known: false,
+        }),
+    );
+    let via = match fx.as_slice() {
+        [Effect::LoadOrder { via, .. }] => via.clone(),
+        other => panic!("{other:?}"),
+    };
+    assert!(via.is_some());
+    update(
+        st,
+        Msg::OrderLoaded {
+            order: Box::new(o.clone()),
+            session: None,
+            shipments: vec![],
+            via,
+            photos: 0,
+        },
+    );
+}
+
+#[test]
+fn scanning_another_order_closes_the_overlay() {
+    let a = order("CZ250007");
+    let b = order("CZ250008");
+    let mut st = state_with(&a);
+    open_detail(&mut st);
+    assert_eq!(
+        st.detail.as_ref().map(|d| d.key.as_str()),
+        Some("upgates:CZ250007")
+    );
+    // Scanning the order it shows keeps it open (it is about that order).
+    scan_order(&mut st, &a, "CZ250007");
+    assert_eq!(
+        st.pack.as_ref().map(|p| p.order.number.as_str()),
+        Some("CZ250007")
+    );
+    assert!(st.detail.is_some(), "shows CZ250007, which was just opened");
+    // Scanning another order's barcode closes it: the packer sees that order.
+    scan_order(&mut st, &b, "CZ250008");
+    assert!(st.detail.is_none(), "closed over the new order");
+    assert_eq!(
+        st.pack.as_ref().map(|p| p.order.number.as_str()),
+        Some("CZ250008")
+    );
+    // A reload without a scan (the order changed in the shop) leaves it open.
+    open_detail(&mut st);
+    update(
+        &mut st,
+        Msg::OrderLoaded {
+            order: Box::new(a.clone()),
+            session: None,
+            shipments: vec![],
+            via: None,
+            photos: 0,
+        },
+    );
+    assert!(st.detail.is_some());
 }
