@@ -357,11 +357,18 @@ fn bench(paths: &Paths, mut config: Config, demo: Option<&DemoArgs>) -> Result<(
         None => pipeline,
     };
     // Rules (automatic actions): a broken rules file stops the bench here, naming its line.
-    let demo_rules = demo.is_some_and(|d| d.shop != DemoShop::None);
+    // The demo rules set the demo shop's own "sent" status (its `ready` mapping).
+    let demo_sent = demo.filter(|d| d.shop != DemoShop::None).map(|_| {
+        config
+            .status
+            .as_ref()
+            .and_then(|s| s.ready.clone())
+            .unwrap_or_default()
+    });
     let rules = packdesk::effects::rules::BenchRules::prepare(
         &paths.config_dir,
         config.rules_file.as_deref(),
-        demo_rules,
+        demo_sent.as_deref(),
         &store,
     )?;
     let pipeline = pipeline.with_rules(rules.engine.clone());

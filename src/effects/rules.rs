@@ -1403,7 +1403,7 @@ impl BenchRules {
     pub fn prepare(
         config_dir: &std::path::Path,
         rules_file: Option<&std::path::Path>,
-        demo: bool,
+        demo: Option<&str>,
         store: &Store,
     ) -> Result<BenchRules, RulesSetupError> {
         let set = bench_rules(&rules_path(config_dir, rules_file), demo)?;
@@ -1451,21 +1451,31 @@ pub fn rules_path(
 }
 
 /// The rules of the bench: the file at `path`; when there is none, the built-in demo
-/// rules for the demo and no rules otherwise. A file with problems is an error naming
-/// the file, line and key: the bench does not start with it.
+/// rules for the demo (`demo`: the demo shop's own *sent* status, which its rule sets) and
+/// no rules otherwise. A file with problems is an error naming the file, line and key:
+/// the bench does not start with it.
 pub fn bench_rules(
     path: &std::path::Path,
-    demo: bool,
+    demo: Option<&str>,
 ) -> Result<RuleSet, crate::rules::RulesError> {
     if path.exists() {
         let set = RuleSet::load(path)?;
         tracing::info!(file = %path.display(), rules = set.rules().len(), "rules loaded");
         return Ok(set);
     }
-    if demo {
-        return RuleSet::parse(std::path::Path::new("demo rules (built in)"), DEMO_RULES);
+    if let Some(sent) = demo {
+        return demo_rules(sent);
     }
     Ok(RuleSet::default())
+}
+
+/// The built-in demo rules, setting `sent` (a status of the demo's shop: Upgates and
+/// BaseLinker number their statuses differently).
+fn demo_rules(sent: &str) -> Result<RuleSet, crate::rules::RulesError> {
+    RuleSet::parse(
+        std::path::Path::new("demo rules (built in)"),
+        &DEMO_RULES.replace("{demo_sent_status}", sent),
+    )
 }
 
 /// Whether a queued job's name is the job `name` (a label placed on an A4 quarter is
@@ -1573,9 +1583,13 @@ mod tests {
     }
 
     #[test]
-    fn the_demo_rules_are_valid() {
-        let set = RuleSet::parse(std::path::Path::new("demo_rules.toml"), DEMO_RULES)
-            .expect("demo rules parse");
-        assert!(!set.rules().is_empty());
+    fn the_demo_rules_are_valid_and_set_the_demo_shops_own_status() {
+        for sent in ["4", "1054"] {
+            let set = demo_rules(sent).expect("demo rules parse");
+            let sets = set.rules().iter().flat_map(|r| &r.actions).any(
+                |a| matches!(a, crate::rules::Action::SetStatus { status, .. } if status == sent),
+            );
+            assert!(sets, "the demo rules set status {sent}");
+        }
     }
 }
