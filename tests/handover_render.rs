@@ -221,7 +221,9 @@ fn handover_question_names_the_code_that_was_scanned() {
     scan(&mut st, "PD:HANDOVER");
     update(&mut st, Msg::HandoverGroups(Ok(groups)));
     scan(&mut st, "PD:HANDOVER");
-    let rows = text(&st, &ui(Lang::En), 120, 40).join(" ").replace('│', " ");
+    let rows = text(&st, &ui(Lang::En), 120, 40)
+        .join(" ")
+        .replace('│', " ");
     let flat = rows.split_whitespace().collect::<Vec<_>>().join(" ");
     assert!(flat.contains("Scan PD:HANDOVER again to confirm"), "{flat}");
     assert!(!flat.contains("PD:HANDOVER:"), "{flat}");
