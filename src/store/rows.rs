@@ -251,7 +251,7 @@ mod tests {
                 order("CZ3", "1"),
             ])
             .expect("import");
-            let mut strip = |k: &str, to: OrderState| {
+            let strip = |k: &str, to: OrderState| {
                 let mut row = st.summary(k).expect("read").expect("row");
                 row.state = to;
                 row.shop_status.clear();
