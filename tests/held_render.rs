@@ -184,3 +184,63 @@ fn a_held_order_at_the_bench_says_why_it_must_not_be_packed() {
         "fits at 80x24: {flat}"
     );
 }
+
+/// The sync reports the open order held or cancelled: the banner says so and what to
+/// do, whole on one line at 80×24, in every language.
+#[test]
+fn an_order_held_or_cancelled_while_open_is_announced_at_80x24() {
+    let list = orders();
+    let mut o = list[0].0.clone();
+    o.shop_status = "1".into();
+    for (cancel, lang, words) in [
+        (
+            false,
+            Lang::En,
+            "is now in shop status “Čeká na platbu”: stop, set the goods aside (Esc)",
+        ),
+        (
+            false,
+            Lang::Cs,
+            "je nově ve stavu „Čeká na platbu“: nebalte dál, zboží odložte (Esc)",
+        ),
+        (
+            false,
+            Lang::Pl,
+            "ma teraz status „Čeká na platbu”: przerwij, odłóż towar (Esc)",
+        ),
+        (true, Lang::En, "The shop cancelled"),
+        (true, Lang::Cs, "nebalte dál, vraťte zboží (Esc)"),
+        (true, Lang::Pl, "przerwij pakowanie, odłóż towar (Esc)"),
+    ] {
+        let mut st = state(&list);
+        let load = |st: &mut AppState, o: &Order, s: Option<packdesk::flow::PackSession>, via| {
+            update(
+                st,
+                Msg::OrderLoaded {
+                    order: Box::new(o.clone()),
+                    session: s.map(Box::new),
+                    shipments: vec![],
+                    via,
+                    photos: 0,
+                },
+            )
+        };
+        load(&mut st, &o, None, Some(o.number.clone()));
+        let session = st.pack.as_ref().map(|p| p.session.clone());
+        let mut moved = o.clone();
+        moved.revision += 1;
+        if cancel {
+            moved.cancelled = true;
+            moved.shop_status = "2".into();
+        } else {
+            moved.shop_status = "7".into();
+            moved.flags.push(NOT_QUEUED.into());
+        }
+        load(&mut st, &moved, session, None);
+        let rows = text(&st, &ui(lang), 80, 24);
+        assert!(
+            rows.iter().any(|r| r.contains(words)),
+            "one line, whole: {lang:?} cancel={cancel}: {rows:#?}"
+        );
+    }
+}
