@@ -121,6 +121,7 @@ pub enum BenchNotice {
     NoPrinters,
     QueueError { error: String },
     MarksNotSaved { error: String },
+    MarksNotRead { error: String },
 }
 
 impl BenchNotice {
@@ -281,7 +282,7 @@ pub fn msg(state: &mut AppState, m: PrintMsg, fx: &mut Vec<Effect>) {
             state.bench.marks.set_keys(&keys);
             prune_marks(state, fx);
         }
-        PrintMsg::Marks(Err(error)) => say(state, BenchNotice::MarksNotSaved { error }, fx),
+        PrintMsg::Marks(Err(error)) => say(state, BenchNotice::MarksNotRead { error }, fx),
         PrintMsg::MarksNotSaved { change, error } => {
             // Shown only what is durable: the change is taken back.
             match change {

@@ -78,6 +78,9 @@ pub fn notice_text(n: &BenchNotice, c: &Catalog) -> String {
         BenchNotice::MarksNotSaved { error } => {
             c.tf("banner.marks_not_saved", &[("error", &sanitize(error))])
         }
+        BenchNotice::MarksNotRead { error } => {
+            c.tf("banner.marks_not_read", &[("error", &sanitize(error))])
+        }
     }
 }
 

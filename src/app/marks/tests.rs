@@ -131,7 +131,7 @@ fn marks_restored_at_start_drop_orders_that_left_the_queue() {
     assert!(st.bench.marks.is_empty());
     assert!(matches!(
         &st.banner,
-        Some(Notice::Bench(BenchNotice::MarksNotSaved { .. }))
+        Some(Notice::Bench(BenchNotice::MarksNotRead { .. }))
     ));
 }
 
