@@ -100,3 +100,44 @@ pub fn tabs_line(titles: &[String], selected: usize, width: u16, ui: &Ui) -> Lin
     }
     Line::from(spans)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ui() -> Ui {
+        Ui {
+            theme: crate::tui::theme::Theme::builtin("default").expect("theme"),
+            keymap: crate::tui::keymap::Keymap::builtin("default").expect("keymap"),
+            catalog: Catalog::new(crate::i18n::Lang::En),
+        }
+    }
+
+    fn text(l: &Line) -> String {
+        l.spans.iter().map(|s| s.content.as_ref()).collect()
+    }
+
+    #[test]
+    fn the_tab_strip_keeps_the_selected_tab_whole_and_marks_what_is_cut() {
+        let titles: Vec<String> = ["To pack (3)", "In progress (0)", "Packed (1)", "Held (2)"]
+            .map(String::from)
+            .to_vec();
+        // Room for all: as ratatui's Tabs draws them.
+        let all = text(&tabs_line(&titles, 0, 80, &ui()));
+        assert_eq!(
+            all,
+            " To pack (3) │ In progress (0) │ Packed (1) │ Held (2) "
+        );
+        // 30 columns: the first tab selected keeps the start, the rest is marked.
+        let start = text(&tabs_line(&titles, 0, 30, &ui()));
+        assert!(start.starts_with(" To pack (3) "), "{start}");
+        assert!(start.ends_with('›'), "{start}");
+        assert!(start.chars().count() <= 30, "{start}");
+        // The last selected: the window ends with it, whole, cut on the left.
+        let end = text(&tabs_line(&titles, 3, 30, &ui()));
+        assert!(end.starts_with('‹'), "{end}");
+        assert!(end.ends_with(" Held (2) "), "{end}");
+        assert!(end.chars().count() <= 30, "{end}");
+        assert!(text(&tabs_line(&[], 0, 30, &ui())).is_empty());
+    }
+}
