@@ -467,6 +467,11 @@ fn bench(paths: &Paths, mut config: Config, demo: Option<&DemoArgs>) -> Result<(
     for m in runner.run(packdesk::app::Effect::Print(station)) {
         dispatch(&mut state, &runner, m, start);
     }
+    // The queue marks of the last run come back (those of orders gone meanwhile drop).
+    let marks = packdesk::app::print::PrintFx::LoadMarks;
+    for m in runner.run(packdesk::app::Effect::Print(marks)) {
+        dispatch(&mut state, &runner, m, start);
+    }
     // Resume where the bench was: the open order comes back on screen.
     if let Some(key) = store.open_order()? {
         for m in runner.run(packdesk::app::Effect::LoadOrder { key, via: None }) {

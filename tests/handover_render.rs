@@ -186,3 +186,45 @@ fn handover_barcode_with_a_carrier_at_80x24() {
         "{rows:#?}"
     );
 }
+
+/// The question names the code that asked, in every language: the per-carrier barcode
+/// (`PD:HANDOVER:PPL`) or the plain one (`PD:HANDOVER`), never a code not scanned.
+#[test]
+fn handover_question_names_the_code_that_was_scanned() {
+    let groups = vec![
+        HandoverGroup {
+            carrier: "cp".into(),
+            parcels: 2,
+            orders: vec!["CZ1".into(), "CZ2".into()],
+        },
+        HandoverGroup {
+            carrier: "ppl".into(),
+            parcels: 1,
+            orders: vec!["CZ3".into()],
+        },
+    ];
+    let mut st = bench();
+    scan(&mut st, "PD:HANDOVER:PPL");
+    update(&mut st, Msg::HandoverGroups(Ok(groups.clone())));
+    scan(&mut st, "PD:HANDOVER:PPL");
+    for (lang, words) in [
+        (Lang::En, "Scan PD:HANDOVER:PPL again to confirm"),
+        (Lang::Cs, "opětovným načtením PD:HANDOVER:PPL"),
+        (Lang::Pl, "skanując ponownie PD:HANDOVER:PPL"),
+    ] {
+        let rows = text(&st, &ui(lang), 120, 40).join(" ").replace('│', " ");
+        let flat = rows.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(flat.contains(words), "{lang:?}: {flat}");
+    }
+    // The plain barcode asks with itself.
+    let mut st = bench();
+    scan(&mut st, "PD:HANDOVER");
+    update(&mut st, Msg::HandoverGroups(Ok(groups)));
+    scan(&mut st, "PD:HANDOVER");
+    let rows = text(&st, &ui(Lang::En), 120, 40)
+        .join(" ")
+        .replace('│', " ");
+    let flat = rows.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(flat.contains("Scan PD:HANDOVER again to confirm"), "{flat}");
+    assert!(!flat.contains("PD:HANDOVER:"), "{flat}");
+}

@@ -47,19 +47,44 @@ impl Marks {
         Some(self.toggle(&key))
     }
 
-    /// Marks every row of the current tab and filter; returns how many were added.
-    pub fn mark_visible(&mut self, queue: &Queue) -> usize {
-        let mut added = 0;
+    /// Marks every row of the current tab and filter; returns the keys it added.
+    pub fn mark_visible(&mut self, queue: &Queue) -> Vec<String> {
+        let mut added = Vec::new();
         for i in 0..queue.visible_len() {
             if let Some(row) = queue.visible_row(i)
                 && !self.set.contains(row.key.as_ref())
             {
                 self.set.insert(row.key.clone());
                 self.order.push(row.key.clone());
-                added += 1;
+                added.push(row.key.to_string());
             }
         }
         added
+    }
+
+    /// Marks `key` (after the others) unless it is marked.
+    pub fn add(&mut self, key: &str) {
+        if !self.set.contains(key) {
+            self.set.insert(key.into());
+            self.order.push(key.into());
+        }
+    }
+
+    /// Unmarks `keys`.
+    pub fn remove(&mut self, keys: &[String]) {
+        for k in keys {
+            self.set.remove(k.as_str());
+        }
+        let set = &self.set;
+        self.order.retain(|k| set.contains(k));
+    }
+
+    /// The marks are exactly `keys`, in that order (restored at start).
+    pub fn set_keys(&mut self, keys: &[String]) {
+        self.clear();
+        for k in keys {
+            self.add(k);
+        }
     }
 
     pub fn clear(&mut self) {
@@ -72,3 +97,6 @@ impl Marks {
         self.order.iter().map(|k| k.to_string()).collect()
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -5,6 +5,7 @@
 
 pub mod action;
 pub mod detail;
+pub mod held;
 pub mod marks;
 pub mod print;
 pub mod queue;
@@ -163,6 +164,8 @@ pub enum Notice {
     },
     /// An order document was printed or shown from the order detail, or why not.
     Doc(detail::DocNote),
+    /// A held or cancelled order at the bench (`app::held`).
+    Held(held::HeldNote),
 }
 
 impl Notice {
@@ -193,6 +196,7 @@ impl Notice {
             Notice::Ship(n) => n.tone(),
             Notice::Bench(n) => n.tone(),
             Notice::Doc(n) => n.tone(),
+            Notice::Held(n) => n.tone(),
             _ => Tone::Error,
         }
     }
@@ -294,6 +298,8 @@ pub struct AppState {
     pub sync: Option<crate::sync::SyncStatus>,
     /// The queue is still being loaded; rows changed meanwhile wait here.
     pub queue_loading: Option<Vec<OrderSummary>>,
+    /// The shop's status names, for held orders (`app::held`).
+    pub held: held::HeldState,
     pub should_quit: bool,
     /// Wall clock, set by the event loop before each message.
     pub now: DateTime<Utc>,
@@ -320,6 +326,7 @@ impl AppState {
             assembler,
             jobs: 0,
             queue_loading: None,
+            held: held::HeldState::default(),
             sync: None,
             outbox: crate::outbox::Counts::default(),
             bench: print::BenchPrint::default(),
@@ -419,6 +426,8 @@ pub enum Msg {
     Detail(detail::DetailMsg),
     /// An answer about printing or bulk work (`app::print`).
     Bench(print::PrintMsg),
+    /// The shop's statuses (id and name), read by the sync: held rows show their name.
+    ShopStatuses(Vec<held::StatusName>),
 }
 
 /// One outbox entry as the supervisor's screen shows it.

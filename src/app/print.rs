@@ -73,6 +73,22 @@ pub enum PrintFx {
         keys: Vec<String>,
         station: String,
     },
+    /// Write a change of the queue marks to the store (flushed before the next frame;
+    /// answered with `PrintMsg::MarksNotSaved` only when it failed).
+    Marks(MarksChange),
+    /// Read the stored marks (at start; answered with `PrintMsg::Marks`).
+    LoadMarks,
+}
+
+/// A change of the queue marks, as the store keeps them (`Store::save_marks`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MarksChange {
+    Add(Vec<String>),
+    Remove(Vec<String>),
+    /// Every mark removed; `previous` puts them back if the write fails.
+    Clear {
+        previous: Vec<String>,
+    },
 }
 
 /// The runner's answers.
@@ -82,6 +98,13 @@ pub enum PrintMsg {
     /// The next free quarter (`None`: the label printer is not on A4 sheets of four).
     Quarter(Option<u8>),
     Notice(BenchNotice),
+    /// The marks kept in the store (at start), or why they could not be read.
+    Marks(Result<Vec<String>, String>),
+    /// A change of the marks could not be written: it is taken back on screen.
+    MarksNotSaved {
+        change: MarksChange,
+        error: String,
+    },
 }
 
 /// What the banner says about printing and bulk work.
@@ -97,6 +120,8 @@ pub enum BenchNotice {
     BulkFailed { error: String },
     NoPrinters,
     QueueError { error: String },
+    MarksNotSaved { error: String },
+    MarksNotRead { error: String },
 }
 
 impl BenchNotice {
@@ -165,16 +190,27 @@ pub fn action(state: &mut AppState, a: Action, fx: &mut Vec<Effect>) -> bool {
         | Action::BulkLabels
             if !on_queue => {}
         Action::Mark => {
-            state.bench.marks.toggle_selected(&state.queue);
+            let key = state.queue.selected_row().map(|r| r.key.to_string());
+            if let (Some(key), Some(now)) = (key, state.bench.marks.toggle_selected(&state.queue)) {
+                let change = if now {
+                    MarksChange::Add(vec![key])
+                } else {
+                    MarksChange::Remove(vec![key])
+                };
+                fx.push(Effect::Print(PrintFx::Marks(change)));
+            }
             state.queue.move_by(1);
         }
         Action::MarkAll => {
-            state.bench.marks.mark_visible(&state.queue);
+            let added = state.bench.marks.mark_visible(&state.queue);
+            if !added.is_empty() {
+                fx.push(Effect::Print(PrintFx::Marks(MarksChange::Add(added))));
+            }
             let count = state.bench.marks.len();
             say(state, BenchNotice::Marked { count }, fx);
         }
         Action::MarkNone => {
-            state.bench.marks.clear();
+            clear_marks(state, fx);
             let count = 0;
             say(state, BenchNotice::Marked { count }, fx);
         }
@@ -237,11 +273,73 @@ pub fn msg(state: &mut AppState, m: PrintMsg, fx: &mut Vec<Effect>) {
             ) {
                 state.jobs = state.jobs.saturating_sub(1);
                 if !matches!(n, BenchNotice::BulkFailed { .. }) {
-                    state.bench.marks.clear();
+                    clear_marks(state, fx);
                 }
             }
             say(state, n, fx)
         }
+        PrintMsg::Marks(Ok(keys)) => {
+            state.bench.marks.set_keys(&keys);
+            prune_marks(state, fx);
+        }
+        PrintMsg::Marks(Err(error)) => say(state, BenchNotice::MarksNotRead { error }, fx),
+        PrintMsg::MarksNotSaved { change, error } => {
+            // Shown only what is durable: the change is taken back.
+            match change {
+                MarksChange::Add(keys) => state.bench.marks.remove(&keys),
+                MarksChange::Remove(keys) => keys.iter().for_each(|k| state.bench.marks.add(k)),
+                MarksChange::Clear { previous } => {
+                    previous.iter().for_each(|k| state.bench.marks.add(k))
+                }
+            }
+            say(state, BenchNotice::MarksNotSaved { error }, fx)
+        }
+    }
+}
+
+/// Removes every mark, durably.
+fn clear_marks(state: &mut AppState, fx: &mut Vec<Effect>) {
+    if state.bench.marks.is_empty() {
+        return;
+    }
+    let previous = state.bench.marks.keys();
+    state.bench.marks.clear();
+    fx.push(Effect::Print(PrintFx::Marks(MarksChange::Clear {
+        previous,
+    })));
+}
+
+/// Whether a marked order in `state` has left the queue's bulk work for good (its mark
+/// is dropped): cancelled, or handed over to the carrier.
+fn left_queue(state: crate::domain::OrderState) -> bool {
+    matches!(
+        state,
+        crate::domain::OrderState::Cancelled | crate::domain::OrderState::Dispatched
+    )
+}
+
+/// Drops, durably, the marks of orders that left the queue (cancelled, dispatched), and
+/// once the queue is loaded those of orders it no longer has. Cheap without marks, and
+/// never called on a scan: only when rows change outside the pack flow (a sync, a
+/// shipment, the queue loaded, the marks restored).
+pub fn prune_marks(state: &mut AppState, fx: &mut Vec<Effect>) {
+    if state.bench.marks.is_empty() {
+        return;
+    }
+    let loaded = state.queue_loading.is_none();
+    let gone: Vec<String> = state
+        .bench
+        .marks
+        .keys()
+        .into_iter()
+        .filter(|k| match state.queue.state_of(k) {
+            Some(st) => left_queue(st),
+            None => loaded,
+        })
+        .collect();
+    if !gone.is_empty() {
+        state.bench.marks.remove(&gone);
+        fx.push(Effect::Print(PrintFx::Marks(MarksChange::Remove(gone))));
     }
 }
 

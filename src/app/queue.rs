@@ -25,6 +25,8 @@ pub struct QueueRow {
     pub service: Arc<str>,
     pub country: Arc<str>,
     pub revision: u64,
+    /// The shop status (interned: a shop has a handful).
+    shop_status: Arc<str>,
 }
 
 impl QueueRow {
@@ -36,6 +38,11 @@ impl QueueRow {
     /// Cash on delivery, if any.
     pub fn cod(&self) -> Option<Money> {
         self.cod_minor.map(|m| Money::new(m, &self.cod_currency))
+    }
+
+    /// The order's shop status (id or name, as the shop gives it).
+    pub fn shop_status(&self) -> &str {
+        &self.shop_status
     }
 }
 
@@ -57,14 +64,16 @@ impl Interner {
 /// From this many rows on, filtering uses two threads.
 const PARALLEL_FROM: usize = 20_000;
 
-/// The queue tabs, in order.
-pub const TABS: [OrderState; 6] = [
+/// The queue tabs, in order. Held: orders in a shop status neither packed here nor
+/// cancelled (waiting for payment, on hold), shown with that status (`app::held`).
+pub const TABS: [OrderState; 7] = [
     OrderState::ToPack,
     OrderState::InProgress,
     OrderState::Packed,
     OrderState::Ready,
     OrderState::Dispatched,
     OrderState::Exception,
+    OrderState::Held,
 ];
 
 /// All rows, sorted by priority (desc), carrier cut-off (earliest first), then age
@@ -338,6 +347,11 @@ impl Queue {
             .map(|j| self.by_key[j] as usize)
     }
 
+    /// The state of the row with `key` (no copy of the row).
+    pub fn state_of(&self, key: &str) -> Option<OrderState> {
+        self.position(key).map(|i| self.rows[i].state)
+    }
+
     /// A row with its haystack and customer, ready to be stored.
     pub fn row(&self, key: &str) -> Option<OrderSummary> {
         let i = self.position(key)?;
@@ -363,6 +377,7 @@ impl Queue {
             customer: self.index.customer(i).to_string(),
             revision: r.revision,
             haystack: self.index.haystack(i).to_string(),
+            shop_status: r.shop_status.to_string(),
         }
     }
 
@@ -437,6 +452,7 @@ fn compact(interner: &mut Interner, s: OrderSummary) -> (QueueRow, String, Strin
         service: interner.get(&s.service),
         country: interner.get(&s.country),
         revision: s.revision,
+        shop_status: interner.get(&s.shop_status),
     };
     (row, s.haystack, s.customer)
 }
@@ -613,6 +629,7 @@ mod tests {
             customer: format!("Customer {n}"),
             revision: 0,
             haystack: fold(&format!("{n} Customer {n} SKU-{n}")),
+            shop_status: String::new(),
         }
     }
 
@@ -680,6 +697,8 @@ mod tests {
         q.next_tab();
         assert_eq!(q.selected_row().map(|r| r.number()), Some("CZ100"));
         q.prev_tab();
+        q.prev_tab();
+        assert_eq!(q.tab_state(), OrderState::Held);
         q.prev_tab();
         assert_eq!(q.tab_state(), OrderState::Exception);
     }

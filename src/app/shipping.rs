@@ -31,6 +31,9 @@ pub enum Confirming {
 pub struct Confirm {
     pub what: Confirming,
     pub at: DateTime<Utc>,
+    /// The command that asks for it again (`PD:HANDOVER`, or `PD:HANDOVER:CP` when the
+    /// per-carrier barcode asked): what the question tells the packer to scan.
+    pub code: String,
 }
 
 impl Confirm {
@@ -77,6 +80,9 @@ pub enum ShipNote {
     ConfirmHandover {
         carrier: String,
         parcels: usize,
+        /// The code to scan again: the one that asked (`PD:HANDOVER` or
+        /// `PD:HANDOVER:<CARRIER>`).
+        code: String,
     },
     /// A confirmation was cancelled (Esc / `PD:BACK`).
     NotConfirmed,
@@ -188,9 +194,15 @@ fn confirmed(state: &AppState, what: &Confirming) -> bool {
 }
 
 fn ask(state: &mut AppState, what: Confirming, n: ShipNote, fx: &mut Vec<Effect>) {
+    let code = match &n {
+        ShipNote::ConfirmHandover { code, .. } => code.clone(),
+        ShipNote::ConfirmDrop { .. } => "PD:DROP".into(),
+        _ => "PD:SHIP".into(),
+    };
     state.confirm = Some(Confirm {
         what,
         at: state.now,
+        code,
     });
     note(state, n, fx);
 }
@@ -337,8 +349,11 @@ pub(super) fn handover_carrier(state: &mut AppState, code: &str, fx: &mut Vec<Ef
         state.confirm = None;
         return;
     }
-    handover_keys(state, Action::Handover, fx);
+    handover_press(state, &format!("PD:HANDOVER:{}", sanitize(&code)), fx);
 }
+
+/// The code a plain hand-over press (key or `PD:HANDOVER`) is confirmed with.
+const HANDOVER_CODE: &str = "PD:HANDOVER";
 
 /// The hand-over screen takes the list keys, `PD:HANDOVER` (ask, then confirm) and
 /// Back; quit and help still work. Returns true when it took the action.
@@ -362,32 +377,40 @@ pub(super) fn handover_keys(state: &mut AppState, a: Action, fx: &mut Vec<Effect
             view.selected = (view.selected + 1).min(view.groups.len().saturating_sub(1));
             state.confirm = None;
         }
-        Action::Handover => {
-            let Some(g) = view.groups.get(view.selected).cloned() else {
-                note(state, ShipNote::NothingToHandOver, fx);
-                return true;
-            };
-            let what = Confirming::Handover {
-                carrier: g.carrier.clone(),
-            };
-            if confirmed(state, &what) {
-                state.confirm = None;
-                state.handover_view = None;
-                fx.push(Effect::Handover {
-                    carrier: g.carrier.clone(),
-                });
-                note(state, ShipNote::HandoverQueued { carrier: g.carrier }, fx);
-            } else {
-                let n = ShipNote::ConfirmHandover {
-                    carrier: g.carrier,
-                    parcels: g.parcels,
-                };
-                ask(state, what, n, fx);
-            }
-        }
+        Action::Handover => handover_press(state, HANDOVER_CODE, fx),
         _ => {}
     }
     true
+}
+
+/// A hand-over press on the open screen (`code` is what was scanned or stands for the
+/// key): asks about the selected carrier, or hands it over when already asked.
+fn handover_press(state: &mut AppState, code: &str, fx: &mut Vec<Effect>) {
+    let Some(view) = state.handover_view.as_ref() else {
+        return;
+    };
+    let Some(g) = view.groups.get(view.selected).cloned() else {
+        note(state, ShipNote::NothingToHandOver, fx);
+        return;
+    };
+    let what = Confirming::Handover {
+        carrier: g.carrier.clone(),
+    };
+    if confirmed(state, &what) {
+        state.confirm = None;
+        state.handover_view = None;
+        fx.push(Effect::Handover {
+            carrier: g.carrier.clone(),
+        });
+        note(state, ShipNote::HandoverQueued { carrier: g.carrier }, fx);
+    } else {
+        let n = ShipNote::ConfirmHandover {
+            carrier: g.carrier,
+            parcels: g.parcels,
+            code: code.to_string(),
+        };
+        ask(state, what, n, fx);
+    }
 }
 
 /// The list for the hand-over screen arrived.

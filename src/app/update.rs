@@ -84,6 +84,7 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
                 pending.extend(rows.iter().cloned());
             }
             state.queue.upsert_all(rows);
+            super::print::prune_marks(state, &mut fx);
         }
         Msg::Sync(status) => state.sync = Some(*status),
         Msg::Outbox(counts) => state.outbox = counts,
@@ -109,6 +110,7 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
             state.queue.set_filter(&filter);
             let pending = state.queue_loading.take().unwrap_or_default();
             state.queue.upsert_all(pending);
+            super::print::prune_marks(state, &mut fx);
         }
         Msg::ShipNote(n) => super::shipping::background(state, n, &mut fx),
         Msg::HandoverGroups(res) => super::shipping::groups(state, res, &mut fx),
@@ -117,6 +119,7 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
         Msg::Tick => {}
         Msg::Detail(m) => super::detail::on_msg(state, m),
         Msg::Bench(m) => super::print::msg(state, m, &mut fx),
+        Msg::ShopStatuses(names) => state.held.names = names,
     }
     fx
 }
@@ -132,6 +135,7 @@ fn upsert_row(state: &mut AppState, row: OrderSummary) {
 
 /// Shows a notice; errors ring the bell where configured.
 fn notice(state: &mut AppState, n: Notice, fx: &mut Vec<Effect>) {
+    let n = super::held::plain(state, n);
     if n.tone() == Tone::Error && state.settings.bell {
         fx.push(Effect::Bell);
     }
@@ -288,7 +292,10 @@ fn opened(
     let mut claimed = true;
     let session = match session {
         Some(s)
-            if s.order_revision != order.revision && !s.is_finished() && !order.not_queued() =>
+            if s.order_revision != order.revision
+                && !s.is_finished()
+                && !order.not_queued()
+                && !order.cancelled =>
         {
             // Changed upstream: the old progress no longer fits; start over (the ledger
             // keeps what was scanned).
@@ -323,6 +330,9 @@ fn opened(
         } else if !session.note_acked {
             banner = Some(Notice::NoteMustBeAcknowledged);
         }
+    }
+    if let Some(b) = super::held::reloaded(state, &order, &session, via.as_deref()) {
+        banner = Some(b);
     }
     fx.push(Effect::Persist(Persist::OpenOrder(Some(key.clone()))));
     fx.push(audit(state, Some(key), "opened", via.unwrap_or_default()));
@@ -382,7 +392,8 @@ fn apply_flow(state: &mut AppState, ev: FlowEvent, code: Option<String>, fx: &mu
     };
     let claimed = state.pack.as_ref().is_some_and(|p| p.claimed);
     if !step.ledger.is_empty() && claimed {
-        let row = summary_for(state, &order, row_state(&session));
+        let st = super::held::row_state(&order, &session).unwrap_or(row_state(&session));
+        let row = summary_for(state, &order, st);
         upsert_row(state, row.clone());
         fx.push(Effect::Persist(Persist::Step {
             session: Box::new(session.clone()),
@@ -506,6 +517,7 @@ fn shipment(state: &mut AppState, s: Shipment, fx: &mut Vec<Effect>) {
         row.state = st;
         upsert_row(state, row.clone());
         fx.push(Effect::Persist(Persist::Summary(Box::new(row))));
+        super::print::prune_marks(state, fx);
     }
     let what = match s.state {
         ShipmentState::Failed => "shipment_failed",
@@ -592,6 +604,7 @@ fn action(state: &mut AppState, a: Action, fx: &mut Vec<Effect>) {
             } else if let Some(pv) = state.pack.take().filter(|_| state.screen == Screen::Pack) {
                 state.screen = Screen::Queue;
                 fx.push(Effect::Persist(Persist::OpenOrder(None)));
+                super::held::left(state, &pv, fx);
                 if !pv.session.is_finished() && pv.session.next_seq > 0 {
                     fx.push(audit(state, Some(pv.order.key()), "aborted", String::new()));
                     notice(

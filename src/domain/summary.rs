@@ -29,6 +29,10 @@ pub struct OrderSummary {
     /// Number, customer, SKUs and EANs in one string, folded to lower-case ASCII
     /// (`Dvořák` → `dvorak`): what `/` filters on.
     pub haystack: String,
+    /// The order's shop status (id or name, as [`Order::shop_status`]): the Held tab
+    /// shows it. Rows stored before it existed read it as empty (see the store's codec).
+    #[serde(default)]
+    pub shop_status: String,
 }
 
 /// Marks shown in the queue's flags column.
@@ -136,6 +140,7 @@ impl OrderSummary {
             customer: order.customer.name.clone(),
             revision: order.revision,
             haystack: fold(&haystack),
+            shop_status: order.shop_status.clone(),
         }
     }
 }

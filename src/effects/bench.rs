@@ -79,6 +79,28 @@ impl Runner {
                 Vec::new()
             }
             PrintFx::List => vec![self.print_jobs()],
+            // Marks are small and written now, before the frame that shows them.
+            PrintFx::Marks(change) => {
+                use crate::app::print::MarksChange;
+                let res = match &change {
+                    MarksChange::Add(keys) => self.store.save_marks(keys, &[], false),
+                    MarksChange::Remove(keys) => self.store.save_marks(&[], keys, false),
+                    MarksChange::Clear { .. } => self.store.save_marks(&[], &[], true),
+                };
+                match res {
+                    Ok(()) => Vec::new(),
+                    Err(e) => {
+                        tracing::error!(error = %e, "queue marks not saved");
+                        vec![Msg::Bench(PrintMsg::MarksNotSaved {
+                            change,
+                            error: sanitize(&e.to_string()),
+                        })]
+                    }
+                }
+            }
+            PrintFx::LoadMarks => vec![Msg::Bench(PrintMsg::Marks(
+                self.store.marks().map_err(|e| sanitize(&e.to_string())),
+            ))],
             PrintFx::Retry(id) | PrintFx::Cancel(id) => {
                 let Some(queue) = pipeline.printing().map(|p| p.queue.clone()) else {
                     return vec![Msg::Bench(PrintMsg::Notice(BenchNotice::NoPrinters))];

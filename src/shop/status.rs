@@ -65,6 +65,8 @@ pub struct StatusMap {
     /// The statuses packdesk sets itself (packed, ready, dispatched): with an empty
     /// `queue`, an order that arrives in one of them was packed already.
     done: Vec<String>,
+    /// The shop's statuses, id and name (the bench shows held orders' status by name).
+    names: Vec<(String, String)>,
 }
 
 /// The id and the name of `wanted` in `statuses` (or `wanted` itself when unknown).
@@ -100,7 +102,16 @@ impl StatusMap {
             queue: keys(&mut cfg.queue.iter()),
             cancelled,
             done,
+            names: statuses
+                .iter()
+                .map(|s| (s.id.clone(), s.name.clone()))
+                .collect(),
         }
+    }
+
+    /// The shop's statuses as (id, name), in the shop's order.
+    pub fn names(&self) -> &[(String, String)] {
+        &self.names
     }
 
     /// What `shop_status` (an order's status id or name) means here. An order without a

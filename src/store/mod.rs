@@ -18,11 +18,14 @@ use crate::flow::{LedgerEntry, LedgerKind, PackSession};
 /// The schema this build writes and reads.
 /// 2: the `idx_shipments_open` index of ready and still-travelling shipments
 /// (built once from the `shipments` tree when a schema-1 directory is opened).
-pub const SCHEMA_VERSION: u32 = 2;
+/// 3: queue rows carry the shop status; held rows get theirs from the order, and rows
+/// left "In progress" on an order held or cancelled upstream move out (`rows`).
+pub const SCHEMA_VERSION: u32 = 3;
 /// Version byte of JSON values.
 const VALUE_VERSION: u8 = 1;
-/// Version byte of postcard values (queue rows).
-const COMPACT_VERSION: u8 = 2;
+/// Version byte of postcard values (queue rows). 3: rows carry the shop status (2 still
+/// loads, see `rows`).
+const COMPACT_VERSION: u8 = 3;
 
 /// What went wrong with the store. Messages name the data directory and the tree.
 #[derive(Debug, thiserror::Error)]
@@ -281,6 +284,10 @@ impl Store {
                 "store migrated: open shipments index built"
             );
         }
+        if found < 3 {
+            let n = self.migrate_rows_to_3()?;
+            tracing::info!(dir = %self.dir.display(), from = found, rows = n, "store migrated: held rows carry their shop status");
+        }
         if found < SCHEMA_VERSION {
             self.meta
                 .insert("schema_version", &SCHEMA_VERSION.to_be_bytes())
@@ -339,8 +346,12 @@ impl Store {
                 }
                 None => OrderState::ToPack,
             };
-            // Not started here: the shop's status decides (and may put it back).
+            // Not started here: the shop's status decides (and may put it back). Started
+            // but not finished: held or cancelled upstream, it leaves "In progress" (the
+            // session stays; the bench refuses to go on with it).
             let state = match state {
+                OrderState::InProgress if order.cancelled => OrderState::Cancelled,
+                OrderState::InProgress if order.not_queued() => OrderState::Held,
                 OrderState::ToPack | OrderState::Cancelled | OrderState::Held => {
                     if order.cancelled {
                         OrderState::Cancelled
@@ -385,7 +396,10 @@ impl Store {
     }
 
     pub fn summary(&self, key: &str) -> Result<Option<OrderSummary>, StoreError> {
-        self.get(&self.summaries, "summaries", key.as_bytes())
+        match self.summaries.get(key.as_bytes()).map_err(|e| self.io(e))? {
+            Some(v) => rows::decode_row(key.as_bytes(), &v).map(Some),
+            None => Ok(None),
+        }
     }
 
     fn get<T: DeserializeOwned>(
@@ -405,7 +419,7 @@ impl Store {
     pub fn summaries_iter(&self) -> impl Iterator<Item = Result<OrderSummary, StoreError>> + '_ {
         self.summaries.iter().map(|kv| {
             let (k, v) = kv.map_err(|e| self.io(e))?;
-            decode("summaries", &k, &v)
+            rows::decode_row(&k, &v)
         })
     }
 
@@ -414,7 +428,7 @@ impl Store {
         let mut bad = Vec::new();
         for kv in self.summaries.iter() {
             let (k, v) = kv.map_err(|e| self.io(e))?;
-            match decode("summaries", &k, &v) {
+            match rows::decode_row(&k, &v) {
                 Ok(s) => out.push(s),
                 Err(e) => bad.push(e),
             }
@@ -729,7 +743,9 @@ impl Store {
     }
 }
 
+mod marks;
 mod open_shipments;
+mod rows;
 pub use open_shipments::open_index_key;
 
 #[cfg(test)]

@@ -36,6 +36,8 @@ pub struct SyncWorker {
     interval: Duration,
     mapping: Option<mapping::ImportMapping>,
     rules: crate::effects::rules::RuleEngine,
+    /// The shop's status names went to the bench (once per run).
+    names_sent: std::sync::atomic::AtomicBool,
 }
 
 impl SyncWorker {
@@ -52,6 +54,7 @@ impl SyncWorker {
             interval,
             mapping: None,
             rules: crate::effects::rules::RuleEngine::none(),
+            names_sent: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -94,7 +97,10 @@ impl SyncWorker {
         };
         let map = match &self.mapping {
             Some(m) => match m.prepare(self.shop.as_ref()).await {
-                Ok(map) => Some(map),
+                Ok(map) => {
+                    self.send_names(&map);
+                    Some(map)
+                }
                 Err(e) => {
                     tracing::warn!(shop = self.shop.kind(), error = %e, "status list not read");
                     status.error = Some(e.to_string());
@@ -141,6 +147,24 @@ impl SyncWorker {
         }
         status.quota = self.shop.quota();
         status
+    }
+
+    /// Tells the bench the shop's status names, the first time they are known: the Held
+    /// tab and the held-order banners name the status as the shop admin does.
+    fn send_names(&self, map: &crate::shop::status::StatusMap) {
+        use std::sync::atomic::Ordering;
+        if map.names().is_empty() || self.names_sent.swap(true, Ordering::Relaxed) {
+            return;
+        }
+        let names = map
+            .names()
+            .iter()
+            .map(|(id, name)| crate::app::held::StatusName {
+                id: id.clone(),
+                name: crate::domain::text::sanitize(name),
+            })
+            .collect();
+        let _ = self.tx.send(Msg::ShopStatuses(names));
     }
 
     /// The wait before the next sync: the configured interval, longer when the quota is

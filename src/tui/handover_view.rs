@@ -23,9 +23,13 @@ pub fn note_text(n: &ShipNote, c: &Catalog) -> String {
         ShipNote::ConfirmShipAgain { number } => {
             c.tf("banner.confirm_ship_again", &[("number", number)])
         }
-        ShipNote::ConfirmHandover { carrier, parcels } => c.tf(
+        ShipNote::ConfirmHandover {
+            carrier,
+            parcels,
+            code,
+        } => c.tf(
             "banner.confirm_handover",
-            &[("carrier", carrier), ("count", parcels)],
+            &[("carrier", carrier), ("count", parcels), ("code", code)],
         ),
         ShipNote::NotConfirmed => c.t("banner.not_confirmed").into(),
         ShipNote::NothingToDrop { number } => c.tf("banner.nothing_to_drop", &[("number", number)]),
@@ -141,6 +145,7 @@ pub fn handover(state: &AppState, v: &HandoverView, ui: &Ui, f: &mut Frame, area
     });
     if let Some(crate::app::shipping::Confirm {
         what: Confirming::Handover { carrier },
+        code,
         ..
     }) = &state.confirm
     {
@@ -151,7 +156,7 @@ pub fn handover(state: &AppState, v: &HandoverView, ui: &Ui, f: &mut Frame, area
             .map_or(0, |g| g.parcels);
         let text = c.tf(
             "banner.confirm_handover",
-            &[("carrier", carrier), ("count", &parcels)],
+            &[("carrier", carrier), ("count", &parcels), ("code", code)],
         );
         f.render_widget(
             Paragraph::new(text)

@@ -75,6 +75,12 @@ pub fn notice_text(n: &BenchNotice, c: &Catalog) -> String {
         BenchNotice::QueueError { error } => {
             c.tf("banner.print_queue_error", &[("error", &sanitize(error))])
         }
+        BenchNotice::MarksNotSaved { error } => {
+            c.tf("banner.marks_not_saved", &[("error", &sanitize(error))])
+        }
+        BenchNotice::MarksNotRead { error } => {
+            c.tf("banner.marks_not_read", &[("error", &sanitize(error))])
+        }
     }
 }
 

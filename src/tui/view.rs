@@ -5,7 +5,7 @@ use ratatui::Frame;
 use ratatui::layout::{Alignment, Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Row, Table, Tabs, Wrap};
+use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Row, Table, Wrap};
 
 use super::input::context;
 use super::keymap::{KeyContext, Keymap};
@@ -64,6 +64,7 @@ fn tab_key(s: OrderState) -> &'static str {
         OrderState::Packed => "tab.packed",
         OrderState::Ready => "tab.ready",
         OrderState::Dispatched => "tab.dispatched",
+        OrderState::Held => "tab.held",
         _ => "tab.exceptions",
     }
 }
@@ -209,19 +210,13 @@ fn queue_screen(state: &AppState, ui: &Ui, f: &mut Frame, area: Rect) {
         top,
     );
 
-    let titles: Vec<Line> = TABS
+    let titles: Vec<String> = TABS
         .iter()
         .enumerate()
-        .map(|(i, s)| Line::from(format!("{} ({})", c.t(tab_key(*s)), state.queue.count(i))))
+        .map(|(i, s)| format!("{} ({})", c.t(tab_key(*s)), state.queue.count(i)))
         .collect();
-    f.render_widget(
-        Tabs::new(titles)
-            .select(state.queue.tab())
-            .style(ui.theme.tab)
-            .highlight_style(ui.theme.tab_active)
-            .divider("│"),
-        tabs_area,
-    );
+    let tabs = super::held_view::tabs_line(&titles, state.queue.tab(), tabs_area.width, ui);
+    f.render_widget(Paragraph::new(tabs).style(ui.theme.tab), tabs_area);
     if filter_shown {
         let editing = state
             .prompt
@@ -242,7 +237,7 @@ fn queue_screen(state: &AppState, ui: &Ui, f: &mut Frame, area: Rect) {
         [
             "col.number",
             "col.age",
-            "col.carrier",
+            super::held_view::third_header(state),
             "col.items",
             "col.cod",
             "col.country",
@@ -270,7 +265,7 @@ fn queue_screen(state: &AppState, ui: &Ui, f: &mut Frame, area: Rect) {
                     sanitize(r.number())
                 )),
                 Cell::from(age(state.now, r.created_at)),
-                Cell::from(sanitize(&carrier)),
+                Cell::from(super::held_view::third_cell(state, r, &carrier)),
                 Cell::from(r.items.to_string()),
                 Cell::from(r.cod().map(|m| m.to_string()).unwrap_or_default()).style(ui.theme.cod),
                 Cell::from(sanitize(&r.country)),
@@ -450,6 +445,7 @@ pub fn notice_text(n: &Notice, c: &Catalog) -> String {
         Notice::Ship(n) => super::handover_view::note_text(n, c),
         Notice::Bench(n) => super::print_view::notice_text(n, c),
         Notice::Doc(n) => super::detail_view::doc_note_text(n, c),
+        Notice::Held(n) => super::held_view::note_text(n, c),
         Notice::RuleFailed { .. } | Notice::RuleUnknownEvent { .. } | Notice::RuleFired { .. } => {
             super::rules_view::notice_text(n, c).unwrap_or_default()
         }

@@ -125,7 +125,16 @@ fn an_open_session_whose_order_leaves_the_queue_status_is_not_packable_now() {
     );
     let fx = loaded(&mut st, &moved, session);
     assert_eq!(steps(&fx), 0, "the session is kept, not started over");
-    assert!(not_queued_banner(&st), "{:?}", st.banner);
+    // The packer with it open is told it left the queue statuses (`app::held`).
+    assert!(
+        matches!(
+            &st.banner,
+            Some(Notice::Held(crate::app::held::HeldNote::HeldWhileOpen { status, .. }))
+                if status == "4"
+        ),
+        "{:?}",
+        st.banner
+    );
     assert_eq!(
         st.pack.as_ref().map(|p| p.session.next_seq),
         session_seq,

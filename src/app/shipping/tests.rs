@@ -271,7 +271,8 @@ fn handover_screen_selects_asks_and_hands_over() {
     assert!(!fx.iter().any(|e| matches!(e, Effect::Handover { .. })));
     assert!(matches!(
         &st.banner,
-        Some(Notice::Ship(ShipNote::ConfirmHandover { carrier, parcels: 2 })) if carrier == "cp"
+        Some(Notice::Ship(ShipNote::ConfirmHandover { carrier, parcels: 2, code }))
+            if carrier == "cp" && code == "PD:HANDOVER"
     ));
     crate::app::update(&mut st, Msg::Action(Action::Down));
     assert!(st.confirm.is_none());
@@ -383,7 +384,8 @@ fn handover_barcode_with_a_carrier_opens_on_it_then_asks_then_confirms() {
     assert!(!fx.iter().any(|e| matches!(e, Effect::Handover { .. })));
     assert!(matches!(
         &st.banner,
-        Some(Notice::Ship(ShipNote::ConfirmHandover { carrier, parcels: 1 })) if carrier == "ppl"
+        Some(Notice::Ship(ShipNote::ConfirmHandover { carrier, parcels: 1, code }))
+            if carrier == "ppl" && code == "PD:HANDOVER:PPL"
     ));
     // … and once more: hands ppl over and closes the screen.
     let fx = scan(&mut st, "pd:handover:ppl");
@@ -447,7 +449,8 @@ fn handover_barcode_with_a_carrier_switches_and_never_hands_over_another() {
     );
     assert!(matches!(
         &st.banner,
-        Some(Notice::Ship(ShipNote::ConfirmHandover { carrier, .. })) if carrier == "cp"
+        Some(Notice::Ship(ShipNote::ConfirmHandover { carrier, code, .. }))
+            if carrier == "cp" && code == "PD:HANDOVER:CP"
     ));
 }
 
