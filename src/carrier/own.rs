@@ -75,16 +75,7 @@ impl OwnLabel {
 /// Where a parcel's label is written: `<out>/<order>-<parcel>.pdf`, the order number
 /// reduced to characters that are safe in a file name.
 pub fn label_file(out_dir: &Path, order_number: &str, parcel_no: u32) -> PathBuf {
-    let safe: String = order_number
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
+    let safe = crate::docs::order_docs::safe_name(order_number);
     out_dir.join(format!("{safe}-{parcel_no}.pdf"))
 }
 

@@ -157,25 +157,10 @@ impl OrderDocs {
             path: dir.clone(),
             source,
         })?;
-        let path = dir.join(safe_file(name));
+        let path = dir.join(crate::print::safe_file_name(name));
         write_atomic(&path, bytes)?;
         Ok(path)
     }
-}
-
-/// A file name without path separators or a leading dot.
-fn safe_file(name: &str) -> String {
-    let s: String = name
-        .chars()
-        .map(|c| {
-            if c == '/' || c == '\\' || c.is_control() {
-                '_'
-            } else {
-                c
-            }
-        })
-        .collect();
-    s.trim_start_matches('.').to_string()
 }
 
 #[cfg(test)]

@@ -161,17 +161,7 @@ impl Pipeline {
             .printers
             .route(DocKind::Slip, Format::Pdf, &p.out_dir)
             .map_err(|e| e.to_string())?;
-        let safe: String = order
-            .number
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || c == '-' {
-                    c
-                } else {
-                    '_'
-                }
-            })
-            .collect();
+        let safe = crate::docs::order_docs::safe_name(&order.number);
         Ok(NewJob {
             name: format!("slip-{safe}.pdf"),
             kind: DocKind::Slip,
