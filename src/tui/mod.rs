@@ -8,6 +8,7 @@ pub mod keymap;
 pub mod overlay;
 pub mod print_view;
 pub mod rules_view;
+pub mod status_bar;
 pub mod theme;
 pub mod view;
 

@@ -80,77 +80,6 @@ pub fn age(now: DateTime<Utc>, created: DateTime<Utc>) -> String {
     }
 }
 
-fn status_line(state: &AppState, ui: &Ui) -> Line<'static> {
-    let c = &ui.catalog;
-    let packer = match &state.packer {
-        Some(p) => c.tf("status.packer", &[("packer", &sanitize(p))]),
-        None => c.t("status.no_packer").to_string(),
-    };
-    let mut spans = vec![
-        Span::styled(" packdesk ", ui.theme.title),
-        Span::styled(
-            format!(
-                " {} · {} · {} ",
-                c.tf(
-                    "status.station",
-                    &[("station", &sanitize(&state.settings.station))]
-                ),
-                packer,
-                c.tf("status.orders", &[("count", &state.queue.len())]),
-            ),
-            ui.theme.status_bar,
-        ),
-    ];
-    if let Some(sync) = &state.sync {
-        let (key, style) = if sync.ok {
-            ("status.sync_ok", ui.theme.status_bar)
-        } else {
-            ("status.sync_failed", ui.theme.banner_warn)
-        };
-        let quota = sync
-            .quota
-            .remaining
-            .map(|r| format!(" ({})", c.tf("status.quota", &[("remaining", &r)])))
-            .unwrap_or_default();
-        spans.push(Span::styled(
-            format!(" {}{quota} ", c.tf(key, &[("shop", &sync.shop)])),
-            style,
-        ));
-    }
-    let pending = state.outbox.pending + state.outbox.in_flight;
-    if pending > 0 || state.outbox.failed > 0 {
-        let style = if state.outbox.failed > 0 {
-            ui.theme.banner_warn
-        } else {
-            ui.theme.status_bar
-        };
-        spans.push(Span::styled(
-            format!(
-                " {} ",
-                c.tf(
-                    "status.outbox",
-                    &[("pending", &pending), ("failed", &state.outbox.failed)]
-                )
-            ),
-            style,
-        ));
-    }
-    spans.extend(super::print_view::status_spans(state, ui));
-    if state.queue_loading.is_some() {
-        spans.push(Span::styled(
-            format!(" {} ", c.t("status.loading")),
-            ui.theme.banner_info,
-        ));
-    }
-    if state.jobs > 0 {
-        spans.push(Span::styled(
-            format!(" {} ", c.tf("status.jobs", &[("count", &state.jobs)])),
-            ui.theme.banner_info,
-        ));
-    }
-    Line::from(spans)
-}
-
 fn hints(state: &AppState, ui: &Ui, actions: &[crate::app::Action]) -> Line<'static> {
     let ctx = context(state);
     let mut spans = Vec::new();
@@ -205,7 +134,7 @@ fn queue_screen(state: &AppState, ui: &Ui, f: &mut Frame, area: Rect) {
     ])
     .areas(area);
     f.render_widget(
-        Paragraph::new(status_line(state, ui)).style(ui.theme.status_bar),
+        Paragraph::new(super::status_bar::line(state, ui, top.width)).style(ui.theme.status_bar),
         top,
     );
 
@@ -498,7 +427,7 @@ fn pack_screen(state: &AppState, pv: &PackView, ui: &Ui, f: &mut Frame, area: Re
         f.render_widget(Paragraph::new(line), buttons_area);
     }
     f.render_widget(
-        Paragraph::new(status_line(state, ui)).style(ui.theme.status_bar),
+        Paragraph::new(super::status_bar::line(state, ui, top.width)).style(ui.theme.status_bar),
         top,
     );
 
