@@ -3,6 +3,7 @@
 
 pub mod detail_view;
 pub mod handover_view;
+pub mod help_view;
 pub mod input;
 pub mod keymap;
 pub mod overlay;

@@ -721,28 +721,10 @@ fn help(state: &AppState, ui: &Ui, f: &mut Frame, area: Rect) {
     } else {
         KeyContext::Queue
     };
-    let mut entries = Vec::new();
-    for ctx in [screen_ctx, KeyContext::Global] {
-        entries.push(Line::from(Span::styled(
-            format!("[{}]", ctx.name()),
-            ui.theme.header,
-        )));
-        for b in ui.keymap.bindings(ctx) {
-            entries.push(Line::from(vec![
-                Span::styled(format!("{:>8}  ", b.chord.to_string()), ui.theme.key_hint),
-                Span::styled(b.describe(&ui.catalog).to_string(), ui.theme.text),
-            ]));
-        }
-    }
-    // Two columns, so that every binding fits at 80×24.
+    // Every binding at once: two columns, or three where two do not hold them.
     let inner = overlay::frame(ui, f, area, ui.catalog.t("help.title"));
     let [cols, foot] = Layout::vertical([Constraint::Min(1), Constraint::Length(2)]).areas(inner);
-    let [left, right] =
-        Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(cols);
-    let per_col = (cols.height as usize).max(1);
-    let second = entries.split_off(entries.len().min(per_col));
-    f.render_widget(Paragraph::new(entries), left);
-    f.render_widget(Paragraph::new(second), right);
+    super::help_view::draw(ui, f, cols, &[screen_ctx, KeyContext::Global]);
     f.render_widget(
         Paragraph::new(ui.catalog.t("help.barcodes").to_string())
             .style(ui.theme.muted)
