@@ -679,6 +679,31 @@ mod tests {
     }
 
     #[test]
+    fn a_large_view_narrows_on_two_threads_to_the_same_rows_in_queue_order() {
+        let n = PARALLEL_FROM + 5_000;
+        let q_rows: Vec<OrderSummary> = (0..n)
+            .map(|i| row(&format!("N{i:05}"), 0, None, i as i64, OrderState::ToPack))
+            .collect();
+        let mut q = Queue::new(q_rows);
+        q.set_filter("n");
+        let wide = q.visible_len();
+        assert_eq!(wide, n, "every row: the next letter narrows on two threads");
+        q.set_filter("n1");
+        let got: Vec<String> = (0..q.visible_len())
+            .filter_map(|i| q.visible_row(i).map(|r| r.number().to_string()))
+            .collect();
+        // Oldest first (age_s = i), so descending i; a row matches when its number has a
+        // 1 (every haystack starts with the n).
+        let want: Vec<String> = (0..n)
+            .rev()
+            .map(|i| format!("N{i:05}"))
+            .filter(|s| s.contains('1'))
+            .collect();
+        assert!(want.len() < n && !want.is_empty());
+        assert_eq!(got, want);
+    }
+
+    #[test]
     fn filter_and_state_changes_move_rows_between_tabs() {
         let mut q = Queue::new(vec![
             row("CZ100", 0, None, 1, OrderState::ToPack),
