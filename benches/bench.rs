@@ -45,6 +45,31 @@ fn report(name: &str, samples: &mut [Duration], budget: Duration) {
     );
 }
 
+/// CPU time used by the whole process so far (every thread): unlike the wall clock it
+/// does not grow while the process waits for a core, so it compares two builds on a
+/// machine that other work keeps busy.
+fn cpu_time() -> Duration {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime writes one timespec to the pointer it is given.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut ts) };
+    if rc != 0 {
+        return Duration::ZERO;
+    }
+    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+}
+
+/// One line of CPU-time percentiles, under the wall-clock line of the same measure.
+fn report_cpu(name: &str, samples: &mut [Duration]) {
+    println!(
+        "  {name}, cpu time: p50={:.3} ms p99={:.3} ms",
+        pct(samples, 0.50).as_secs_f64() * 1e3,
+        pct(samples, 0.99).as_secs_f64() * 1e3,
+    );
+}
+
 fn rss_mb() -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
@@ -75,21 +100,32 @@ fn main() {
         measure(&dir);
         return;
     }
-    let dir = tempfile::tempdir().expect("tempdir");
+    // PACKDESK_BENCH_DIR=DIR only imports the orders into DIR (kept) and stops, so the
+    // measuring phase can be run and profiled on its own on a copy of it:
+    // `bench --measure COPY` (the measuring phase writes scans into its store).
+    let kept = std::env::var_os("PACKDESK_BENCH_DIR").map(std::path::PathBuf::from);
+    let temp = tempfile::tempdir().expect("tempdir");
+    let dir = kept.clone().unwrap_or_else(|| temp.path().to_path_buf());
     {
-        let orders = demo::generate(2026, ORDERS, chrono::Utc::now());
-        let t = Instant::now();
-        let store = Store::open(dir.path()).expect("open");
-        store.import_orders(&orders).expect("import");
-        println!(
-            "import of {ORDERS} demo orders: {:.2} s",
-            t.elapsed().as_secs_f64()
-        );
+        let store = Store::open(&dir).expect("open");
+        if store.is_empty() {
+            let orders = demo::generate(2026, ORDERS, chrono::Utc::now());
+            let t = Instant::now();
+            store.import_orders(&orders).expect("import");
+            println!(
+                "import of {ORDERS} demo orders: {:.2} s",
+                t.elapsed().as_secs_f64()
+            );
+        }
+    }
+    if kept.is_some() {
+        println!("store kept in {}", dir.display());
+        return;
     }
     let me = std::env::current_exe().expect("own path");
     let status = std::process::Command::new(me)
         .arg("--measure")
-        .arg(dir.path())
+        .arg(&dir)
         .status()
         .expect("run the measuring phase");
     assert!(status.success());
@@ -107,6 +143,7 @@ fn measure(dir: &std::path::Path) {
     // loaded in the background and arrives as a message.
     let ui = ui();
     let t = Instant::now();
+    let cpu0 = cpu_time();
     let store = Store::open(dir).expect("open");
     let mut state = AppState::new(
         Settings::default(),
@@ -117,6 +154,7 @@ fn measure(dir: &std::path::Path) {
     let mut term = Terminal::new(TestBackend::new(80, 24)).expect("terminal");
     term.draw(|f| view(&state, &ui, f)).expect("draw");
     let startup = t.elapsed();
+    let startup_cpu = cpu_time().saturating_sub(cpu0);
     println!(
         "start to first frame with {ORDERS} orders: {:.1} ms (budget 300 ms: {})",
         startup.as_secs_f64() * 1e3,
@@ -125,6 +163,10 @@ fn measure(dir: &std::path::Path) {
         } else {
             "OVER BUDGET"
         }
+    );
+    println!(
+        "  start to first frame, cpu time: {:.1} ms",
+        startup_cpu.as_secs_f64() * 1e3
     );
     println!(
         "resident memory with the store open and the first frame drawn: {:.1} MB",
@@ -155,18 +197,25 @@ fn measure(dir: &std::path::Path) {
         t.elapsed().as_secs_f64() * 1e3
     );
     println!(
+        "  start to the full queue on screen, cpu time: {:.1} ms",
+        cpu_time().saturating_sub(cpu0).as_secs_f64() * 1e3
+    );
+    println!(
         "resident memory with the queue loaded: {:.1} MB (budget 100 MB)",
         rss_mb()
     );
 
     // Queue filter: each keystroke of typical searches, over all 100 000 rows.
     let mut samples = Vec::new();
+    let mut cpu = Vec::new();
     for query in ["CZ2501", "dvořák", "8594126010002", "PL2999", "nowak"] {
         let mut typed = String::new();
         for c in query.chars() {
             typed.push(c);
             let t = Instant::now();
+            let c0 = cpu_time();
             state.queue.set_filter(&typed);
+            cpu.push(cpu_time().saturating_sub(c0));
             samples.push(t.elapsed());
         }
         state.queue.set_filter("");
@@ -176,6 +225,7 @@ fn measure(dir: &std::path::Path) {
         &mut samples,
         Duration::from_millis(10),
     );
+    report_cpu("queue filter keystroke", &mut cpu);
 
     // Scan → match → durable write → frame, on the 27-line order.
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -213,6 +263,7 @@ fn measure(dir: &std::path::Path) {
         })
         .collect();
     let mut samples = Vec::new();
+    let mut cpu = Vec::new();
     // Fill and undo the order repeatedly: every scan is a real durable write.
     for round in 0..8 {
         for code in &codes {
@@ -222,8 +273,10 @@ fn measure(dir: &std::path::Path) {
             // Past the double-fire window, as a packer's next scan is.
             std::thread::sleep(Duration::from_millis(1));
             let t = Instant::now();
+            let c0 = cpu_time();
             dispatch(&mut state, &runner, Msg::ScanKey(KeyIn::Enter), start);
             term.draw(|f| view(&state, &ui, f)).expect("draw");
+            cpu.push(cpu_time().saturating_sub(c0));
             samples.push(t.elapsed());
         }
         for _ in &codes {
@@ -248,4 +301,5 @@ fn measure(dir: &std::path::Path) {
         &mut samples,
         Duration::from_millis(2),
     );
+    report_cpu("scan → durable write → frame", &mut cpu);
 }

@@ -4,11 +4,13 @@
 pub mod detail_view;
 pub mod handover_view;
 pub mod held_view;
+pub mod help_view;
 pub mod input;
 pub mod keymap;
 pub mod overlay;
 pub mod print_view;
 pub mod rules_view;
+pub mod status_bar;
 pub mod theme;
 pub mod view;
 

@@ -1,6 +1,6 @@
-//! The print-queue screen (an overlay like the outbox screen), the printing parts of the
-//! status bar (next free A4 quarter, rows marked for bulk work), the mark in a queue row,
-//! and the words of the printing banners.
+//! The print-queue screen (an overlay like the outbox screen), the mark in a queue row,
+//! and the words of the printing banners (the status bar's printing items, the next free
+//! A4 quarter and the marked rows, are in `status_bar.rs`).
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -24,28 +24,6 @@ pub fn mark(state: &AppState, key: &str) -> &'static str {
     } else {
         ""
     }
-}
-
-/// Status bar: where the next 4-up label goes, and how many rows are marked.
-pub fn status_spans(state: &AppState, ui: &Ui) -> Vec<Span<'static>> {
-    let c = &ui.catalog;
-    let mut out = Vec::new();
-    if !state.bench.marks.is_empty() {
-        out.push(Span::styled(
-            format!(
-                " {} ",
-                c.tf("status.marked", &[("count", &state.bench.marks.len())])
-            ),
-            ui.theme.banner_info,
-        ));
-    }
-    if let Some(q) = state.bench.quarter {
-        out.push(Span::styled(
-            format!(" {} ", c.tf("status.quarter", &[("quarter", &q)])),
-            ui.theme.status_bar,
-        ));
-    }
-    out
 }
 
 /// The banner text of a printing notice (outside text sanitised).

@@ -81,77 +81,6 @@ pub fn age(now: DateTime<Utc>, created: DateTime<Utc>) -> String {
     }
 }
 
-fn status_line(state: &AppState, ui: &Ui) -> Line<'static> {
-    let c = &ui.catalog;
-    let packer = match &state.packer {
-        Some(p) => c.tf("status.packer", &[("packer", &sanitize(p))]),
-        None => c.t("status.no_packer").to_string(),
-    };
-    let mut spans = vec![
-        Span::styled(" packdesk ", ui.theme.title),
-        Span::styled(
-            format!(
-                " {} · {} · {} ",
-                c.tf(
-                    "status.station",
-                    &[("station", &sanitize(&state.settings.station))]
-                ),
-                packer,
-                c.tf("status.orders", &[("count", &state.queue.len())]),
-            ),
-            ui.theme.status_bar,
-        ),
-    ];
-    if let Some(sync) = &state.sync {
-        let (key, style) = if sync.ok {
-            ("status.sync_ok", ui.theme.status_bar)
-        } else {
-            ("status.sync_failed", ui.theme.banner_warn)
-        };
-        let quota = sync
-            .quota
-            .remaining
-            .map(|r| format!(" ({})", c.tf("status.quota", &[("remaining", &r)])))
-            .unwrap_or_default();
-        spans.push(Span::styled(
-            format!(" {}{quota} ", c.tf(key, &[("shop", &sync.shop)])),
-            style,
-        ));
-    }
-    let pending = state.outbox.pending + state.outbox.in_flight;
-    if pending > 0 || state.outbox.failed > 0 {
-        let style = if state.outbox.failed > 0 {
-            ui.theme.banner_warn
-        } else {
-            ui.theme.status_bar
-        };
-        spans.push(Span::styled(
-            format!(
-                " {} ",
-                c.tf(
-                    "status.outbox",
-                    &[("pending", &pending), ("failed", &state.outbox.failed)]
-                )
-            ),
-            style,
-        ));
-    }
-    spans.extend(super::print_view::status_spans(state, ui));
-    if state.queue_loading.is_some() {
-        spans.push(Span::styled(
-            format!(" {} ", c.t("status.loading")),
-            ui.theme.banner_info,
-        ));
-    }
-    if state.jobs > 0 {
-        spans.push(Span::styled(
-            format!(" {} ", c.tf("status.jobs", &[("count", &state.jobs)])),
-            ui.theme.banner_info,
-        ));
-    }
-    Line::from(spans)
-}
-
 fn hints(state: &AppState, ui: &Ui, actions: &[crate::app::Action]) -> Line<'static> {
     let ctx = context(state);
     let mut spans = Vec::new();
@@ -206,7 +135,7 @@ fn queue_screen(state: &AppState, ui: &Ui, f: &mut Frame, area: Rect) {
     ])
     .areas(area);
     f.render_widget(
-        Paragraph::new(status_line(state, ui)).style(ui.theme.status_bar),
+        Paragraph::new(super::status_bar::line(state, ui, top.width)).style(ui.theme.status_bar),
         top,
     );
 
@@ -495,7 +424,7 @@ fn pack_screen(state: &AppState, pv: &PackView, ui: &Ui, f: &mut Frame, area: Re
         f.render_widget(Paragraph::new(line), buttons_area);
     }
     f.render_widget(
-        Paragraph::new(status_line(state, ui)).style(ui.theme.status_bar),
+        Paragraph::new(super::status_bar::line(state, ui, top.width)).style(ui.theme.status_bar),
         top,
     );
 
@@ -794,28 +723,10 @@ fn help(state: &AppState, ui: &Ui, f: &mut Frame, area: Rect) {
     } else {
         KeyContext::Queue
     };
-    let mut entries = Vec::new();
-    for ctx in [screen_ctx, KeyContext::Global] {
-        entries.push(Line::from(Span::styled(
-            format!("[{}]", ctx.name()),
-            ui.theme.header,
-        )));
-        for b in ui.keymap.bindings(ctx) {
-            entries.push(Line::from(vec![
-                Span::styled(format!("{:>8}  ", b.chord.to_string()), ui.theme.key_hint),
-                Span::styled(b.describe(&ui.catalog).to_string(), ui.theme.text),
-            ]));
-        }
-    }
-    // Two columns, so that every binding fits at 80×24.
+    // Every binding at once: two columns, or three where two do not hold them.
     let inner = overlay::frame(ui, f, area, ui.catalog.t("help.title"));
     let [cols, foot] = Layout::vertical([Constraint::Min(1), Constraint::Length(2)]).areas(inner);
-    let [left, right] =
-        Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(cols);
-    let per_col = (cols.height as usize).max(1);
-    let second = entries.split_off(entries.len().min(per_col));
-    f.render_widget(Paragraph::new(entries), left);
-    f.render_widget(Paragraph::new(second), right);
+    super::help_view::draw(ui, f, cols, &[screen_ctx, KeyContext::Global]);
     f.render_widget(
         Paragraph::new(ui.catalog.t("help.barcodes").to_string())
             .style(ui.theme.muted)
