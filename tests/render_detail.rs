@@ -8,27 +8,20 @@ use packdesk::app::{Action, AppState, Edit, Msg, Settings, update};
 use packdesk::demo;
 use packdesk::docs::DocRef;
 use packdesk::domain::{Order, OrderState, OrderSummary, Shipment, ShipmentState};
-use packdesk::i18n::{Catalog, Lang};
+use packdesk::i18n::Lang;
 use packdesk::scan::{Assembler, ScanConfig};
 use packdesk::shop::ShopStatus;
-use packdesk::tui::keymap::Keymap;
-use packdesk::tui::theme::Theme;
 use packdesk::tui::{Ui, view};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
+
+mod common;
+use common::render::ui;
 
 fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 22, 9, 0, 0)
         .single()
         .unwrap_or_default()
-}
-
-fn ui(lang: Lang) -> Ui {
-    Ui {
-        theme: Theme::builtin("default").expect("default theme"),
-        keymap: Keymap::builtin("default").expect("default keymap"),
-        catalog: Catalog::new(lang),
-    }
 }
 
 fn state(orders: &[Order]) -> AppState {

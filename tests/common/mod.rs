@@ -2,6 +2,8 @@
 //! effect runner. Each test crate uses part of it.
 #![allow(dead_code)]
 
+pub mod render;
+
 use std::time::{Duration, Instant};
 
 use packdesk::app::{AppState, Msg};
