@@ -4,12 +4,18 @@
 
 pub mod render;
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use packdesk::app::detail::DetailMsg;
 use packdesk::app::{AppState, Msg};
 use packdesk::domain::Order;
 use packdesk::effects::{Runner, dispatch};
 use packdesk::scan::KeyIn;
+use packdesk::shop::upgates::UpgatesClient;
+use packdesk::shop::{OrderUpdate, Shop};
+use packdesk::sim::upgates::UpgatesSim;
+use packdesk::sim::{Faults, Running};
 
 /// Demo orders a packer can finish with the scanner alone, on Balikobot's carriers.
 pub fn packable(orders: &[Order]) -> Vec<Order> {
@@ -51,4 +57,58 @@ pub fn bl_wire_order(id: i64, confirmed: i64) -> serde_json::Value {
         "products": [{"name": "Hrnek", "sku": "HR-1", "ean": "8594000000019",
                       "price_brutto": "199.00", "quantity": "1", "weight": "0.4"}]
     })
+}
+
+/// An Upgates simulator and the real Upgates client talking to it.
+pub struct UpgatesShop {
+    pub sim: UpgatesSim,
+    /// The simulator's server: bind it for as long as the test talks to the shop (it
+    /// stops when dropped).
+    pub _run: Running,
+    pub shop: Arc<UpgatesClient>,
+}
+
+/// Starts an Upgates simulator (login `login`, key `key`, no faults, seed 1) on a free
+/// port with the `wire` orders in it, and its client.
+pub async fn upgates_shop(wire: Vec<serde_json::Value>) -> UpgatesShop {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let sim = UpgatesSim::new("login", "key", Faults::default(), 1);
+    sim.add_orders(wire);
+    let run = sim.start(0).await.expect("sim");
+    let shop = Arc::new(UpgatesClient::new(&run.base_url, "login", "key", false).expect("client"));
+    UpgatesShop {
+        sim,
+        _run: run,
+        shop,
+    }
+}
+
+/// Sets the shop status of order `number` through the client, without notifying the
+/// customer, and asserts the shop took it.
+pub async fn set_status(shop: &UpgatesClient, number: &str, status: &str) {
+    let res = shop
+        .push_updates(&[OrderUpdate {
+            number: number.into(),
+            shop_id: None,
+            status: Some(status.into()),
+            tracking_number: None,
+            notify: false,
+        }])
+        .await
+        .expect("push");
+    assert!(res.iter().all(|o| o.result.is_ok()), "{res:?}");
+}
+
+/// The next order-detail answer the background sent to the bench (other messages are
+/// skipped); fails after 10 s.
+pub async fn next_detail(rx: &mut tokio::sync::mpsc::UnboundedReceiver<Msg>) -> DetailMsg {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        match tokio::time::timeout(Duration::from_millis(100), rx.recv()).await {
+            Ok(Some(Msg::Detail(m))) => return m,
+            Ok(Some(_)) | Err(_) => {}
+            Ok(None) => panic!("channel closed"),
+        }
+        assert!(Instant::now() < deadline, "no detail answer");
+    }
 }
