@@ -1,6 +1,11 @@
-//! Shared by the reducer tests: one small demo order that each test varies.
+//! Shared by the reducer tests: one small demo order that each test varies, a bench
+//! state listing orders, and the scanner and runner answers that open an order and scan
+//! its items.
 
-use crate::domain::{Address, Line, Money, Order, Qty, Shipping};
+use crate::app::{AppState, Effect, Looked, Lookup, Msg, Persist, Settings, update};
+use crate::domain::{Address, Line, Money, Order, OrderSummary, Qty, Shipping};
+use crate::flow::PackSession;
+use crate::scan::{Assembler, KeyIn, Scan, ScanConfig};
 
 /// The EAN of the order's one line.
 pub(crate) const EAN: &str = "4006381333931";
@@ -42,4 +47,95 @@ pub(crate) fn order(number: &str) -> Order {
         flags: vec![],
         revision: 0,
     }
+}
+
+/// A bench with the default settings and scanner, listing `rows`.
+pub(crate) fn state(rows: Vec<OrderSummary>) -> AppState {
+    AppState::new(
+        Settings::default(),
+        Assembler::new(ScanConfig::default()),
+        rows,
+    )
+}
+
+/// Types `code` as a scanner does (5 ms between keys, 200 ms before Enter) and returns the
+/// effects of the Enter; the keys before it have none.
+pub(crate) fn type_scan(st: &mut AppState, code: &str) -> Vec<Effect> {
+    for c in code.chars() {
+        st.now_ms += 5;
+        assert!(update(st, Msg::ScanKey(KeyIn::Char(c))).is_empty());
+    }
+    st.now_ms += 200;
+    update(st, Msg::ScanKey(KeyIn::Enter))
+}
+
+/// The scan of the one code lookup in `fx`; panics on anything else.
+pub(crate) fn lookup_scan(fx: &[Effect]) -> Scan {
+    match fx {
+        [Effect::Lookup(Lookup::Code(s))] => s.clone(),
+        other => panic!("expected one code lookup, got {other:?}"),
+    }
+}
+
+/// Scans `code` as an item of the open order, the runner answering that it is a known
+/// product code and no order's number.
+pub(crate) fn scan_item(st: &mut AppState, code: &str) -> Vec<Effect> {
+    let fx = type_scan(st, code);
+    let scan = lookup_scan(&fx);
+    update(
+        st,
+        Msg::Looked(Looked::Code {
+            scan,
+            order_key: None,
+            known: true,
+        }),
+    )
+}
+
+/// `o` loaded from the store with `session` (a resumed one, or none), as the runner answers
+/// `LoadOrder`; `via` is the code that opened it.
+pub(crate) fn loaded(
+    st: &mut AppState,
+    o: &Order,
+    session: Option<PackSession>,
+    via: Option<&str>,
+) -> Vec<Effect> {
+    update(
+        st,
+        Msg::OrderLoaded {
+            order: Box::new(o.clone()),
+            session: session.map(Box::new),
+            shipments: vec![],
+            via: via.map(str::to_string),
+            photos: 0,
+        },
+    )
+}
+
+/// Opens `o` through a scan of its number, as the runner answers: the lookup finds the
+/// order (it must ask to load it), then the order loads with no session. Returns the
+/// effects of the load.
+pub(crate) fn open(st: &mut AppState, o: &Order) -> Vec<Effect> {
+    let fx = type_scan(st, &o.number);
+    let scan = lookup_scan(&fx);
+    let fx = update(
+        st,
+        Msg::Looked(Looked::Code {
+            scan,
+            order_key: Some(o.key()),
+            known: false,
+        }),
+    );
+    assert!(
+        matches!(fx.as_slice(), [Effect::LoadOrder { .. }]),
+        "{fx:?}"
+    );
+    loaded(st, o, None, Some(&o.number))
+}
+
+/// How many pack steps `fx` writes to the store.
+pub(crate) fn steps(fx: &[Effect]) -> usize {
+    fx.iter()
+        .filter(|e| matches!(e, Effect::Persist(Persist::Step { .. })))
+        .count()
 }

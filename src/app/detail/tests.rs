@@ -2,12 +2,11 @@
 //! the queue (`[status]`): messages in, state and effects out.
 
 use super::*;
-use crate::app::{Edit, Looked, Msg, Persist, Settings, update};
+use crate::app::{Edit, Looked, Msg, update};
 use crate::domain::{Money, NOT_QUEUED, OrderState, OrderSummary, Qty};
 use crate::flow::{NotPackable, Reject};
-use crate::scan::{Assembler, KeyIn, ScanConfig};
 
-use crate::app::testkit::{self, EAN};
+use crate::app::testkit::{self, EAN, loaded, scan_item, steps, type_scan};
 
 fn order(number: &str) -> Order {
     let mut o = testkit::order(number);
@@ -27,41 +26,9 @@ fn order(number: &str) -> Order {
 }
 
 fn state_with(o: &Order) -> AppState {
-    let mut st = AppState::new(
-        Settings::default(),
-        Assembler::new(ScanConfig::default()),
-        vec![OrderSummary::of(o, OrderState::ToPack)],
-    );
+    let mut st = testkit::state(vec![OrderSummary::of(o, OrderState::ToPack)]);
     st.now = chrono::DateTime::from_timestamp(1_743_422_400, 0).unwrap_or_default();
     st
-}
-
-fn type_scan(st: &mut AppState, code: &str) -> Vec<Effect> {
-    for c in code.chars() {
-        st.now_ms += 5;
-        update(st, Msg::ScanKey(KeyIn::Char(c)));
-    }
-    st.now_ms += 200;
-    update(st, Msg::ScanKey(KeyIn::Enter))
-}
-
-fn loaded(st: &mut AppState, o: &Order, session: Option<crate::flow::PackSession>) -> Vec<Effect> {
-    update(
-        st,
-        Msg::OrderLoaded {
-            order: Box::new(o.clone()),
-            session: session.map(Box::new),
-            shipments: vec![],
-            via: None,
-            photos: 0,
-        },
-    )
-}
-
-fn steps(fx: &[Effect]) -> usize {
-    fx.iter()
-        .filter(|e| matches!(e, Effect::Persist(Persist::Step { .. })))
-        .count()
 }
 
 fn not_queued_banner(st: &AppState) -> bool {
@@ -74,40 +41,24 @@ fn not_queued_banner(st: &AppState) -> bool {
     )
 }
 
-fn item(st: &mut AppState) -> Vec<Effect> {
-    let fx = type_scan(st, EAN);
-    let scan = match fx.as_slice() {
-        [Effect::Lookup(crate::app::Lookup::Code(s))] => s.clone(),
-        other => panic!("expected a lookup, got {other:?}"),
-    };
-    update(
-        st,
-        Msg::Looked(Looked::Code {
-            scan,
-            order_key: None,
-            known: true,
-        }),
-    )
-}
-
 #[test]
 fn an_order_outside_the_queue_statuses_opens_without_claim() {
     let mut o = order("CZ9");
     o.shop_status = "4".into();
     o.flags.push(NOT_QUEUED.into());
     let mut st = state_with(&o);
-    let fx = loaded(&mut st, &o, None);
+    let fx = loaded(&mut st, &o, None, None);
     assert_eq!(steps(&fx), 0, "not claimed");
     assert!(not_queued_banner(&st), "{:?}", st.banner);
-    assert_eq!(steps(&item(&mut st)), 0, "scans are refused");
+    assert_eq!(steps(&scan_item(&mut st, EAN)), 0, "scans are refused");
 }
 
 #[test]
 fn an_open_session_whose_order_leaves_the_queue_status_is_not_packable_now() {
     let o = order("CZ9");
     let mut st = state_with(&o);
-    assert!(steps(&loaded(&mut st, &o, None)) > 0, "claimed");
-    assert_eq!(steps(&item(&mut st)), 1, "one scan accepted");
+    assert!(steps(&loaded(&mut st, &o, None, None)) > 0, "claimed");
+    assert_eq!(steps(&scan_item(&mut st, EAN)), 1, "one scan accepted");
     let session = st.pack.as_ref().map(|p| p.session.clone());
     let session_seq = session.as_ref().map(|s| s.next_seq);
     // The shop moves it to status 4 ("Sent") meanwhile: the sync imports a new revision.
@@ -123,7 +74,7 @@ fn an_open_session_whose_order_leaves_the_queue_status_is_not_packable_now() {
         fx.iter().any(|e| matches!(e, Effect::LoadOrder { .. })),
         "{fx:?}"
     );
-    let fx = loaded(&mut st, &moved, session);
+    let fx = loaded(&mut st, &moved, session, None);
     assert_eq!(steps(&fx), 0, "the session is kept, not started over");
     // The packer with it open is told it left the queue statuses (`app::held`).
     assert!(
@@ -142,7 +93,7 @@ fn an_open_session_whose_order_leaves_the_queue_status_is_not_packable_now() {
     );
     let scanned = |st: &AppState| st.pack.as_ref().map(|p| p.session.lines[0].scanned);
     let before = scanned(&st);
-    item(&mut st);
+    scan_item(&mut st, EAN);
     assert!(
         not_queued_banner(&st),
         "the scan is refused: {:?}",
@@ -210,7 +161,7 @@ fn detail_of_the_selected_queue_row_loads_it_and_closes_again() {
 fn detail_on_the_pack_screen_shows_the_open_order_at_once() {
     let o = order("CZ2");
     let mut st = state_with(&o);
-    loaded(&mut st, &o, None);
+    loaded(&mut st, &o, None, None);
     open_detail(&mut st);
     let d = st.detail.as_ref().expect("detail");
     assert_eq!(d.key, "upgates:CZ2");
@@ -223,7 +174,7 @@ fn detail_on_the_pack_screen_shows_the_open_order_at_once() {
 fn status_change_goes_through_the_outbox_with_or_without_notifying() {
     let o = order("CZ1");
     let mut st = state_with(&o);
-    loaded(&mut st, &o, None);
+    loaded(&mut st, &o, None, None);
     open_detail(&mut st);
     update(&mut st, Msg::Detail(DetailMsg::Statuses(Ok(statuses()))));
     // The shop's list is known: the status key offers a picker at the current status.
@@ -292,7 +243,7 @@ fn status_change_goes_through_the_outbox_with_or_without_notifying() {
 fn without_the_shop_status_list_the_status_is_typed() {
     let o = order("CZ1");
     let mut st = state_with(&o);
-    loaded(&mut st, &o, None);
+    loaded(&mut st, &o, None, None);
     open_detail(&mut st);
     update(
         &mut st,
@@ -355,7 +306,7 @@ fn find_runs_in_the_background_and_shows_the_result() {
 fn verify_compares_the_email_without_case() {
     let o = order("CZ1");
     let mut st = state_with(&o);
-    loaded(&mut st, &o, None);
+    loaded(&mut st, &o, None, None);
     open_detail(&mut st);
     update(&mut st, Msg::Action(Action::DetailVerify));
     assert!(submit(&mut st, " jiri.novy@example.CZ ").is_empty());
@@ -611,16 +562,7 @@ fn scan_order(st: &mut AppState, o: &Order, code: &str) {
         other => panic!("{other:?}"),
     };
     assert!(via.is_some());
-    update(
-        st,
-        Msg::OrderLoaded {
-            order: Box::new(o.clone()),
-            session: None,
-            shipments: vec![],
-            via,
-            photos: 0,
-        },
-    );
+    loaded(st, o, None, via.as_deref());
 }
 
 #[test]

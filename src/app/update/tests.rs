@@ -6,7 +6,7 @@ use crate::app::{Looked, Settings};
 use crate::domain::{Note, Qty};
 use crate::scan::{Assembler, KeyIn, ScanConfig};
 
-use crate::app::testkit::{self, EAN};
+use crate::app::testkit::{self, EAN, lookup_scan, open, steps, type_scan};
 
 fn order(number: &str) -> Order {
     let mut o = testkit::order(number);
@@ -26,51 +26,6 @@ fn state_with(o: &Order) -> AppState {
     )
 }
 
-/// Types `code` + Enter and returns the effects of the terminator.
-fn type_scan(st: &mut AppState, code: &str) -> Vec<Effect> {
-    for c in code.chars() {
-        st.now_ms += 5;
-        assert!(update(st, Msg::ScanKey(KeyIn::Char(c))).is_empty());
-    }
-    st.now_ms += 200;
-    update(st, Msg::ScanKey(KeyIn::Enter))
-}
-
-fn lookup_scan(fx: &[Effect]) -> crate::scan::Scan {
-    match fx {
-        [Effect::Lookup(Lookup::Code(s))] => s.clone(),
-        other => panic!("expected one code lookup, got {other:?}"),
-    }
-}
-
-/// Opens `o` through a scan of its number, as the runner would answer.
-fn open(st: &mut AppState, o: &Order) -> Vec<Effect> {
-    let fx = type_scan(st, &o.number);
-    let scan = lookup_scan(&fx);
-    let fx = update(
-        st,
-        Msg::Looked(Looked::Code {
-            scan,
-            order_key: Some(o.key()),
-            known: false,
-        }),
-    );
-    assert!(
-        matches!(fx.as_slice(), [Effect::LoadOrder { .. }]),
-        "{fx:?}"
-    );
-    update(
-        st,
-        Msg::OrderLoaded {
-            order: Box::new(o.clone()),
-            session: None,
-            shipments: vec![],
-            via: Some(o.number.clone()),
-            photos: 0,
-        },
-    )
-}
-
 fn item(st: &mut AppState, code: &str, known: bool) -> Vec<Effect> {
     let fx = type_scan(st, code);
     let scan = lookup_scan(&fx);
@@ -84,19 +39,13 @@ fn item(st: &mut AppState, code: &str, known: bool) -> Vec<Effect> {
     )
 }
 
-fn persisted_steps(fx: &[Effect]) -> usize {
-    fx.iter()
-        .filter(|e| matches!(e, Effect::Persist(Persist::Step { .. })))
-        .count()
-}
-
 #[test]
 fn scanning_an_order_number_opens_and_claims_it() {
     let o = order("CZ1");
     let mut st = state_with(&o);
     let fx = open(&mut st, &o);
     assert_eq!(st.screen, Screen::Pack);
-    assert_eq!(persisted_steps(&fx), 1, "the claim is written");
+    assert_eq!(steps(&fx), 1, "the claim is written");
     assert!(
         fx.iter()
             .any(|e| matches!(e, Effect::Persist(Persist::OpenOrder(Some(k))) if k == "demo:CZ1"))
@@ -113,7 +62,7 @@ fn accepted_scan_is_persisted_and_quiet() {
     let mut st = state_with(&o);
     open(&mut st, &o);
     let fx = item(&mut st, EAN, true);
-    assert_eq!(persisted_steps(&fx), 1);
+    assert_eq!(steps(&fx), 1);
     assert!(
         !fx.iter().any(|e| matches!(e, Effect::Bell)),
         "success is quiet"
@@ -169,7 +118,7 @@ fn pack_command_barcode_packs_and_ships_in_background() {
     item(&mut st, EAN, true);
     assert_eq!(st.banner, Some(Notice::Picked));
     let fx = type_scan(&mut st, "PD:PACK");
-    assert_eq!(persisted_steps(&fx), 1);
+    assert_eq!(steps(&fx), 1);
     assert!(
         fx.iter().any(|e| matches!(e, Effect::Ship { .. })),
         "{fx:?}"
@@ -254,7 +203,7 @@ fn required_weight_prompts_and_accepts_a_comma() {
         update(&mut st, Msg::Edit(Edit::Char(c)));
     }
     let fx = update(&mut st, Msg::Edit(Edit::Submit));
-    assert_eq!(persisted_steps(&fx), 1);
+    assert_eq!(steps(&fx), 1);
     assert_eq!(
         st.pack
             .as_ref()
@@ -277,7 +226,7 @@ fn note_blocks_until_acknowledged() {
     item(&mut st, EAN, true);
     assert_eq!(st.banner, Some(Notice::NoteMustBeAcknowledged));
     let fx = type_scan(&mut st, "PD:ACK");
-    assert_eq!(persisted_steps(&fx), 1);
+    assert_eq!(steps(&fx), 1);
     item(&mut st, EAN, true);
     assert!(matches!(st.banner, Some(Notice::Accepted { .. })));
 }
@@ -288,7 +237,7 @@ fn cancelled_order_opens_without_claim() {
     o.cancelled = true;
     let mut st = state_with(&o);
     let fx = open(&mut st, &o);
-    assert_eq!(persisted_steps(&fx), 0, "a cancelled order is not claimed");
+    assert_eq!(steps(&fx), 0, "a cancelled order is not claimed");
     assert!(matches!(
         &st.banner,
         Some(Notice::Rejected {
@@ -297,7 +246,7 @@ fn cancelled_order_opens_without_claim() {
         })
     ));
     let fx = item(&mut st, EAN, true);
-    assert_eq!(persisted_steps(&fx), 0);
+    assert_eq!(steps(&fx), 0);
 }
 
 #[test]
