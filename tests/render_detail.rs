@@ -158,27 +158,38 @@ fn detail_of_the_open_order_at_80x24() {
     insta::assert_snapshot!("detail_pack_80x24", screen);
 }
 
-#[test]
-fn detail_from_the_queue_with_search_results_at_80x24_in_czech() {
-    let orders = demo::generate(2026, 40, now());
-    let mut st = state(&orders);
-    update(&mut st, Msg::Action(Action::Detail));
+/// Opens the detail of the queue's selected row and returns that order (the store has not
+/// answered yet).
+fn detail_of_selected(st: &mut AppState, orders: &[Order]) -> Order {
+    update(st, Msg::Action(Action::Detail));
     let key = st.detail.as_ref().map(|d| d.key.clone()).expect("detail");
-    let ui = ui(Lang::Cs);
-    assert!(text(&st, &ui).contains("načítám objednávku"));
-    let o = orders
+    orders
         .iter()
         .find(|o| o.key() == key)
         .cloned()
-        .expect("selected order");
+        .expect("selected order")
+}
+
+/// The store's answer to the open detail: `o`, no shipments.
+fn detail_loaded(st: &mut AppState, o: &Order) {
     update(
-        &mut st,
+        st,
         Msg::Detail(DetailMsg::Loaded {
-            key: key.clone(),
+            key: o.key(),
             order: Some(Box::new(o.clone())),
             shipments: vec![],
         }),
     );
+}
+
+#[test]
+fn detail_from_the_queue_with_search_results_at_80x24_in_czech() {
+    let orders = demo::generate(2026, 40, now());
+    let mut st = state(&orders);
+    let o = detail_of_selected(&mut st, &orders);
+    let ui = ui(Lang::Cs);
+    assert!(text(&st, &ui).contains("načítám objednávku"));
+    detail_loaded(&mut st, &o);
     let found: Vec<String> = (0..12)
         .map(|i| format!("CZ25{i:04}      2026-11-2{} 10:00  Přijatá (1)", i % 10))
         .collect();
@@ -199,22 +210,10 @@ fn detail_from_the_queue_with_search_results_at_80x24_in_czech() {
 fn documents_list_picker_and_banner_at_80x24() {
     let orders = demo::generate(2026, 40, now());
     let mut st = state(&orders);
-    update(&mut st, Msg::Action(Action::Detail));
-    let key = st.detail.as_ref().map(|d| d.key.clone()).expect("detail");
-    let mut o = orders
-        .iter()
-        .find(|o| o.key() == key)
-        .cloned()
-        .expect("selected order");
+    let mut o = detail_of_selected(&mut st, &orders);
+    let key = o.key();
     o.shop_status = "4".into();
-    update(
-        &mut st,
-        Msg::Detail(DetailMsg::Loaded {
-            key: key.clone(),
-            order: Some(Box::new(o.clone())),
-            shipments: vec![],
-        }),
-    );
+    detail_loaded(&mut st, &o);
     update(&mut st, Msg::Detail(DetailMsg::Statuses(Ok(statuses()))));
     update(
         &mut st,
