@@ -77,9 +77,9 @@ pub(crate) fn lookup_scan(fx: &[Effect]) -> Scan {
     }
 }
 
-/// Scans `code` as an item of the open order, the runner answering that it is a known
-/// product code and no order's number.
-pub(crate) fn scan_item(st: &mut AppState, code: &str) -> Vec<Effect> {
+/// Scans `code` with an order open, the runner answering that it is no order's number and
+/// whether it is a `known` product code.
+pub(crate) fn scan_code(st: &mut AppState, code: &str, known: bool) -> Vec<Effect> {
     let fx = type_scan(st, code);
     let scan = lookup_scan(&fx);
     update(
@@ -87,9 +87,14 @@ pub(crate) fn scan_item(st: &mut AppState, code: &str) -> Vec<Effect> {
         Msg::Looked(Looked::Code {
             scan,
             order_key: None,
-            known: true,
+            known,
         }),
     )
+}
+
+/// Scans `code` as an item of the open order: a known product code.
+pub(crate) fn scan_item(st: &mut AppState, code: &str) -> Vec<Effect> {
+    scan_code(st, code, true)
 }
 
 /// `o` loaded from the store with `session` (a resumed one, or none), as the runner answers
@@ -112,11 +117,16 @@ pub(crate) fn loaded(
     )
 }
 
-/// Opens `o` through a scan of its number, as the runner answers: the lookup finds the
-/// order (it must ask to load it), then the order loads with no session. Returns the
-/// effects of the load.
+/// Opens `o` through a scan of its number; see [`open_by`].
 pub(crate) fn open(st: &mut AppState, o: &Order) -> Vec<Effect> {
-    let fx = type_scan(st, &o.number);
+    open_by(st, o, &o.number)
+}
+
+/// Opens `o` through a scan of `code`, as the runner answers: the lookup finds the order,
+/// the reducer asks to load it (naming the code it came by), and it loads with no
+/// session. Returns the effects of the load.
+pub(crate) fn open_by(st: &mut AppState, o: &Order, code: &str) -> Vec<Effect> {
+    let fx = type_scan(st, code);
     let scan = lookup_scan(&fx);
     let fx = update(
         st,
@@ -126,11 +136,15 @@ pub(crate) fn open(st: &mut AppState, o: &Order) -> Vec<Effect> {
             known: false,
         }),
     );
-    assert!(
-        matches!(fx.as_slice(), [Effect::LoadOrder { .. }]),
-        "{fx:?}"
-    );
-    loaded(st, o, None, Some(&o.number))
+    let via = match fx.as_slice() {
+        [Effect::LoadOrder { via, .. }] => via.clone(),
+        other => panic!(
+            "expected a load, got {other:?} {:?} {:?}",
+            st.banner, st.prompt
+        ),
+    };
+    assert!(via.is_some(), "the load names the code");
+    loaded(st, o, None, via.as_deref())
 }
 
 /// How many pack steps `fx` writes to the store.

@@ -2,11 +2,11 @@
 //! the queue (`[status]`): messages in, state and effects out.
 
 use super::*;
-use crate::app::{Edit, Looked, Msg, update};
+use crate::app::{Edit, Msg, update};
 use crate::domain::{Money, NOT_QUEUED, OrderState, OrderSummary, Qty};
 use crate::flow::{NotPackable, Reject};
 
-use crate::app::testkit::{self, EAN, loaded, scan_item, steps, type_scan};
+use crate::app::testkit::{self, EAN, loaded, open_by, scan_item, steps};
 
 fn order(number: &str) -> Order {
     let mut o = testkit::order(number);
@@ -542,29 +542,6 @@ fn a_shop_without_documents_says_so_instead_of_fetching() {
     );
 }
 
-/// Scans `code`, which the store knows as order `o`, and loads it as the runner would.
-fn scan_order(st: &mut AppState, o: &Order, code: &str) {
-    let fx = type_scan(st, code);
-    let scan = match fx.as_slice() {
-        [Effect::Lookup(crate::app::Lookup::Code(s))] => s.clone(),
-        other => panic!("{other:?} {:?} {:?}", st.banner, st.prompt),
-    };
-    let fx = update(
-        st,
-        Msg::Looked(Looked::Code {
-            scan,
-            order_key: Some(o.key()),
-            known: false,
-        }),
-    );
-    let via = match fx.as_slice() {
-        [Effect::LoadOrder { via, .. }] => via.clone(),
-        other => panic!("{other:?}"),
-    };
-    assert!(via.is_some());
-    loaded(st, o, None, via.as_deref());
-}
-
 #[test]
 fn scanning_another_order_closes_the_overlay() {
     let a = order("CZ250007");
@@ -576,14 +553,14 @@ fn scanning_another_order_closes_the_overlay() {
         Some("upgates:CZ250007")
     );
     // Scanning the order it shows keeps it open (it is about that order).
-    scan_order(&mut st, &a, "CZ250007");
+    open_by(&mut st, &a, "CZ250007");
     assert_eq!(
         st.pack.as_ref().map(|p| p.order.number.as_str()),
         Some("CZ250007")
     );
     assert!(st.detail.is_some(), "shows CZ250007, which was just opened");
     // Scanning another order's barcode closes it: the packer sees that order.
-    scan_order(&mut st, &b, "CZ250008");
+    open_by(&mut st, &b, "CZ250008");
     assert!(st.detail.is_none(), "closed over the new order");
     assert_eq!(
         st.pack.as_ref().map(|p| p.order.number.as_str()),

@@ -6,7 +6,7 @@ use crate::app::{Looked, Settings};
 use crate::domain::{Note, Qty};
 use crate::scan::{Assembler, KeyIn, ScanConfig};
 
-use crate::app::testkit::{self, EAN, lookup_scan, open, steps, type_scan};
+use crate::app::testkit::{self, EAN, lookup_scan, open, scan_code, steps, type_scan};
 
 fn order(number: &str) -> Order {
     let mut o = testkit::order(number);
@@ -23,19 +23,6 @@ fn state_with(o: &Order) -> AppState {
         settings,
         Assembler::new(ScanConfig::default()),
         vec![OrderSummary::of(o, OrderState::ToPack)],
-    )
-}
-
-fn item(st: &mut AppState, code: &str, known: bool) -> Vec<Effect> {
-    let fx = type_scan(st, code);
-    let scan = lookup_scan(&fx);
-    update(
-        st,
-        Msg::Looked(Looked::Code {
-            scan,
-            order_key: None,
-            known,
-        }),
     )
 }
 
@@ -61,7 +48,7 @@ fn accepted_scan_is_persisted_and_quiet() {
     let o = order("CZ1");
     let mut st = state_with(&o);
     open(&mut st, &o);
-    let fx = item(&mut st, EAN, true);
+    let fx = scan_code(&mut st, EAN, true);
     assert_eq!(steps(&fx), 1);
     assert!(
         !fx.iter().any(|e| matches!(e, Effect::Bell)),
@@ -78,7 +65,7 @@ fn wrong_item_rings_and_shows_reason() {
     let o = order("CZ1");
     let mut st = state_with(&o);
     open(&mut st, &o);
-    let fx = item(&mut st, "5901234123457", true);
+    let fx = scan_code(&mut st, "5901234123457", true);
     assert!(fx.iter().any(|e| matches!(e, Effect::Bell)));
     assert!(matches!(
         &st.banner,
@@ -88,7 +75,7 @@ fn wrong_item_rings_and_shows_reason() {
         })
     ));
     assert_eq!(st.banner.as_ref().map(Notice::tone), Some(Tone::Error));
-    let fx = item(&mut st, "NOPE-1", false);
+    let fx = scan_code(&mut st, "NOPE-1", false);
     assert!(fx.iter().any(|e| matches!(e, Effect::Bell)));
     assert!(matches!(
         &st.banner,
@@ -105,7 +92,7 @@ fn bell_can_be_turned_off() {
     let mut st = state_with(&o);
     st.settings.bell = false;
     open(&mut st, &o);
-    let fx = item(&mut st, "XYZ-1", false);
+    let fx = scan_code(&mut st, "XYZ-1", false);
     assert!(!fx.iter().any(|e| matches!(e, Effect::Bell)));
 }
 
@@ -114,8 +101,8 @@ fn pack_command_barcode_packs_and_ships_in_background() {
     let o = order("CZ1");
     let mut st = state_with(&o);
     open(&mut st, &o);
-    item(&mut st, EAN, true);
-    item(&mut st, EAN, true);
+    scan_code(&mut st, EAN, true);
+    scan_code(&mut st, EAN, true);
     assert_eq!(st.banner, Some(Notice::Picked));
     let fx = type_scan(&mut st, "PD:PACK");
     assert_eq!(steps(&fx), 1);
@@ -175,7 +162,7 @@ fn pack_before_all_scanned_is_refused() {
     let o = order("CZ1");
     let mut st = state_with(&o);
     open(&mut st, &o);
-    item(&mut st, EAN, true);
+    scan_code(&mut st, EAN, true);
     let fx = update(&mut st, Msg::Action(Action::Pack));
     assert!(fx.iter().any(|e| matches!(e, Effect::Bell)));
     assert!(
@@ -189,8 +176,8 @@ fn required_weight_prompts_and_accepts_a_comma() {
     let mut st = state_with(&o);
     st.settings.require_weight = true;
     open(&mut st, &o);
-    item(&mut st, EAN, true);
-    item(&mut st, EAN, true);
+    scan_code(&mut st, EAN, true);
+    scan_code(&mut st, EAN, true);
     update(&mut st, Msg::Action(Action::Pack));
     assert_eq!(
         st.prompt.as_ref().map(|p| (p.kind, p.input.as_str())),
@@ -223,11 +210,11 @@ fn note_blocks_until_acknowledged() {
     let fx = open(&mut st, &o);
     assert!(fx.iter().any(|e| matches!(e, Effect::Bell)));
     assert_eq!(st.banner, Some(Notice::NoteMustBeAcknowledged));
-    item(&mut st, EAN, true);
+    scan_code(&mut st, EAN, true);
     assert_eq!(st.banner, Some(Notice::NoteMustBeAcknowledged));
     let fx = type_scan(&mut st, "PD:ACK");
     assert_eq!(steps(&fx), 1);
-    item(&mut st, EAN, true);
+    scan_code(&mut st, EAN, true);
     assert!(matches!(st.banner, Some(Notice::Accepted { .. })));
 }
 
@@ -245,7 +232,7 @@ fn cancelled_order_opens_without_claim() {
             ..
         })
     ));
-    let fx = item(&mut st, EAN, true);
+    let fx = scan_code(&mut st, EAN, true);
     assert_eq!(steps(&fx), 0);
 }
 
@@ -254,7 +241,7 @@ fn persist_failure_restores_the_previous_session() {
     let o = order("CZ1");
     let mut st = state_with(&o);
     open(&mut st, &o);
-    let fx = item(&mut st, EAN, true);
+    let fx = scan_code(&mut st, EAN, true);
     let prev = fx.iter().find_map(|e| match e {
         Effect::Persist(Persist::Step { previous, .. }) => previous.clone(),
         _ => None,
@@ -292,7 +279,7 @@ fn packer_badge_and_abort() {
             .as_deref(),
         Some("42")
     );
-    item(&mut st, EAN, true);
+    scan_code(&mut st, EAN, true);
     let fx = type_scan(&mut st, "PD:ABORT");
     assert_eq!(st.screen, Screen::Queue);
     assert!(
@@ -311,7 +298,7 @@ fn double_fire_is_dropped_and_logged() {
     let o = order("CZ1");
     let mut st = state_with(&o);
     open(&mut st, &o);
-    item(&mut st, EAN, true);
+    scan_code(&mut st, EAN, true);
     // The same code again within 80 ms of the first terminator.
     for c in EAN.chars() {
         update(&mut st, Msg::ScanKey(KeyIn::Char(c)));
@@ -440,8 +427,8 @@ fn a_required_photo_blocks_packing_until_taken() {
     let mut st = state_with(&o);
     st.settings.photo_required = true;
     open(&mut st, &o);
-    item(&mut st, EAN, true);
-    item(&mut st, EAN, true);
+    scan_code(&mut st, EAN, true);
+    scan_code(&mut st, EAN, true);
     let fx = type_scan(&mut st, "PD:PACK");
     assert_eq!(st.banner, Some(Notice::PhotoRequired));
     assert!(fx.iter().any(|e| matches!(e, Effect::Bell)));
@@ -474,8 +461,8 @@ fn an_optional_photo_never_blocks() {
     let o = order("CZ1");
     let mut st = state_with(&o);
     open(&mut st, &o);
-    item(&mut st, EAN, true);
-    item(&mut st, EAN, true);
+    scan_code(&mut st, EAN, true);
+    scan_code(&mut st, EAN, true);
     update(&mut st, Msg::Photo(Err("camera unreachable".into())));
     type_scan(&mut st, "PD:PACK");
     assert_eq!(
