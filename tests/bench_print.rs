@@ -22,7 +22,7 @@ use packdesk::store::Store;
 use tokio::sync::mpsc::UnboundedReceiver;
 
 mod common;
-use common::{packable, scan};
+use common::{packable, printing_pipeline, scan};
 
 fn act(state: &mut AppState, runner: &Runner, a: Action, start: Instant) {
     dispatch(state, runner, Msg::Action(a), start);
@@ -401,19 +401,7 @@ fn roll_pipeline(
             ..Default::default()
         },
     };
-    let pipeline = Pipeline::new(
-        outbox.clone(),
-        store.clone(),
-        &dir.join("out"),
-        Vec::new(),
-        None,
-        "balikobot",
-    )
-    .with_printing(Printing {
-        queue: queue.clone(),
-        printers,
-        out_dir: dir.join("out"),
-    });
+    let pipeline = printing_pipeline(outbox.clone(), store, &dir.join("out"), &queue, printers);
     (pipeline, queue, outbox)
 }
 

@@ -12,7 +12,7 @@ use packdesk::app::{Effect, Msg};
 use packdesk::config::DocsSection;
 use packdesk::docs::DocRef;
 use packdesk::domain::{Order, Shipment, ShipmentState};
-use packdesk::effects::{Pipeline, Printing, Runner};
+use packdesk::effects::{Pipeline, Runner};
 use packdesk::outbox::Outbox;
 use packdesk::print::{PrintQueue, PrinterKind, PrinterSection, PrintersSection};
 use packdesk::shop::upgates::UpgatesClient;
@@ -20,7 +20,7 @@ use packdesk::sim::upgates::{UpgatesSim, demo_order_json};
 use packdesk::store::Store;
 
 mod common;
-use common::{UpgatesShop, next_detail, upgates_shop};
+use common::{UpgatesShop, next_detail, printing_pipeline, upgates_shop};
 
 const LABEL: &[u8] = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n";
 
@@ -69,19 +69,7 @@ async fn bench() -> Bench {
         },
         ..Default::default()
     };
-    let pipeline = Pipeline::new(
-        outbox,
-        store.clone(),
-        &dir.path().join("out"),
-        Vec::new(),
-        None,
-        "balikobot",
-    )
-    .with_printing(Printing {
-        queue: queue.clone(),
-        printers,
-        out_dir: dir.path().join("out"),
-    });
+    let pipeline = printing_pipeline(outbox, &store, &dir.path().join("out"), &queue, printers);
     tokio::spawn(async move {
         let _ = queue.run(|_| {}).await;
     });

@@ -4,18 +4,22 @@
 
 pub mod render;
 
+use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use packdesk::app::detail::DetailMsg;
 use packdesk::app::{AppState, Msg};
 use packdesk::domain::Order;
-use packdesk::effects::{Runner, dispatch};
+use packdesk::effects::{Pipeline, Printing, Runner, dispatch};
+use packdesk::outbox::Outbox;
+use packdesk::print::{PrintQueue, PrintersSection};
 use packdesk::scan::KeyIn;
 use packdesk::shop::upgates::UpgatesClient;
 use packdesk::shop::{OrderUpdate, Shop};
 use packdesk::sim::upgates::UpgatesSim;
 use packdesk::sim::{Faults, Running};
+use packdesk::store::Store;
 
 /// Demo orders a packer can finish with the scanner alone, on Balikobot's carriers.
 pub fn packable(orders: &[Order]) -> Vec<Order> {
@@ -111,4 +115,22 @@ pub async fn next_detail(rx: &mut tokio::sync::mpsc::UnboundedReceiver<Msg>) -> 
         }
         assert!(Instant::now() < deadline, "no detail answer");
     }
+}
+
+/// A pipeline on `outbox` and `store` shipping with Balikobot, keeping its files in `out`
+/// and printing through `queue` on `printers`; nothing runs.
+pub fn printing_pipeline(
+    outbox: Outbox,
+    store: &Store,
+    out: &Path,
+    queue: &PrintQueue,
+    printers: PrintersSection,
+) -> Pipeline {
+    Pipeline::new(outbox, store.clone(), out, Vec::new(), None, "balikobot").with_printing(
+        Printing {
+            queue: queue.clone(),
+            printers,
+            out_dir: out.to_path_buf(),
+        },
+    )
 }
