@@ -108,6 +108,18 @@ fn open_detail(st: &mut AppState) -> Vec<Effect> {
     fx
 }
 
+/// The store's answer to the open detail: `o` with `shipments`.
+fn detail_loaded(st: &mut AppState, o: &Order, shipments: Vec<Shipment>) {
+    update(
+        st,
+        Msg::Detail(DetailMsg::Loaded {
+            key: o.key(),
+            order: Some(Box::new(o.clone())),
+            shipments,
+        }),
+    );
+}
+
 fn submit(st: &mut AppState, text: &str) -> Vec<Effect> {
     for c in text.chars() {
         update(st, Msg::Edit(Edit::Char(c)));
@@ -138,14 +150,7 @@ fn detail_of_the_selected_queue_row_loads_it_and_closes_again() {
         "{fx:?}"
     );
     assert_eq!(st.detail.as_ref().and_then(|d| d.order.as_ref()), None);
-    update(
-        &mut st,
-        Msg::Detail(DetailMsg::Loaded {
-            key: o.key(),
-            order: Some(Box::new(o.clone())),
-            shipments: vec![],
-        }),
-    );
+    detail_loaded(&mut st, &o, vec![]);
     update(&mut st, Msg::Detail(DetailMsg::Statuses(Ok(statuses()))));
     let d = st.detail.as_ref().expect("detail");
     assert_eq!(d.order.as_ref().map(|o| o.number.as_str()), Some("CZ1"));
@@ -348,14 +353,7 @@ fn reprint_and_slip_from_the_detail_of_a_queue_row() {
     ready.label_path = Some("/tmp/CZ3-1.pdf".into());
     let mut dropped = Shipment::pending(&o.key(), 2, 2, "balikobot");
     dropped.state = crate::domain::ShipmentState::Dropped;
-    update(
-        &mut st,
-        Msg::Detail(DetailMsg::Loaded {
-            key: o.key(),
-            order: Some(Box::new(o.clone())),
-            shipments: vec![ready.clone(), dropped],
-        }),
-    );
+    detail_loaded(&mut st, &o, vec![ready.clone(), dropped]);
     // F10 in the queue (bulk labels) and PD:REPRINT both reprint this order's ready labels.
     for a in [Action::BulkLabels, Action::Reprint] {
         let fx = update(&mut st, Msg::Action(a));
@@ -379,14 +377,7 @@ fn reprint_from_the_detail_without_a_label_says_so() {
     let o = order("CZ4");
     let mut st = state_with(&o);
     open_detail(&mut st);
-    update(
-        &mut st,
-        Msg::Detail(DetailMsg::Loaded {
-            key: o.key(),
-            order: Some(Box::new(o.clone())),
-            shipments: vec![],
-        }),
-    );
+    detail_loaded(&mut st, &o, vec![]);
     let fx = update(&mut st, Msg::Action(Action::Reprint));
     assert!(
         fx.iter().all(|e| !matches!(e, Effect::Reprint { .. })),
@@ -400,14 +391,7 @@ fn reprint_from_the_detail_without_a_label_says_so() {
 }
 
 fn docs_of(st: &mut AppState, o: &Order, docs: Vec<DocRef>) {
-    update(
-        st,
-        Msg::Detail(DetailMsg::Loaded {
-            key: o.key(),
-            order: Some(Box::new(o.clone())),
-            shipments: vec![],
-        }),
-    );
+    detail_loaded(st, o, vec![]);
     update(st, Msg::Detail(DetailMsg::Docs { key: o.key(), docs }));
 }
 
