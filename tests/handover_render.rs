@@ -2,12 +2,12 @@
 //! dropped shipment and a carrier status on the pack screen.
 
 use packdesk::app::shipping::{HandoverGroup, ShipNote};
-use packdesk::app::{Action, AppState, Msg, Settings, update};
+use packdesk::app::{Action, AppState, Msg, update};
 use packdesk::domain::{CarrierStatus, OrderState, OrderSummary, Shipment, ShipmentState};
 use packdesk::i18n::Lang;
-use packdesk::scan::{Assembler, ScanConfig};
 
 mod common;
+use common::bench_state;
 use common::render::{screen_rows, ui};
 
 fn has(rows: &[String], needle: &str) -> bool {
@@ -20,11 +20,7 @@ fn bench() -> AppState {
         .iter()
         .map(|o| OrderSummary::of(o, OrderState::Ready))
         .collect();
-    AppState::new(
-        Settings::default(),
-        Assembler::new(ScanConfig::default()),
-        rows,
-    )
+    bench_state(rows)
 }
 
 /// Ready parcels of two carriers: cp (2 parcels, CZ1 and CZ2) and ppl (1 parcel, CZ3).

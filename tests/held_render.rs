@@ -3,12 +3,12 @@
 //! on screen at 80 columns, and the banners of a held order at the bench (en/cs/pl).
 
 use packdesk::app::held::StatusName;
-use packdesk::app::{Action, AppState, Msg, Settings, update};
+use packdesk::app::{Action, AppState, Msg, update};
 use packdesk::domain::{NOT_QUEUED, Order, OrderState, OrderSummary};
 use packdesk::i18n::Lang;
-use packdesk::scan::{Assembler, ScanConfig};
 
 mod common;
+use common::bench_state;
 use common::render::{screen_rows, ui};
 
 fn row_with<'a>(rows: &'a [String], needle: &str) -> Option<&'a String> {
@@ -41,11 +41,7 @@ fn state(orders: &[(Order, OrderState)]) -> AppState {
         .iter()
         .map(|(o, s)| OrderSummary::of(o, *s))
         .collect();
-    let mut st = AppState::new(
-        Settings::default(),
-        Assembler::new(ScanConfig::default()),
-        rows,
-    );
+    let mut st = bench_state(rows);
     st.now = chrono::DateTime::from_timestamp(1_764_003_600, 0).unwrap_or_default();
     update(
         &mut st,

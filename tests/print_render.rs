@@ -4,13 +4,13 @@
 
 use chrono::{DateTime, TimeZone, Utc};
 use packdesk::app::print::{BenchNotice, PrintJobLine, PrintMsg};
-use packdesk::app::{Action, AppState, Msg, Settings, update};
+use packdesk::app::{Action, AppState, Msg, update};
 use packdesk::demo;
 use packdesk::domain::{Order, OrderState, OrderSummary};
 use packdesk::i18n::Lang;
-use packdesk::scan::{Assembler, ScanConfig};
 
 mod common;
+use common::bench_state;
 use common::render::{screen_rows, ui};
 
 fn now() -> DateTime<Utc> {
@@ -25,11 +25,7 @@ fn state(orders: &[Order]) -> AppState {
         .filter(|o| !o.cancelled)
         .map(|o| OrderSummary::of(o, OrderState::ToPack))
         .collect();
-    let mut st = AppState::new(
-        Settings::default(),
-        Assembler::new(ScanConfig::default()),
-        rows,
-    );
+    let mut st = bench_state(rows);
     st.now = now();
     st
 }

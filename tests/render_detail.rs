@@ -4,19 +4,18 @@
 
 use chrono::{DateTime, TimeZone, Utc};
 use packdesk::app::detail::DetailMsg;
-use packdesk::app::{Action, AppState, Edit, Msg, Settings, update};
+use packdesk::app::{Action, AppState, Edit, Msg, update};
 use packdesk::demo;
 use packdesk::docs::DocRef;
 use packdesk::domain::{Order, OrderState, OrderSummary, Shipment, ShipmentState};
 use packdesk::i18n::Lang;
-use packdesk::scan::{Assembler, ScanConfig};
 use packdesk::shop::ShopStatus;
 use packdesk::tui::{Ui, view};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
 mod common;
-use common::render::ui;
+use common::{bench_state, render::ui};
 
 fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 22, 9, 0, 0)
@@ -29,11 +28,7 @@ fn state(orders: &[Order]) -> AppState {
         .iter()
         .map(|o| OrderSummary::of(o, OrderState::ToPack))
         .collect();
-    let mut st = AppState::new(
-        Settings::default(),
-        Assembler::new(ScanConfig::default()),
-        rows,
-    );
+    let mut st = bench_state(rows);
     st.now = now();
     st
 }

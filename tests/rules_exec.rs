@@ -14,14 +14,13 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::routing::post;
 use packdesk::app::rules::{RuleNote, RulesState};
-use packdesk::app::{AppState, Msg, Settings};
+use packdesk::app::{AppState, Msg};
 use packdesk::domain::Order;
 use packdesk::effects::rules::{Executor, Inbox, RuleEngine};
 use packdesk::effects::{Pipeline, Printing, Runner, dispatch};
 use packdesk::outbox::{Outbox, Worker, WorkerOptions};
 use packdesk::print::{DocKind, PrintJob};
 use packdesk::rules::{Event, EventKind, Outcome, RuleLog, RuleSet};
-use packdesk::scan::{Assembler, ScanConfig};
 use packdesk::shop::upgates::UpgatesClient;
 use packdesk::sim::Faults;
 use packdesk::sim::balikobot::BalikobotSim;
@@ -34,7 +33,7 @@ use sha2::{Digest, Sha256};
 use tokio::sync::mpsc::UnboundedReceiver;
 
 mod common;
-use common::{packable, scan};
+use common::{bench_state, packable, scan};
 
 /// What the webhook receiver got: bodies and the `X-Token` header of each.
 type Received = Arc<Mutex<Vec<(Value, Option<String>)>>>;
@@ -358,11 +357,7 @@ fn queued_jobs(printing: &Printing, key: &str, kind: DocKind) -> Vec<PrintJob> {
 }
 
 fn new_state(set: &RuleSet) -> AppState {
-    let mut state = AppState::new(
-        Settings::default(),
-        Assembler::new(ScanConfig::default()),
-        Vec::new(),
-    );
+    let mut state = bench_state(Vec::new());
     state.rules = RulesState::from_rules(set);
     state
 }

@@ -9,12 +9,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use packdesk::app::detail::DetailMsg;
-use packdesk::app::{AppState, Msg};
+use packdesk::app::{AppState, Msg, Settings};
 use packdesk::domain::Order;
+use packdesk::domain::OrderSummary;
 use packdesk::effects::{Pipeline, Printing, Runner, dispatch};
 use packdesk::outbox::Outbox;
 use packdesk::print::{PrintQueue, PrintersSection};
-use packdesk::scan::KeyIn;
+use packdesk::scan::{Assembler, KeyIn, ScanConfig};
 use packdesk::shop::upgates::UpgatesClient;
 use packdesk::shop::{OrderUpdate, Shop};
 use packdesk::sim::upgates::UpgatesSim;
@@ -35,6 +36,15 @@ pub fn packable(orders: &[Order]) -> Vec<Order> {
         })
         .cloned()
         .collect()
+}
+
+/// A bench with the default settings and scanner, listing `rows`.
+pub fn bench_state(rows: Vec<OrderSummary>) -> AppState {
+    AppState::new(
+        Settings::default(),
+        Assembler::new(ScanConfig::default()),
+        rows,
+    )
 }
 
 /// Types `code` as a scanner does, then Enter. The wait puts a repeat of the same code
