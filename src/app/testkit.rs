@@ -2,9 +2,10 @@
 //! state listing orders, and the scanner and runner answers that open an order and scan
 //! its items.
 
-use crate::app::{AppState, Effect, Looked, Lookup, Msg, Persist, Settings, update};
+use crate::app::{AppState, Effect, Looked, Lookup, Msg, Notice, Persist, Settings, update};
 use crate::domain::{Address, Line, Money, Order, OrderSummary, Qty, Shipping};
 use crate::flow::PackSession;
+use crate::flow::{NotPackable, Reject};
 use crate::scan::{Assembler, KeyIn, Scan, ScanConfig};
 
 /// The EAN of the order's one line.
@@ -152,4 +153,16 @@ pub(crate) fn steps(fx: &[Effect]) -> usize {
     fx.iter()
         .filter(|e| matches!(e, Effect::Persist(Persist::Step { .. })))
         .count()
+}
+
+/// Whether the banner refuses an order outside the queue statuses, naming its shop
+/// status as `want`.
+pub(crate) fn refused_not_queued(st: &AppState, want: &str) -> bool {
+    matches!(
+        &st.banner,
+        Some(Notice::Rejected {
+            reject: Reject::NotPackable(NotPackable::NotQueued { status }),
+            ..
+        }) if status == want
+    )
 }

@@ -4,9 +4,8 @@
 use super::*;
 use crate::app::{Edit, Msg, update};
 use crate::domain::{Money, NOT_QUEUED, OrderState, OrderSummary, Qty};
-use crate::flow::{NotPackable, Reject};
 
-use crate::app::testkit::{self, EAN, loaded, open_by, scan_item, steps};
+use crate::app::testkit::{self, EAN, loaded, open_by, refused_not_queued, scan_item, steps};
 
 fn order(number: &str) -> Order {
     let mut o = testkit::order(number);
@@ -31,16 +30,6 @@ fn state_with(o: &Order) -> AppState {
     st
 }
 
-fn not_queued_banner(st: &AppState) -> bool {
-    matches!(
-        &st.banner,
-        Some(Notice::Rejected {
-            reject: Reject::NotPackable(NotPackable::NotQueued { status }),
-            ..
-        }) if status == "4"
-    )
-}
-
 #[test]
 fn an_order_outside_the_queue_statuses_opens_without_claim() {
     let mut o = order("CZ9");
@@ -49,7 +38,7 @@ fn an_order_outside_the_queue_statuses_opens_without_claim() {
     let mut st = state_with(&o);
     let fx = loaded(&mut st, &o, None, None);
     assert_eq!(steps(&fx), 0, "not claimed");
-    assert!(not_queued_banner(&st), "{:?}", st.banner);
+    assert!(refused_not_queued(&st, "4"), "{:?}", st.banner);
     assert_eq!(steps(&scan_item(&mut st, EAN)), 0, "scans are refused");
 }
 
@@ -95,7 +84,7 @@ fn an_open_session_whose_order_leaves_the_queue_status_is_not_packable_now() {
     let before = scanned(&st);
     scan_item(&mut st, EAN);
     assert!(
-        not_queued_banner(&st),
+        refused_not_queued(&st, "4"),
         "the scan is refused: {:?}",
         st.banner
     );

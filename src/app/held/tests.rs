@@ -3,7 +3,7 @@
 //! row out of "In progress".
 
 use super::*;
-use crate::app::testkit::{self, EAN, loaded, scan_item, steps};
+use crate::app::testkit::{self, EAN, loaded, refused_not_queued, scan_item, steps};
 use crate::app::{Action, Msg, update};
 use crate::domain::{NOT_QUEUED, OrderSummary, Qty};
 
@@ -60,16 +60,6 @@ fn packing_one_item(o: &Order) -> AppState {
     st
 }
 
-fn refused_with_status(st: &AppState, want: &str) -> bool {
-    matches!(
-        &st.banner,
-        Some(Notice::Rejected {
-            reject: Reject::NotPackable(NotPackable::NotQueued { status }),
-            ..
-        }) if status == want
-    )
-}
-
 #[test]
 fn held_rows_have_their_own_tab_showing_the_status_name() {
     let a = order("CZ1");
@@ -103,7 +93,7 @@ fn scanning_a_held_order_refuses_it_naming_its_shop_status() {
     assert_eq!(steps(&fx), 0, "not claimed: nothing written for it");
     assert!(st.pack.as_ref().is_some_and(|p| !p.claimed));
     assert!(
-        refused_with_status(&st, "Čeká na platbu"),
+        refused_not_queued(&st, "Čeká na platbu"),
         "the banner names the status: {:?}",
         st.banner
     );
@@ -111,11 +101,7 @@ fn scanning_a_held_order_refuses_it_naming_its_shop_status() {
     // A scan on it is refused the same way, and counts nothing.
     st.banner = None;
     assert_eq!(steps(&scan_item(&mut st, EAN)), 0);
-    assert!(
-        refused_with_status(&st, "Čeká na platbu"),
-        "{:?}",
-        st.banner
-    );
+    assert!(refused_not_queued(&st, "Čeká na platbu"), "{:?}", st.banner);
     // Leaving it writes no row: it was never started here.
     let fx = update(&mut st, Msg::Action(Action::Abort));
     assert!(saved_rows(&fx).is_empty(), "{fx:?}");
@@ -233,11 +219,7 @@ fn a_held_session_resumed_after_a_restart_is_refused_plainly() {
     let h = held(&o);
     let mut st = state_with(vec![OrderSummary::of(&h, OrderState::Held)]);
     loaded(&mut st, &h, session, None);
-    assert!(
-        refused_with_status(&st, "Čeká na platbu"),
-        "{:?}",
-        st.banner
-    );
+    assert!(refused_not_queued(&st, "Čeká na platbu"), "{:?}", st.banner);
 }
 
 /// A scan on an order held since it was opened is refused and not counted; the ledger
