@@ -10,19 +10,18 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use packdesk::app::print::BenchNotice;
-use packdesk::app::{Action, AppState, Msg, Notice, Settings};
+use packdesk::app::{Action, AppState, Msg, Notice};
 use packdesk::domain::{Order, OrderState, ShipmentState};
 use packdesk::effects::{Pipeline, Printing, Runner, dispatch};
 use packdesk::outbox::{Outbox, Worker};
 use packdesk::print::{LabelSize, PrintQueue, PrinterKind, PrinterSection, PrintersSection};
-use packdesk::scan::{Assembler, ScanConfig};
 use packdesk::sim::Faults;
 use packdesk::sim::balikobot::BalikobotSim;
 use packdesk::store::Store;
 use tokio::sync::mpsc::UnboundedReceiver;
 
 mod common;
-use common::{packable, scan};
+use common::{bench_state, packable, printing_pipeline, scan};
 
 fn act(state: &mut AppState, runner: &Runner, a: Action, start: Instant) {
     dispatch(state, runner, Msg::Action(a), start);
@@ -191,11 +190,7 @@ async fn slips_quarters_reprint_and_bulk_work_at_the_bench() {
     let worker = tokio::spawn(worker.run(stopped));
     let runner = Runner::new(store.clone(), pipeline.clone(), tx.clone());
     let rows = store.summaries().expect("summaries").0;
-    let mut state = AppState::new(
-        Settings::default(),
-        Assembler::new(ScanConfig::default()),
-        rows,
-    );
+    let mut state = bench_state(rows);
     let start = Instant::now();
 
     tokio::task::block_in_place(|| {
@@ -401,19 +396,7 @@ fn roll_pipeline(
             ..Default::default()
         },
     };
-    let pipeline = Pipeline::new(
-        outbox.clone(),
-        store.clone(),
-        &dir.join("out"),
-        Vec::new(),
-        None,
-        "balikobot",
-    )
-    .with_printing(Printing {
-        queue: queue.clone(),
-        printers,
-        out_dir: dir.join("out"),
-    });
+    let pipeline = printing_pipeline(outbox.clone(), store, &dir.join("out"), &queue, printers);
     (pipeline, queue, outbox)
 }
 

@@ -11,31 +11,17 @@ use packdesk::carrier::own::OwnLabel;
 use packdesk::effects::{Pipeline, Runner};
 use packdesk::outbox::{Outbox, Worker, WorkerOptions};
 use packdesk::shop::OrderQuery;
-use packdesk::shop::upgates::UpgatesClient;
-use packdesk::sim::Faults;
-use packdesk::sim::upgates::{UpgatesSim, demo_order_json};
+use packdesk::sim::upgates::demo_order_json;
 use packdesk::store::Store;
 
-async fn next_detail(rx: &mut tokio::sync::mpsc::UnboundedReceiver<Msg>) -> DetailMsg {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        match tokio::time::timeout(Duration::from_millis(100), rx.recv()).await {
-            Ok(Some(Msg::Detail(m))) => return m,
-            Ok(Some(_)) | Err(_) => {}
-            Ok(None) => panic!("channel closed"),
-        }
-        assert!(Instant::now() < deadline, "no detail answer");
-    }
-}
+mod common;
+use common::{UpgatesShop, next_detail, upgates_shop};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn detail_effects_reach_the_shop() {
-    let _ = rustls::crypto::ring::default_provider().install_default();
     let orders = packdesk::demo::generate(8, 10, chrono::Utc::now());
-    let sim = UpgatesSim::new("login", "key", Faults::default(), 1);
-    sim.add_orders(orders.iter().map(demo_order_json).collect());
-    let run = sim.start(0).await.expect("sim");
-    let shop = Arc::new(UpgatesClient::new(&run.base_url, "login", "key", false).expect("client"));
+    let UpgatesShop { sim, _run, shop } =
+        upgates_shop(orders.iter().map(demo_order_json).collect()).await;
     let dir = tempfile::tempdir().expect("tempdir");
     let store = Store::open(dir.path()).expect("store");
     let mut o = orders[4].clone();

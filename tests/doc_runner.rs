@@ -12,27 +12,17 @@ use packdesk::app::{Effect, Msg};
 use packdesk::config::DocsSection;
 use packdesk::docs::DocRef;
 use packdesk::domain::{Order, Shipment, ShipmentState};
-use packdesk::effects::{Pipeline, Printing, Runner};
+use packdesk::effects::{Pipeline, Runner};
 use packdesk::outbox::Outbox;
 use packdesk::print::{PrintQueue, PrinterKind, PrinterSection, PrintersSection};
 use packdesk::shop::upgates::UpgatesClient;
-use packdesk::sim::Faults;
 use packdesk::sim::upgates::{UpgatesSim, demo_order_json};
 use packdesk::store::Store;
 
-const LABEL: &[u8] = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n";
+mod common;
+use common::{UpgatesShop, next_detail, printing_pipeline, upgates_shop};
 
-async fn next_detail(rx: &mut tokio::sync::mpsc::UnboundedReceiver<Msg>) -> DetailMsg {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        match tokio::time::timeout(Duration::from_millis(100), rx.recv()).await {
-            Ok(Some(Msg::Detail(m))) => return m,
-            Ok(Some(_)) | Err(_) => {}
-            Ok(None) => panic!("channel closed"),
-        }
-        assert!(Instant::now() < deadline, "no detail answer");
-    }
-}
+const LABEL: &[u8] = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n";
 
 struct Bench {
     sim: UpgatesSim,
@@ -45,12 +35,9 @@ struct Bench {
 }
 
 async fn bench() -> Bench {
-    let _ = rustls::crypto::ring::default_provider().install_default();
     let orders = packdesk::demo::generate(4, 10, chrono::Utc::now());
-    let sim = UpgatesSim::new("login", "key", Faults::default(), 1);
-    sim.add_orders(orders.iter().map(demo_order_json).collect());
-    let run = sim.start(0).await.expect("sim");
-    let shop = Arc::new(UpgatesClient::new(&run.base_url, "login", "key", false).expect("client"));
+    let UpgatesShop { sim, _run, shop } =
+        upgates_shop(orders.iter().map(demo_order_json).collect()).await;
     let dir = tempfile::tempdir().expect("tempdir");
     let store = Store::open(&dir.path().join("data")).expect("store");
     let mut o = orders[2].clone();
@@ -82,25 +69,13 @@ async fn bench() -> Bench {
         },
         ..Default::default()
     };
-    let pipeline = Pipeline::new(
-        outbox,
-        store.clone(),
-        &dir.path().join("out"),
-        Vec::new(),
-        None,
-        "balikobot",
-    )
-    .with_printing(Printing {
-        queue: queue.clone(),
-        printers,
-        out_dir: dir.path().join("out"),
-    });
+    let pipeline = printing_pipeline(outbox, &store, &dir.path().join("out"), &queue, printers);
     tokio::spawn(async move {
         let _ = queue.run(|_| {}).await;
     });
     Bench {
         sim,
-        _run: run,
+        _run,
         dir,
         store,
         order: o,

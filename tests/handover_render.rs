@@ -2,37 +2,13 @@
 //! dropped shipment and a carrier status on the pack screen.
 
 use packdesk::app::shipping::{HandoverGroup, ShipNote};
-use packdesk::app::{Action, AppState, Msg, Settings, update};
+use packdesk::app::{Action, AppState, Msg, update};
 use packdesk::domain::{CarrierStatus, OrderState, OrderSummary, Shipment, ShipmentState};
-use packdesk::i18n::{Catalog, Lang};
-use packdesk::scan::{Assembler, ScanConfig};
-use packdesk::tui::keymap::Keymap;
-use packdesk::tui::theme::Theme;
-use packdesk::tui::{Ui, view};
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
-use ratatui::buffer::Buffer;
+use packdesk::i18n::Lang;
 
-fn ui(lang: Lang) -> Ui {
-    Ui {
-        theme: Theme::builtin("default").expect("default theme"),
-        keymap: Keymap::builtin("default").expect("default keymap"),
-        catalog: Catalog::new(lang),
-    }
-}
-
-fn text(st: &AppState, ui: &Ui, w: u16, h: u16) -> Vec<String> {
-    let mut t = Terminal::new(TestBackend::new(w, h)).expect("terminal");
-    t.draw(|f| view(st, ui, f)).expect("draw");
-    let buf: &Buffer = t.backend().buffer();
-    (0..buf.area.height)
-        .map(|y| {
-            (0..buf.area.width)
-                .map(|x| buf[(x, y)].symbol().to_string())
-                .collect()
-        })
-        .collect()
-}
+mod common;
+use common::bench_state;
+use common::render::{screen_rows, ui};
 
 fn has(rows: &[String], needle: &str) -> bool {
     rows.iter().any(|r| r.contains(needle))
@@ -44,11 +20,23 @@ fn bench() -> AppState {
         .iter()
         .map(|o| OrderSummary::of(o, OrderState::Ready))
         .collect();
-    AppState::new(
-        Settings::default(),
-        Assembler::new(ScanConfig::default()),
-        rows,
-    )
+    bench_state(rows)
+}
+
+/// Ready parcels of two carriers: cp (2 parcels, CZ1 and CZ2) and ppl (1 parcel, CZ3).
+fn cp_and_ppl() -> Vec<HandoverGroup> {
+    vec![
+        HandoverGroup {
+            carrier: "cp".into(),
+            parcels: 2,
+            orders: vec!["CZ1".into(), "CZ2".into()],
+        },
+        HandoverGroup {
+            carrier: "ppl".into(),
+            parcels: 1,
+            orders: vec!["CZ3".into()],
+        },
+    ]
 }
 
 #[test]
@@ -56,7 +44,7 @@ fn handover_screen_at_80x24_lists_carriers_and_asks() {
     let ui = ui(Lang::En);
     let mut st = bench();
     update(&mut st, Msg::Action(Action::Handover));
-    let rows = text(&st, &ui, 80, 24);
+    let rows = screen_rows(&st, &ui, 80, 24);
     assert!(has(&rows, "Hand-over to the carrier"), "{rows:#?}");
     assert!(has(&rows, "Looking for ready parcels"), "{rows:#?}");
     let many: Vec<String> = (0..40).map(|i| format!("2026{i:04}")).collect();
@@ -75,7 +63,7 @@ fn handover_screen_at_80x24_lists_carriers_and_asks() {
             },
         ])),
     );
-    let rows = text(&st, &ui, 80, 24);
+    let rows = screen_rows(&st, &ui, 80, 24);
     assert!(has(&rows, "cp"), "{rows:#?}");
     assert!(has(&rows, "41 parcels from 40 orders"), "{rows:#?}");
     assert!(has(&rows, "1 parcels from 1 orders"), "{rows:#?}");
@@ -88,17 +76,17 @@ fn handover_screen_at_80x24_lists_carriers_and_asks() {
     assert!(has(&rows, "C-t"), "its key is shown: {rows:#?}");
     // The question is on the screen itself.
     update(&mut st, Msg::Action(Action::Handover));
-    let rows = text(&st, &ui, 80, 24);
+    let rows = screen_rows(&st, &ui, 80, 24);
     assert!(has(&rows, "Hand over 41 cp parcels?"), "{rows:#?}");
     // Empty: says so.
     update(&mut st, Msg::Action(Action::Back));
     update(&mut st, Msg::Action(Action::Handover));
     update(&mut st, Msg::HandoverGroups(Ok(vec![])));
-    let rows = text(&st, &ui, 80, 24);
+    let rows = screen_rows(&st, &ui, 80, 24);
     assert!(has(&rows, "nothing to hand over"), "{rows:#?}");
     // Czech fits too.
     let cs = self::ui(Lang::Cs);
-    let rows = text(&st, &cs, 80, 24);
+    let rows = screen_rows(&st, &cs, 80, 24);
     assert!(has(&rows, "Předání dopravci"), "{rows:#?}");
 }
 
@@ -135,10 +123,10 @@ fn pack_screen_shows_a_dropped_parcel_and_the_carrier_status() {
             status: "In transit".into(),
         }),
     );
-    let rows = text(&st, &ui, 80, 24);
+    let rows = screen_rows(&st, &ui, 80, 24);
     assert!(has(&rows, "parcel 1: In transit"), "{rows:#?}");
     // The parcel list sits in the side panel, drawn from 100 columns.
-    let rows = text(&st, &ui, 120, 40);
+    let rows = screen_rows(&st, &ui, 120, 40);
     assert!(has(&rows, "1 · In transit"), "{rows:#?}");
     assert!(has(&rows, "⊘ 2") || has(&rows, "⊘  2"), "{rows:#?}");
     assert!(rows.iter().all(|r| !r.contains('\u{7}')));
@@ -158,29 +146,18 @@ fn scan(st: &mut AppState, code: &str) {
 fn handover_barcode_with_a_carrier_at_80x24() {
     let ui = ui(Lang::En);
     let mut st = bench();
-    let groups = vec![
-        HandoverGroup {
-            carrier: "cp".into(),
-            parcels: 2,
-            orders: vec!["CZ1".into(), "CZ2".into()],
-        },
-        HandoverGroup {
-            carrier: "ppl".into(),
-            parcels: 1,
-            orders: vec!["CZ3".into()],
-        },
-    ];
+    let groups = cp_and_ppl();
     scan(&mut st, "PD:HANDOVER:PPL");
     update(&mut st, Msg::HandoverGroups(Ok(groups.clone())));
     scan(&mut st, "PD:HANDOVER:PPL");
-    let rows = text(&st, &ui, 80, 24);
+    let rows = screen_rows(&st, &ui, 80, 24);
     assert!(has(&rows, "Hand over 1 ppl parcels?"), "{rows:#?}");
     // A carrier with nothing ready says so, with its code (sanitized).
     scan(&mut st, "PD:HANDOVER:DPD");
-    let rows = text(&st, &ui, 80, 24);
+    let rows = screen_rows(&st, &ui, 80, 24);
     assert!(has(&rows, "No ready DPD parcels to hand over"), "{rows:#?}");
     let cs = self::ui(Lang::Cs);
-    let rows = text(&st, &cs, 80, 24);
+    let rows = screen_rows(&st, &cs, 80, 24);
     assert!(
         has(&rows, "Žádné připravené balíky dopravce DPD"),
         "{rows:#?}"
@@ -191,18 +168,7 @@ fn handover_barcode_with_a_carrier_at_80x24() {
 /// (`PD:HANDOVER:PPL`) or the plain one (`PD:HANDOVER`), never a code not scanned.
 #[test]
 fn handover_question_names_the_code_that_was_scanned() {
-    let groups = vec![
-        HandoverGroup {
-            carrier: "cp".into(),
-            parcels: 2,
-            orders: vec!["CZ1".into(), "CZ2".into()],
-        },
-        HandoverGroup {
-            carrier: "ppl".into(),
-            parcels: 1,
-            orders: vec!["CZ3".into()],
-        },
-    ];
+    let groups = cp_and_ppl();
     let mut st = bench();
     scan(&mut st, "PD:HANDOVER:PPL");
     update(&mut st, Msg::HandoverGroups(Ok(groups.clone())));
@@ -212,7 +178,9 @@ fn handover_question_names_the_code_that_was_scanned() {
         (Lang::Cs, "opětovným načtením PD:HANDOVER:PPL"),
         (Lang::Pl, "skanując ponownie PD:HANDOVER:PPL"),
     ] {
-        let rows = text(&st, &ui(lang), 120, 40).join(" ").replace('│', " ");
+        let rows = screen_rows(&st, &ui(lang), 120, 40)
+            .join(" ")
+            .replace('│', " ");
         let flat = rows.split_whitespace().collect::<Vec<_>>().join(" ");
         assert!(flat.contains(words), "{lang:?}: {flat}");
     }
@@ -221,7 +189,7 @@ fn handover_question_names_the_code_that_was_scanned() {
     scan(&mut st, "PD:HANDOVER");
     update(&mut st, Msg::HandoverGroups(Ok(groups)));
     scan(&mut st, "PD:HANDOVER");
-    let rows = text(&st, &ui(Lang::En), 120, 40)
+    let rows = screen_rows(&st, &ui(Lang::En), 120, 40)
         .join(" ")
         .replace('│', " ");
     let flat = rows.split_whitespace().collect::<Vec<_>>().join(" ");

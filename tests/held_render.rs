@@ -3,37 +3,13 @@
 //! on screen at 80 columns, and the banners of a held order at the bench (en/cs/pl).
 
 use packdesk::app::held::StatusName;
-use packdesk::app::{Action, AppState, Msg, Settings, update};
+use packdesk::app::{Action, AppState, Msg, update};
 use packdesk::domain::{NOT_QUEUED, Order, OrderState, OrderSummary};
-use packdesk::i18n::{Catalog, Lang};
-use packdesk::scan::{Assembler, ScanConfig};
-use packdesk::tui::keymap::Keymap;
-use packdesk::tui::theme::Theme;
-use packdesk::tui::{Ui, view};
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
-use ratatui::buffer::Buffer;
+use packdesk::i18n::Lang;
 
-fn ui(lang: Lang) -> Ui {
-    Ui {
-        theme: Theme::builtin("default").expect("default theme"),
-        keymap: Keymap::builtin("default").expect("default keymap"),
-        catalog: Catalog::new(lang),
-    }
-}
-
-fn text(st: &AppState, ui: &Ui, w: u16, h: u16) -> Vec<String> {
-    let mut t = Terminal::new(TestBackend::new(w, h)).expect("terminal");
-    t.draw(|f| view(st, ui, f)).expect("draw");
-    let buf: &Buffer = t.backend().buffer();
-    (0..buf.area.height)
-        .map(|y| {
-            (0..buf.area.width)
-                .map(|x| buf[(x, y)].symbol().to_string())
-                .collect()
-        })
-        .collect()
-}
+mod common;
+use common::bench_state;
+use common::render::{screen_rows, ui};
 
 fn row_with<'a>(rows: &'a [String], needle: &str) -> Option<&'a String> {
     rows.iter().find(|r| r.contains(needle))
@@ -65,11 +41,7 @@ fn state(orders: &[(Order, OrderState)]) -> AppState {
         .iter()
         .map(|(o, s)| OrderSummary::of(o, *s))
         .collect();
-    let mut st = AppState::new(
-        Settings::default(),
-        Assembler::new(ScanConfig::default()),
-        rows,
-    );
+    let mut st = bench_state(rows);
     st.now = chrono::DateTime::from_timestamp(1_764_003_600, 0).unwrap_or_default();
     update(
         &mut st,
@@ -97,7 +69,7 @@ fn the_held_tab_lists_held_orders_with_their_shop_status() {
     let waiting = &list[3].0.number;
     let unknown = &list[8].0.number;
     for (w, h) in [(80, 24), (120, 40)] {
-        let rows = text(&st, &ui(Lang::En), w, h);
+        let rows = screen_rows(&st, &ui(Lang::En), w, h);
         let tabs = &rows[1];
         assert!(
             tabs.contains("Held (2)"),
@@ -120,18 +92,18 @@ fn the_held_tab_lists_held_orders_with_their_shop_status() {
         );
     }
     // At 80 columns the strip is cut on the left, marked, with the Held tab whole.
-    let rows = text(&st, &ui(Lang::En), 80, 24);
+    let rows = screen_rows(&st, &ui(Lang::En), 80, 24);
     assert!(rows[1].starts_with('‹'), "{}", rows[1]);
     // Czech and Polish name the tab and the column.
-    let rows = text(&st, &ui(Lang::Cs), 80, 24);
+    let rows = screen_rows(&st, &ui(Lang::Cs), 80, 24);
     assert!(rows[1].contains("Pozastavené (2)"), "{}", rows[1]);
     assert!(row_with(&rows, "Stav v e-shopu").is_some(), "{rows:#?}");
-    let rows = text(&st, &ui(Lang::Pl), 80, 24);
+    let rows = screen_rows(&st, &ui(Lang::Pl), 80, 24);
     assert!(rows[1].contains("Wstrzymane (2)"), "{}", rows[1]);
     assert!(row_with(&rows, "Status w sklepie").is_some(), "{rows:#?}");
     // Other tabs keep the carrier column.
     update(&mut st, Msg::Action(Action::NextTab));
-    let rows = text(&st, &ui(Lang::En), 80, 24);
+    let rows = screen_rows(&st, &ui(Lang::En), 80, 24);
     assert!(row_with(&rows, "Carrier").is_some());
     assert!(row_with(&rows, "Shop status").is_none());
 }
@@ -165,7 +137,7 @@ fn a_held_order_at_the_bench_says_why_it_must_not_be_packed() {
             "ma w sklepie status „Čeká na platbu”, którego się tu nie pakuje",
         ),
     ] {
-        let rows = text(&st, &ui(lang), 120, 40);
+        let rows = screen_rows(&st, &ui(lang), 120, 40);
         let flat = rows
             .join(" ")
             .split_whitespace()
@@ -173,7 +145,7 @@ fn a_held_order_at_the_bench_says_why_it_must_not_be_packed() {
             .join(" ");
         assert!(flat.contains(words), "{lang:?}: {flat}");
     }
-    let rows = text(&st, &ui(Lang::En), 80, 24);
+    let rows = screen_rows(&st, &ui(Lang::En), 80, 24);
     let flat = rows
         .join(" ")
         .split_whitespace()
@@ -237,7 +209,7 @@ fn an_order_held_or_cancelled_while_open_is_announced_at_80x24() {
             moved.flags.push(NOT_QUEUED.into());
         }
         load(&mut st, &moved, session, None);
-        let rows = text(&st, &ui(lang), 80, 24);
+        let rows = screen_rows(&st, &ui(lang), 80, 24);
         assert!(
             rows.iter().any(|r| r.contains(words)),
             "one line, whole: {lang:?} cancel={cancel}: {rows:#?}"

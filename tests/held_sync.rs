@@ -2,47 +2,29 @@
 //! client and simulator: the sync moves their rows out of "In progress" (Held with the
 //! shop status, or Cancelled), and tells the bench the shop's status names once.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use packdesk::app::Msg;
 use packdesk::config::StatusSection;
 use packdesk::domain::{OrderState, OrderSummary};
-use packdesk::shop::upgates::UpgatesClient;
-use packdesk::shop::{OrderUpdate, Shop};
-use packdesk::sim::Faults;
-use packdesk::sim::upgates::{UpgatesSim, demo_order_json};
+use packdesk::sim::upgates::demo_order_json;
 use packdesk::store::Store;
 use packdesk::sync::SyncWorker;
 use packdesk::sync::mapping::ImportMapping;
+
+mod common;
+use common::{UpgatesShop, set_status, upgates_shop};
 
 fn row(store: &Store, number: &str) -> OrderSummary {
     let key = store.find_order_key(number).ok().flatten().expect("key");
     store.summary(&key).ok().flatten().expect("row")
 }
 
-async fn set_status(shop: &UpgatesClient, number: &str, status: &str) {
-    let res = shop
-        .push_updates(&[OrderUpdate {
-            number: number.into(),
-            shop_id: None,
-            status: Some(status.into()),
-            tracking_number: None,
-            notify: false,
-        }])
-        .await
-        .expect("push");
-    assert!(res.iter().all(|o| o.result.is_ok()), "{res:?}");
-}
-
 #[tokio::test]
 async fn orders_held_or_cancelled_in_progress_leave_in_progress() {
-    let _ = rustls::crypto::ring::default_provider().install_default();
     let orders = packdesk::demo::generate(9, 6, chrono::Utc::now());
-    let sim = UpgatesSim::new("login", "key", Faults::default(), 1);
-    sim.add_orders(orders.iter().map(demo_order_json).collect());
-    let run = sim.start(0).await.expect("sim");
-    let shop = Arc::new(UpgatesClient::new(&run.base_url, "login", "key", false).expect("client"));
+    let UpgatesShop { _run, shop, .. } =
+        upgates_shop(orders.iter().map(demo_order_json).collect()).await;
     let dir = tempfile::tempdir().expect("tempdir");
     let store = Store::open(dir.path()).expect("store");
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();

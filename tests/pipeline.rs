@@ -20,7 +20,7 @@ use packdesk::store::Store;
 use packdesk::sync::SyncWorker;
 
 mod common;
-use common::{packable, scan};
+use common::{bench_state, packable, scan};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn packed_orders_become_shipments_labels_and_shop_updates() {
@@ -309,11 +309,7 @@ async fn a_refused_shipment_is_on_the_outbox_screen_and_can_be_cancelled() {
         .import_orders(std::slice::from_ref(&o))
         .expect("import");
     let runner = Runner::new(store.clone(), pipeline, tx);
-    let mut state = AppState::new(
-        Settings::default(),
-        Assembler::new(ScanConfig::default()),
-        Vec::new(),
-    );
+    let mut state = bench_state(Vec::new());
     let start = Instant::now();
     for m in runner.run(packdesk::app::Effect::LoadOrder {
         key: o.key(),

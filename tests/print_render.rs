@@ -4,30 +4,19 @@
 
 use chrono::{DateTime, TimeZone, Utc};
 use packdesk::app::print::{BenchNotice, PrintJobLine, PrintMsg};
-use packdesk::app::{Action, AppState, Msg, Settings, update};
+use packdesk::app::{Action, AppState, Msg, update};
 use packdesk::demo;
 use packdesk::domain::{Order, OrderState, OrderSummary};
-use packdesk::i18n::{Catalog, Lang};
-use packdesk::scan::{Assembler, ScanConfig};
-use packdesk::tui::keymap::Keymap;
-use packdesk::tui::theme::Theme;
-use packdesk::tui::{Ui, view};
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
-use ratatui::buffer::Buffer;
+use packdesk::i18n::Lang;
+
+mod common;
+use common::bench_state;
+use common::render::{screen_rows, ui};
 
 fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 22, 9, 0, 0)
         .single()
         .unwrap_or_default()
-}
-
-fn ui(lang: Lang) -> Ui {
-    Ui {
-        theme: Theme::builtin("default").expect("default theme"),
-        keymap: Keymap::builtin("default").expect("default keymap"),
-        catalog: Catalog::new(lang),
-    }
 }
 
 fn state(orders: &[Order]) -> AppState {
@@ -36,26 +25,9 @@ fn state(orders: &[Order]) -> AppState {
         .filter(|o| !o.cancelled)
         .map(|o| OrderSummary::of(o, OrderState::ToPack))
         .collect();
-    let mut st = AppState::new(
-        Settings::default(),
-        Assembler::new(ScanConfig::default()),
-        rows,
-    );
+    let mut st = bench_state(rows);
     st.now = now();
     st
-}
-
-fn text(st: &AppState, ui: &Ui) -> Vec<String> {
-    let mut t = Terminal::new(TestBackend::new(80, 24)).expect("terminal");
-    t.draw(|f| view(st, ui, f)).expect("draw");
-    let buf: &Buffer = t.backend().buffer();
-    (0..buf.area.height)
-        .map(|y| {
-            (0..buf.area.width)
-                .map(|x| buf[(x, y)].symbol().to_string())
-                .collect()
-        })
-        .collect()
 }
 
 #[test]
@@ -63,7 +35,7 @@ fn marks_count_and_quarter_show_at_80x24() {
     let orders = demo::generate(2026, 10, now());
     let mut st = state(&orders);
     let ui = ui(Lang::En);
-    let before = text(&st, &ui);
+    let before = screen_rows(&st, &ui, 80, 24);
     assert!(!before[0].contains("✓"), "{}", before[0]);
     assert!(!before[0].contains("¼"), "{}", before[0]);
     let first = st
@@ -73,7 +45,7 @@ fn marks_count_and_quarter_show_at_80x24() {
         .expect("a row");
     update(&mut st, Msg::Action(Action::Mark));
     update(&mut st, Msg::Bench(PrintMsg::Quarter(Some(3))));
-    let screen = text(&st, &ui);
+    let screen = screen_rows(&st, &ui, 80, 24);
     assert!(screen[0].contains(" ✓1 "), "{}", screen[0]);
     assert!(screen[0].contains("A4 ¼3"), "{}", screen[0]);
     let row = screen
@@ -84,7 +56,7 @@ fn marks_count_and_quarter_show_at_80x24() {
     // Only the marked row has the mark.
     assert_eq!(screen.iter().skip(1).filter(|l| l.contains('✓')).count(), 1);
     update(&mut st, Msg::Action(Action::MarkAll));
-    let all = text(&st, &ui);
+    let all = screen_rows(&st, &ui, 80, 24);
     let visible = st.queue.visible_len();
     assert!(all[0].contains(&format!("✓{visible}")), "{}", all[0]);
     assert!(
@@ -100,7 +72,7 @@ fn the_print_queue_screen_at_80x24_in_czech() {
     let mut st = state(&orders);
     let ui = ui(Lang::Cs);
     update(&mut st, Msg::Action(Action::PrintQueue));
-    let empty = text(&st, &ui);
+    let empty = screen_rows(&st, &ui, 80, 24);
     assert!(
         empty.iter().any(|l| l.contains("Žádné tiskové úlohy")),
         "{empty:#?}"
@@ -124,7 +96,7 @@ fn the_print_queue_screen_at_80x24_in_czech() {
         },
     ];
     update(&mut st, Msg::Bench(PrintMsg::Jobs(Ok(jobs))));
-    let screen = text(&st, &ui);
+    let screen = screen_rows(&st, &ui, 80, 24);
     let all = screen.join("\n");
     assert!(all.contains("Tisková fronta"), "{all}");
     assert!(all.contains("#12 2026-000777-1.pdf"), "{all}");
@@ -145,7 +117,7 @@ fn the_print_queue_screen_at_80x24_in_czech() {
         })),
     );
     update(&mut st, Msg::Action(Action::Back));
-    let after = text(&st, &ui).join("\n");
+    let after = screen_rows(&st, &ui, 80, 24).join("\n");
     assert!(!after.contains("#12"), "closed: {after}");
     assert!(after.contains("štítků: 7"), "{after}");
 }
@@ -155,7 +127,7 @@ fn the_queue_help_at_80x24_lists_the_mark_and_bulk_keys() {
     let orders = demo::generate(2026, 5, now());
     let mut st = state(&orders);
     update(&mut st, Msg::Action(Action::Help));
-    let all = text(&st, &ui(Lang::En)).join("\n");
+    let all = screen_rows(&st, &ui(Lang::En), 80, 24).join("\n");
     for want in [
         "ins  Mark row",
         "A-a  Mark all in tab",

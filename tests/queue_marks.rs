@@ -5,12 +5,14 @@
 use std::time::Instant;
 
 use packdesk::app::print::PrintFx;
-use packdesk::app::{Action, AppState, Effect, Msg, Settings};
+use packdesk::app::{Action, AppState, Effect, Msg};
 use packdesk::domain::{OrderState, OrderSummary};
 use packdesk::effects::{Pipeline, Runner, dispatch};
 use packdesk::outbox::Outbox;
-use packdesk::scan::{Assembler, ScanConfig};
 use packdesk::store::Store;
+
+mod common;
+use common::bench_state;
 
 fn bench(store: &Store, dir: &std::path::Path) -> (AppState, Runner) {
     let outbox = Outbox::open(store).expect("outbox");
@@ -24,11 +26,7 @@ fn bench(store: &Store, dir: &std::path::Path) -> (AppState, Runner) {
     );
     let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
     let runner = Runner::new(store.clone(), pipeline, tx);
-    let mut st = AppState::new(
-        Settings::default(),
-        Assembler::new(ScanConfig::default()),
-        vec![],
-    );
+    let mut st = bench_state(vec![]);
     // As `bench()` starts: the marks first, then the queue loaded in the background.
     st.queue_loading = Some(Vec::new());
     let start = Instant::now();

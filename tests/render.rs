@@ -5,14 +5,15 @@ use chrono::{DateTime, TimeZone, Utc};
 use packdesk::app::{Action, AppState, Edit, Looked, Msg, Settings, update};
 use packdesk::demo::{self, Special};
 use packdesk::domain::{Order, OrderState, OrderSummary};
-use packdesk::i18n::{Catalog, Lang};
+use packdesk::i18n::Lang;
 use packdesk::scan::{Assembler, KeyIn, ScanConfig};
-use packdesk::tui::keymap::Keymap;
-use packdesk::tui::theme::Theme;
 use packdesk::tui::{Ui, view};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
+
+mod common;
+use common::render::ui;
 
 fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 22, 9, 0, 0)
@@ -22,14 +23,6 @@ fn now() -> DateTime<Utc> {
 
 fn orders() -> Vec<Order> {
     demo::generate(2026, 40, now())
-}
-
-fn ui(lang: Lang) -> Ui {
-    Ui {
-        theme: Theme::builtin("default").expect("default theme"),
-        keymap: Keymap::builtin("default").expect("default keymap"),
-        catalog: Catalog::new(lang),
-    }
 }
 
 fn state(orders: &[Order]) -> AppState {

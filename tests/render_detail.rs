@@ -4,18 +4,18 @@
 
 use chrono::{DateTime, TimeZone, Utc};
 use packdesk::app::detail::DetailMsg;
-use packdesk::app::{Action, AppState, Edit, Msg, Settings, update};
+use packdesk::app::{Action, AppState, Edit, Msg, update};
 use packdesk::demo;
 use packdesk::docs::DocRef;
 use packdesk::domain::{Order, OrderState, OrderSummary, Shipment, ShipmentState};
-use packdesk::i18n::{Catalog, Lang};
-use packdesk::scan::{Assembler, ScanConfig};
+use packdesk::i18n::Lang;
 use packdesk::shop::ShopStatus;
-use packdesk::tui::keymap::Keymap;
-use packdesk::tui::theme::Theme;
 use packdesk::tui::{Ui, view};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
+
+mod common;
+use common::{bench_state, render::ui};
 
 fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 22, 9, 0, 0)
@@ -23,24 +23,12 @@ fn now() -> DateTime<Utc> {
         .unwrap_or_default()
 }
 
-fn ui(lang: Lang) -> Ui {
-    Ui {
-        theme: Theme::builtin("default").expect("default theme"),
-        keymap: Keymap::builtin("default").expect("default keymap"),
-        catalog: Catalog::new(lang),
-    }
-}
-
 fn state(orders: &[Order]) -> AppState {
     let rows = orders
         .iter()
         .map(|o| OrderSummary::of(o, OrderState::ToPack))
         .collect();
-    let mut st = AppState::new(
-        Settings::default(),
-        Assembler::new(ScanConfig::default()),
-        rows,
-    );
+    let mut st = bench_state(rows);
     st.now = now();
     st
 }
@@ -165,27 +153,38 @@ fn detail_of_the_open_order_at_80x24() {
     insta::assert_snapshot!("detail_pack_80x24", screen);
 }
 
-#[test]
-fn detail_from_the_queue_with_search_results_at_80x24_in_czech() {
-    let orders = demo::generate(2026, 40, now());
-    let mut st = state(&orders);
-    update(&mut st, Msg::Action(Action::Detail));
+/// Opens the detail of the queue's selected row and returns that order (the store has not
+/// answered yet).
+fn detail_of_selected(st: &mut AppState, orders: &[Order]) -> Order {
+    update(st, Msg::Action(Action::Detail));
     let key = st.detail.as_ref().map(|d| d.key.clone()).expect("detail");
-    let ui = ui(Lang::Cs);
-    assert!(text(&st, &ui).contains("načítám objednávku"));
-    let o = orders
+    orders
         .iter()
         .find(|o| o.key() == key)
         .cloned()
-        .expect("selected order");
+        .expect("selected order")
+}
+
+/// The store's answer to the open detail: `o`, no shipments.
+fn detail_loaded(st: &mut AppState, o: &Order) {
     update(
-        &mut st,
+        st,
         Msg::Detail(DetailMsg::Loaded {
-            key: key.clone(),
+            key: o.key(),
             order: Some(Box::new(o.clone())),
             shipments: vec![],
         }),
     );
+}
+
+#[test]
+fn detail_from_the_queue_with_search_results_at_80x24_in_czech() {
+    let orders = demo::generate(2026, 40, now());
+    let mut st = state(&orders);
+    let o = detail_of_selected(&mut st, &orders);
+    let ui = ui(Lang::Cs);
+    assert!(text(&st, &ui).contains("načítám objednávku"));
+    detail_loaded(&mut st, &o);
     let found: Vec<String> = (0..12)
         .map(|i| format!("CZ25{i:04}      2026-11-2{} 10:00  Přijatá (1)", i % 10))
         .collect();
@@ -206,22 +205,10 @@ fn detail_from_the_queue_with_search_results_at_80x24_in_czech() {
 fn documents_list_picker_and_banner_at_80x24() {
     let orders = demo::generate(2026, 40, now());
     let mut st = state(&orders);
-    update(&mut st, Msg::Action(Action::Detail));
-    let key = st.detail.as_ref().map(|d| d.key.clone()).expect("detail");
-    let mut o = orders
-        .iter()
-        .find(|o| o.key() == key)
-        .cloned()
-        .expect("selected order");
+    let mut o = detail_of_selected(&mut st, &orders);
+    let key = o.key();
     o.shop_status = "4".into();
-    update(
-        &mut st,
-        Msg::Detail(DetailMsg::Loaded {
-            key: key.clone(),
-            order: Some(Box::new(o.clone())),
-            shipments: vec![],
-        }),
-    );
+    detail_loaded(&mut st, &o);
     update(&mut st, Msg::Detail(DetailMsg::Statuses(Ok(statuses()))));
     update(
         &mut st,

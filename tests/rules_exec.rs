@@ -14,13 +14,13 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::routing::post;
 use packdesk::app::rules::{RuleNote, RulesState};
-use packdesk::app::{AppState, Msg, Settings};
+use packdesk::app::{AppState, Msg};
 use packdesk::domain::Order;
 use packdesk::effects::rules::{Executor, Inbox, RuleEngine};
-use packdesk::effects::{Pipeline, Runner, dispatch};
+use packdesk::effects::{Pipeline, Printing, Runner, dispatch};
 use packdesk::outbox::{Outbox, Worker, WorkerOptions};
+use packdesk::print::{DocKind, PrintJob};
 use packdesk::rules::{Event, EventKind, Outcome, RuleLog, RuleSet};
-use packdesk::scan::{Assembler, ScanConfig};
 use packdesk::shop::upgates::UpgatesClient;
 use packdesk::sim::Faults;
 use packdesk::sim::balikobot::BalikobotSim;
@@ -33,7 +33,7 @@ use sha2::{Digest, Sha256};
 use tokio::sync::mpsc::UnboundedReceiver;
 
 mod common;
-use common::{packable, scan};
+use common::{bench_state, packable, scan};
 
 /// What the webhook receiver got: bodies and the `X-Token` header of each.
 type Received = Arc<Mutex<Vec<(Value, Option<String>)>>>;
@@ -279,6 +279,30 @@ impl Bench {
         }
     }
 
+    /// A bench state with `set`'s rules and its runner, where `o` is opened, each item
+    /// scanned and the order packed by the `PD:PACK` command barcode.
+    fn pack_at_bench(
+        &self,
+        set: &RuleSet,
+        engine: &RuleEngine,
+        o: &Order,
+    ) -> (AppState, Runner, Instant) {
+        let runner = self.runner(engine);
+        let start = Instant::now();
+        let mut state = new_state(set);
+        tokio::task::block_in_place(|| {
+            pick(&mut state, &runner, o, start);
+            scan(&mut state, &runner, "PD:PACK", start);
+        });
+        (state, runner, start)
+    }
+
+    /// Handles `event` with an executor that stops after one action, as a process that
+    /// dies in the middle of the rule.
+    async fn handle_one_action(&self, set: &RuleSet, event: Event) {
+        self.executor(set).with_action_budget(1).handle(event).await;
+    }
+
     /// Feeds the messages the background sent to the bench.
     fn pump(&mut self, state: &mut AppState, runner: &Runner, start: Instant) -> Vec<String> {
         let mut failures = Vec::new();
@@ -308,12 +332,32 @@ fn pick(state: &mut AppState, runner: &Runner, o: &Order, start: Instant) {
     }
 }
 
-fn new_state(set: &RuleSet) -> AppState {
-    let mut state = AppState::new(
-        Settings::default(),
-        Assembler::new(ScanConfig::default()),
-        Vec::new(),
+/// Asserts that every action of the newest execution in the rule log ended done.
+fn assert_last_run_done(store: &Store) {
+    let log = RuleLog::open(store).expect("log");
+    let r = log.list(1).expect("list");
+    assert!(
+        r[0].actions
+            .iter()
+            .all(|a| a.outcome == Some(Outcome::Done)),
+        "{:#?}",
+        r[0].actions
     );
+}
+
+/// The print queue's jobs of `kind` for the order `key`.
+fn queued_jobs(printing: &Printing, key: &str, kind: DocKind) -> Vec<PrintJob> {
+    printing
+        .queue
+        .jobs_for_key(key)
+        .expect("jobs")
+        .into_iter()
+        .filter(|j| j.kind == kind)
+        .collect()
+}
+
+fn new_state(set: &RuleSet) -> AppState {
+    let mut state = bench_state(Vec::new());
     state.rules = RulesState::from_rules(set);
     state
 }
@@ -352,13 +396,7 @@ async fn packed_runs_every_action_exactly_once_across_a_restart() {
         "the rules print labels: the pipeline does not print them too"
     );
     let o = bench.orders[0].clone();
-    let runner = bench.runner(&engine);
-    let start = Instant::now();
-    let mut state = new_state(&set);
-    tokio::task::block_in_place(|| {
-        pick(&mut state, &runner, &o, start);
-        scan(&mut state, &runner, "PD:PACK", start);
-    });
+    let (mut state, runner, start) = bench.pack_at_bench(&set, &engine, &o);
     assert_eq!(
         state.pack.as_ref().map(|p| p.session.state),
         Some(packdesk::flow::SessionState::Packed)
@@ -861,20 +899,10 @@ async fn a_label_queued_just_before_a_stop_is_not_printed_again() {
     let (bench, set, engine, mut inbox) =
         Bench::start(|hook| SHIP_RULES.replace("HOOK", hook), true).await;
     let o = bench.orders[1].clone();
-    let runner = bench.runner(&engine);
-    let start = Instant::now();
-    let mut state = new_state(&set);
-    tokio::task::block_in_place(|| {
-        pick(&mut state, &runner, &o, start);
-        scan(&mut state, &runner, "PD:PACK", start);
-    });
+    bench.pack_at_bench(&set, &engine, &o);
     let packed = next_event(&mut inbox, EventKind::Packed).await;
     // Stop after the shipment: the label print is next.
-    bench
-        .executor(&set)
-        .with_action_budget(1)
-        .handle(packed.clone())
-        .await;
+    bench.handle_one_action(&set, packed.clone()).await;
     // The label job reached the queue, then the process "died" before recording it.
     let printing = bench.pipeline.printing().expect("printing").clone();
     let sh = bench
@@ -904,23 +932,9 @@ async fn a_label_queued_just_before_a_stop_is_not_printed_again() {
     resumed.resume_unfinished().await;
     bench.drained().await;
     resumed.settle_queued().await;
-    let jobs: Vec<_> = printing
-        .queue
-        .jobs_for_key(&o.key())
-        .expect("jobs")
-        .into_iter()
-        .filter(|j| j.kind == packdesk::print::DocKind::Label)
-        .collect();
+    let jobs = queued_jobs(&printing, &o.key(), DocKind::Label);
     assert_eq!(jobs.len(), 1, "{jobs:#?}");
-    let log = RuleLog::open(&bench.store).expect("log");
-    let r = log.list(1).expect("list");
-    assert!(
-        r[0].actions
-            .iter()
-            .all(|a| a.outcome == Some(Outcome::Done)),
-        "{:#?}",
-        r[0].actions
-    );
+    assert_last_run_done(&bench.store);
     let _ = bench.stop.send(true);
 }
 
@@ -1048,13 +1062,7 @@ actions = ["create_shipment", { print = { document = "label" } }]
 async fn a_rule_printed_label_goes_on_the_next_free_quarter() {
     let (bench, set, engine, mut inbox) = Bench::start(|_| LABEL_RULES.to_string(), true).await;
     let o = bench.orders[3].clone();
-    let runner = bench.runner(&engine);
-    let start = Instant::now();
-    let mut state = new_state(&set);
-    tokio::task::block_in_place(|| {
-        pick(&mut state, &runner, &o, start);
-        scan(&mut state, &runner, "PD:PACK", start);
-    });
+    bench.pack_at_bench(&set, &engine, &o);
     let packed = next_event(&mut inbox, EventKind::Packed).await;
     let mut printing = bench.pipeline.printing().expect("printing").clone();
     printing.printers.label.size = packdesk::print::LabelSize::A4Quarter;
@@ -1066,22 +1074,8 @@ async fn a_rule_printed_label_goes_on_the_next_free_quarter() {
         .with_bench(bench.tx.clone())
         .with_ship_timeout(Duration::from_secs(20));
     exec.handle(packed).await;
-    let log = RuleLog::open(&bench.store).expect("log");
-    let r = log.list(1).expect("list");
-    assert!(
-        r[0].actions
-            .iter()
-            .all(|a| a.outcome == Some(Outcome::Done)),
-        "{:#?}",
-        r[0].actions
-    );
-    let labels: Vec<_> = printing
-        .queue
-        .jobs_for_key(&o.key())
-        .expect("jobs")
-        .into_iter()
-        .filter(|j| j.kind == packdesk::print::DocKind::Label)
-        .collect();
+    assert_last_run_done(&bench.store);
+    let labels = queued_jobs(&printing, &o.key(), DocKind::Label);
     assert_eq!(labels.len(), 1, "{labels:#?}");
     assert!(labels[0].name.starts_with("q1-"), "{labels:#?}");
     assert_eq!(pipeline.quarter(&station), Some(2), "the quarter moved on");
@@ -1107,13 +1101,7 @@ async fn the_handover_protocol_printed_by_a_rule_is_the_kept_one() {
     let (mut bench, set, engine, mut inbox) =
         Bench::start(|_| HANDOVER_RULES.to_string(), true).await;
     let o = bench.orders[2].clone();
-    let runner = bench.runner(&engine);
-    let start = Instant::now();
-    let mut state = new_state(&set);
-    tokio::task::block_in_place(|| {
-        pick(&mut state, &runner, &o, start);
-        scan(&mut state, &runner, "PD:PACK", start);
-    });
+    bench.pack_at_bench(&set, &engine, &o);
     let packed = next_event(&mut inbox, EventKind::Packed).await;
     let exec = bench.executor(&set);
     exec.handle(packed).await;
@@ -1152,16 +1140,8 @@ async fn the_handover_protocol_printed_by_a_rule_is_the_kept_one() {
         "{:#?}",
         r.actions
     );
-    let jobs: Vec<_> = bench
-        .pipeline
-        .printing()
-        .expect("printing")
-        .queue
-        .jobs_for_key(&o.key())
-        .expect("jobs")
-        .into_iter()
-        .filter(|j| j.kind == packdesk::print::DocKind::Handover)
-        .collect();
+    let printing = bench.pipeline.printing().expect("printing");
+    let jobs = queued_jobs(printing, &o.key(), DocKind::Handover);
     assert_eq!(jobs.len(), 1, "{jobs:#?}");
     let _ = bench.stop.send(true);
 }
@@ -1248,11 +1228,7 @@ async fn a_fire_follow_up_not_recorded_before_a_crash_is_raised_once_when_resume
     let (bench, set, engine, _inbox) = Bench::start(|_| NEXT_RULES.to_string(), false).await;
     let o = bench.orders[1].clone();
     let packed = Event::new(EventKind::Packed, &o.key(), "1");
-    bench
-        .executor(&set)
-        .with_action_budget(1)
-        .handle(packed.clone())
-        .await;
+    bench.handle_one_action(&set, packed.clone()).await;
     let log = RuleLog::open(&bench.store).expect("log");
     assert_eq!(log.unfinished().expect("unfinished").len(), 1);
     assert_eq!(
@@ -1298,11 +1274,7 @@ async fn a_photo_taken_by_a_rule_just_before_a_crash_still_fires_photo_taken_onc
     let (bench, set, engine, _inbox) = Bench::start(|_| PHOTO_CHAIN_RULES.to_string(), false).await;
     let o = bench.orders[2].clone();
     let packed = Event::new(EventKind::Packed, &o.key(), "1");
-    bench
-        .executor(&set)
-        .with_action_budget(1)
-        .handle(packed.clone())
-        .await;
+    bench.handle_one_action(&set, packed.clone()).await;
     assert_eq!(bench.camera_sim.served(), 1);
     assert_eq!(engine.pending_events(), 1, "photo_taken waits on disk");
     assert!(runs_of(&bench.store, "photo: history").is_empty());

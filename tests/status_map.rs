@@ -9,44 +9,27 @@ use packdesk::config::StatusSection;
 use packdesk::demo::Special;
 use packdesk::domain::OrderState;
 use packdesk::shop::upgates::UpgatesClient;
-use packdesk::shop::{OrderUpdate, Shop};
-use packdesk::sim::Faults;
-use packdesk::sim::upgates::{UpgatesSim, demo_order_json};
+use packdesk::sim::upgates::demo_order_json;
 use packdesk::store::Store;
 use packdesk::sync::SyncWorker;
 use packdesk::sync::mapping::ImportMapping;
+
+mod common;
+use common::{UpgatesShop, set_status, upgates_shop};
 
 fn state(store: &Store, number: &str) -> Option<OrderState> {
     let key = store.find_order_key(number).ok().flatten()?;
     store.summary(&key).ok().flatten().map(|s| s.state)
 }
 
-async fn set_status(shop: &UpgatesClient, number: &str, status: &str) {
-    let res = shop
-        .push_updates(&[OrderUpdate {
-            number: number.into(),
-            shop_id: None,
-            status: Some(status.into()),
-            tracking_number: None,
-            notify: false,
-        }])
-        .await
-        .expect("push");
-    assert!(res.iter().all(|o| o.result.is_ok()), "{res:?}");
-}
-
 #[tokio::test]
 async fn upgates_statuses_fill_the_queue_cancel_and_hold_orders() {
-    let _ = rustls::crypto::ring::default_provider().install_default();
     let orders = packdesk::demo::generate(5, 30, chrono::Utc::now());
-    let sim = UpgatesSim::new("login", "key", Faults::default(), 1);
     let mut wire: Vec<_> = orders.iter().map(demo_order_json).collect();
     // One order was sent from the shop already (status 4, "Odeslaná").
     wire[5]["status_id"] = serde_json::json!(4);
     let sent = orders[5].number.clone();
-    sim.add_orders(wire);
-    let run = sim.start(0).await.expect("sim");
-    let shop = Arc::new(UpgatesClient::new(&run.base_url, "login", "key", false).expect("client"));
+    let UpgatesShop { sim, _run, shop } = upgates_shop(wire).await;
     let dir = tempfile::tempdir().expect("tempdir");
     let store = Store::open(dir.path()).expect("store");
     let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
@@ -108,15 +91,11 @@ async fn upgates_statuses_fill_the_queue_cancel_and_hold_orders() {
 
 #[tokio::test]
 async fn a_queue_list_by_name_keeps_other_statuses_out() {
-    let _ = rustls::crypto::ring::default_provider().install_default();
     let orders = packdesk::demo::generate(6, 12, chrono::Utc::now());
-    let sim = UpgatesSim::new("login", "key", Faults::default(), 1);
     let mut wire: Vec<_> = orders.iter().map(demo_order_json).collect();
     wire[6]["status_id"] = serde_json::json!(3); // "Vyřizuje se"
     wire[7]["status_id"] = serde_json::json!(6); // "Zaplacená"
-    sim.add_orders(wire);
-    let run = sim.start(0).await.expect("sim");
-    let shop = Arc::new(UpgatesClient::new(&run.base_url, "login", "key", false).expect("client"));
+    let UpgatesShop { _run, shop, .. } = upgates_shop(wire).await;
     let dir = tempfile::tempdir().expect("tempdir");
     let store = Store::open(dir.path()).expect("store");
     let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();

@@ -251,10 +251,10 @@ pub(crate) fn message(state: &mut AppState, msg: Msg, fx: &mut Vec<Effect>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::app::testkit::{self, EAN};
-    use crate::app::{Looked, Lookup, Screen, Settings, update};
+    use crate::app::testkit::{self, EAN, type_scan};
+    use crate::app::{Looked, Lookup, Screen, update};
     use crate::domain::{Order, OrderState, OrderSummary};
-    use crate::scan::{Assembler, KeyIn, ScanConfig};
+
     const RULES: &str = r#"
 [[rule]]
 name = "gift"
@@ -279,24 +279,11 @@ statuses = ["Vyřizuje se"]
     }
 
     fn state(o: &Order) -> AppState {
-        let mut st = AppState::new(
-            Settings::default(),
-            Assembler::new(ScanConfig::default()),
-            vec![OrderSummary::of(o, OrderState::ToPack)],
-        );
+        let mut st = testkit::state(vec![OrderSummary::of(o, OrderState::ToPack)]);
         let set = RuleSet::parse(std::path::Path::new("rules.toml"), RULES).expect("rules");
         st.rules = RulesState::from_rules(&set);
         st.now = chrono::DateTime::from_timestamp(1_800_000_000, 0).unwrap_or_default();
         st
-    }
-
-    fn type_scan(st: &mut AppState, code: &str) -> Vec<Effect> {
-        for c in code.chars() {
-            st.now_ms += 5;
-            update(st, Msg::ScanKey(KeyIn::Char(c)));
-        }
-        st.now_ms += 200;
-        update(st, Msg::ScanKey(KeyIn::Enter))
     }
 
     fn lookup(st: &mut AppState, fx: Vec<Effect>, order_key: Option<String>) -> Vec<Effect> {
@@ -316,16 +303,7 @@ statuses = ["Vyřizuje se"]
     fn open(st: &mut AppState, o: &Order) {
         let fx = type_scan(st, &o.number);
         lookup(st, fx, Some(o.key()));
-        update(
-            st,
-            Msg::OrderLoaded {
-                order: Box::new(o.clone()),
-                session: None,
-                shipments: vec![],
-                via: None,
-                photos: 0,
-            },
-        );
+        testkit::loaded(st, o, None, None);
         assert_eq!(st.screen, Screen::Pack);
     }
 

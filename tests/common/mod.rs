@@ -2,12 +2,25 @@
 //! effect runner. Each test crate uses part of it.
 #![allow(dead_code)]
 
+pub mod render;
+
+use std::path::Path;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use packdesk::app::{AppState, Msg};
+use packdesk::app::detail::DetailMsg;
+use packdesk::app::{AppState, Msg, Settings};
 use packdesk::domain::Order;
-use packdesk::effects::{Runner, dispatch};
-use packdesk::scan::KeyIn;
+use packdesk::domain::OrderSummary;
+use packdesk::effects::{Pipeline, Printing, Runner, dispatch};
+use packdesk::outbox::Outbox;
+use packdesk::print::{PrintQueue, PrintersSection};
+use packdesk::scan::{Assembler, KeyIn, ScanConfig};
+use packdesk::shop::upgates::UpgatesClient;
+use packdesk::shop::{OrderUpdate, Shop};
+use packdesk::sim::upgates::UpgatesSim;
+use packdesk::sim::{Faults, Running};
+use packdesk::store::Store;
 
 /// Demo orders a packer can finish with the scanner alone, on Balikobot's carriers.
 pub fn packable(orders: &[Order]) -> Vec<Order> {
@@ -23,6 +36,15 @@ pub fn packable(orders: &[Order]) -> Vec<Order> {
         })
         .cloned()
         .collect()
+}
+
+/// A bench with the default settings and scanner, listing `rows`.
+pub fn bench_state(rows: Vec<OrderSummary>) -> AppState {
+    AppState::new(
+        Settings::default(),
+        Assembler::new(ScanConfig::default()),
+        rows,
+    )
 }
 
 /// Types `code` as a scanner does, then Enter. The wait puts a repeat of the same code
@@ -49,4 +71,76 @@ pub fn bl_wire_order(id: i64, confirmed: i64) -> serde_json::Value {
         "products": [{"name": "Hrnek", "sku": "HR-1", "ean": "8594000000019",
                       "price_brutto": "199.00", "quantity": "1", "weight": "0.4"}]
     })
+}
+
+/// An Upgates simulator and the real Upgates client talking to it.
+pub struct UpgatesShop {
+    pub sim: UpgatesSim,
+    /// The simulator's server: bind it for as long as the test talks to the shop (it
+    /// stops when dropped).
+    pub _run: Running,
+    pub shop: Arc<UpgatesClient>,
+}
+
+/// Starts an Upgates simulator (login `login`, key `key`, no faults, seed 1) on a free
+/// port with the `wire` orders in it, and its client.
+pub async fn upgates_shop(wire: Vec<serde_json::Value>) -> UpgatesShop {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let sim = UpgatesSim::new("login", "key", Faults::default(), 1);
+    sim.add_orders(wire);
+    let run = sim.start(0).await.expect("sim");
+    let shop = Arc::new(UpgatesClient::new(&run.base_url, "login", "key", false).expect("client"));
+    UpgatesShop {
+        sim,
+        _run: run,
+        shop,
+    }
+}
+
+/// Sets the shop status of order `number` through the client, without notifying the
+/// customer, and asserts the shop took it.
+pub async fn set_status(shop: &UpgatesClient, number: &str, status: &str) {
+    let res = shop
+        .push_updates(&[OrderUpdate {
+            number: number.into(),
+            shop_id: None,
+            status: Some(status.into()),
+            tracking_number: None,
+            notify: false,
+        }])
+        .await
+        .expect("push");
+    assert!(res.iter().all(|o| o.result.is_ok()), "{res:?}");
+}
+
+/// The next order-detail answer the background sent to the bench (other messages are
+/// skipped); fails after 10 s.
+pub async fn next_detail(rx: &mut tokio::sync::mpsc::UnboundedReceiver<Msg>) -> DetailMsg {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        match tokio::time::timeout(Duration::from_millis(100), rx.recv()).await {
+            Ok(Some(Msg::Detail(m))) => return m,
+            Ok(Some(_)) | Err(_) => {}
+            Ok(None) => panic!("channel closed"),
+        }
+        assert!(Instant::now() < deadline, "no detail answer");
+    }
+}
+
+/// A pipeline on `outbox` and `store` shipping with Balikobot, keeping its files in `out`
+/// and printing through `queue` on `printers`; nothing runs.
+pub fn printing_pipeline(
+    outbox: Outbox,
+    store: &Store,
+    out: &Path,
+    queue: &PrintQueue,
+    printers: PrintersSection,
+) -> Pipeline {
+    Pipeline::new(outbox, store.clone(), out, Vec::new(), None, "balikobot").with_printing(
+        Printing {
+            queue: queue.clone(),
+            printers,
+            out_dir: out.to_path_buf(),
+        },
+    )
 }

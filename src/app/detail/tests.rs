@@ -2,12 +2,10 @@
 //! the queue (`[status]`): messages in, state and effects out.
 
 use super::*;
-use crate::app::{Edit, Looked, Msg, Persist, Settings, update};
+use crate::app::{Edit, Msg, update};
 use crate::domain::{Money, NOT_QUEUED, OrderState, OrderSummary, Qty};
-use crate::flow::{NotPackable, Reject};
-use crate::scan::{Assembler, KeyIn, ScanConfig};
 
-use crate::app::testkit::{self, EAN};
+use crate::app::testkit::{self, EAN, loaded, open_by, refused_not_queued, scan_item, steps};
 
 fn order(number: &str) -> Order {
     let mut o = testkit::order(number);
@@ -27,67 +25,9 @@ fn order(number: &str) -> Order {
 }
 
 fn state_with(o: &Order) -> AppState {
-    let mut st = AppState::new(
-        Settings::default(),
-        Assembler::new(ScanConfig::default()),
-        vec![OrderSummary::of(o, OrderState::ToPack)],
-    );
+    let mut st = testkit::state(vec![OrderSummary::of(o, OrderState::ToPack)]);
     st.now = chrono::DateTime::from_timestamp(1_743_422_400, 0).unwrap_or_default();
     st
-}
-
-fn type_scan(st: &mut AppState, code: &str) -> Vec<Effect> {
-    for c in code.chars() {
-        st.now_ms += 5;
-        update(st, Msg::ScanKey(KeyIn::Char(c)));
-    }
-    st.now_ms += 200;
-    update(st, Msg::ScanKey(KeyIn::Enter))
-}
-
-fn loaded(st: &mut AppState, o: &Order, session: Option<crate::flow::PackSession>) -> Vec<Effect> {
-    update(
-        st,
-        Msg::OrderLoaded {
-            order: Box::new(o.clone()),
-            session: session.map(Box::new),
-            shipments: vec![],
-            via: None,
-            photos: 0,
-        },
-    )
-}
-
-fn steps(fx: &[Effect]) -> usize {
-    fx.iter()
-        .filter(|e| matches!(e, Effect::Persist(Persist::Step { .. })))
-        .count()
-}
-
-fn not_queued_banner(st: &AppState) -> bool {
-    matches!(
-        &st.banner,
-        Some(Notice::Rejected {
-            reject: Reject::NotPackable(NotPackable::NotQueued { status }),
-            ..
-        }) if status == "4"
-    )
-}
-
-fn item(st: &mut AppState) -> Vec<Effect> {
-    let fx = type_scan(st, EAN);
-    let scan = match fx.as_slice() {
-        [Effect::Lookup(crate::app::Lookup::Code(s))] => s.clone(),
-        other => panic!("expected a lookup, got {other:?}"),
-    };
-    update(
-        st,
-        Msg::Looked(Looked::Code {
-            scan,
-            order_key: None,
-            known: true,
-        }),
-    )
 }
 
 #[test]
@@ -96,18 +36,18 @@ fn an_order_outside_the_queue_statuses_opens_without_claim() {
     o.shop_status = "4".into();
     o.flags.push(NOT_QUEUED.into());
     let mut st = state_with(&o);
-    let fx = loaded(&mut st, &o, None);
+    let fx = loaded(&mut st, &o, None, None);
     assert_eq!(steps(&fx), 0, "not claimed");
-    assert!(not_queued_banner(&st), "{:?}", st.banner);
-    assert_eq!(steps(&item(&mut st)), 0, "scans are refused");
+    assert!(refused_not_queued(&st, "4"), "{:?}", st.banner);
+    assert_eq!(steps(&scan_item(&mut st, EAN)), 0, "scans are refused");
 }
 
 #[test]
 fn an_open_session_whose_order_leaves_the_queue_status_is_not_packable_now() {
     let o = order("CZ9");
     let mut st = state_with(&o);
-    assert!(steps(&loaded(&mut st, &o, None)) > 0, "claimed");
-    assert_eq!(steps(&item(&mut st)), 1, "one scan accepted");
+    assert!(steps(&loaded(&mut st, &o, None, None)) > 0, "claimed");
+    assert_eq!(steps(&scan_item(&mut st, EAN)), 1, "one scan accepted");
     let session = st.pack.as_ref().map(|p| p.session.clone());
     let session_seq = session.as_ref().map(|s| s.next_seq);
     // The shop moves it to status 4 ("Sent") meanwhile: the sync imports a new revision.
@@ -123,7 +63,7 @@ fn an_open_session_whose_order_leaves_the_queue_status_is_not_packable_now() {
         fx.iter().any(|e| matches!(e, Effect::LoadOrder { .. })),
         "{fx:?}"
     );
-    let fx = loaded(&mut st, &moved, session);
+    let fx = loaded(&mut st, &moved, session, None);
     assert_eq!(steps(&fx), 0, "the session is kept, not started over");
     // The packer with it open is told it left the queue statuses (`app::held`).
     assert!(
@@ -142,9 +82,9 @@ fn an_open_session_whose_order_leaves_the_queue_status_is_not_packable_now() {
     );
     let scanned = |st: &AppState| st.pack.as_ref().map(|p| p.session.lines[0].scanned);
     let before = scanned(&st);
-    item(&mut st);
+    scan_item(&mut st, EAN);
     assert!(
-        not_queued_banner(&st),
+        refused_not_queued(&st, "4"),
         "the scan is refused: {:?}",
         st.banner
     );
@@ -155,6 +95,18 @@ fn open_detail(st: &mut AppState) -> Vec<Effect> {
     let fx = update(st, Msg::Action(Action::Detail));
     assert!(st.detail.is_some());
     fx
+}
+
+/// The store's answer to the open detail: `o` with `shipments`.
+fn detail_loaded(st: &mut AppState, o: &Order, shipments: Vec<Shipment>) {
+    update(
+        st,
+        Msg::Detail(DetailMsg::Loaded {
+            key: o.key(),
+            order: Some(Box::new(o.clone())),
+            shipments,
+        }),
+    );
 }
 
 fn submit(st: &mut AppState, text: &str) -> Vec<Effect> {
@@ -187,14 +139,7 @@ fn detail_of_the_selected_queue_row_loads_it_and_closes_again() {
         "{fx:?}"
     );
     assert_eq!(st.detail.as_ref().and_then(|d| d.order.as_ref()), None);
-    update(
-        &mut st,
-        Msg::Detail(DetailMsg::Loaded {
-            key: o.key(),
-            order: Some(Box::new(o.clone())),
-            shipments: vec![],
-        }),
-    );
+    detail_loaded(&mut st, &o, vec![]);
     update(&mut st, Msg::Detail(DetailMsg::Statuses(Ok(statuses()))));
     let d = st.detail.as_ref().expect("detail");
     assert_eq!(d.order.as_ref().map(|o| o.number.as_str()), Some("CZ1"));
@@ -210,7 +155,7 @@ fn detail_of_the_selected_queue_row_loads_it_and_closes_again() {
 fn detail_on_the_pack_screen_shows_the_open_order_at_once() {
     let o = order("CZ2");
     let mut st = state_with(&o);
-    loaded(&mut st, &o, None);
+    loaded(&mut st, &o, None, None);
     open_detail(&mut st);
     let d = st.detail.as_ref().expect("detail");
     assert_eq!(d.key, "upgates:CZ2");
@@ -223,7 +168,7 @@ fn detail_on_the_pack_screen_shows_the_open_order_at_once() {
 fn status_change_goes_through_the_outbox_with_or_without_notifying() {
     let o = order("CZ1");
     let mut st = state_with(&o);
-    loaded(&mut st, &o, None);
+    loaded(&mut st, &o, None, None);
     open_detail(&mut st);
     update(&mut st, Msg::Detail(DetailMsg::Statuses(Ok(statuses()))));
     // The shop's list is known: the status key offers a picker at the current status.
@@ -292,7 +237,7 @@ fn status_change_goes_through_the_outbox_with_or_without_notifying() {
 fn without_the_shop_status_list_the_status_is_typed() {
     let o = order("CZ1");
     let mut st = state_with(&o);
-    loaded(&mut st, &o, None);
+    loaded(&mut st, &o, None, None);
     open_detail(&mut st);
     update(
         &mut st,
@@ -355,7 +300,7 @@ fn find_runs_in_the_background_and_shows_the_result() {
 fn verify_compares_the_email_without_case() {
     let o = order("CZ1");
     let mut st = state_with(&o);
-    loaded(&mut st, &o, None);
+    loaded(&mut st, &o, None, None);
     open_detail(&mut st);
     update(&mut st, Msg::Action(Action::DetailVerify));
     assert!(submit(&mut st, " jiri.novy@example.CZ ").is_empty());
@@ -397,14 +342,7 @@ fn reprint_and_slip_from_the_detail_of_a_queue_row() {
     ready.label_path = Some("/tmp/CZ3-1.pdf".into());
     let mut dropped = Shipment::pending(&o.key(), 2, 2, "balikobot");
     dropped.state = crate::domain::ShipmentState::Dropped;
-    update(
-        &mut st,
-        Msg::Detail(DetailMsg::Loaded {
-            key: o.key(),
-            order: Some(Box::new(o.clone())),
-            shipments: vec![ready.clone(), dropped],
-        }),
-    );
+    detail_loaded(&mut st, &o, vec![ready.clone(), dropped]);
     // F10 in the queue (bulk labels) and PD:REPRINT both reprint this order's ready labels.
     for a in [Action::BulkLabels, Action::Reprint] {
         let fx = update(&mut st, Msg::Action(a));
@@ -428,14 +366,7 @@ fn reprint_from_the_detail_without_a_label_says_so() {
     let o = order("CZ4");
     let mut st = state_with(&o);
     open_detail(&mut st);
-    update(
-        &mut st,
-        Msg::Detail(DetailMsg::Loaded {
-            key: o.key(),
-            order: Some(Box::new(o.clone())),
-            shipments: vec![],
-        }),
-    );
+    detail_loaded(&mut st, &o, vec![]);
     let fx = update(&mut st, Msg::Action(Action::Reprint));
     assert!(
         fx.iter().all(|e| !matches!(e, Effect::Reprint { .. })),
@@ -449,14 +380,7 @@ fn reprint_from_the_detail_without_a_label_says_so() {
 }
 
 fn docs_of(st: &mut AppState, o: &Order, docs: Vec<DocRef>) {
-    update(
-        st,
-        Msg::Detail(DetailMsg::Loaded {
-            key: o.key(),
-            order: Some(Box::new(o.clone())),
-            shipments: vec![],
-        }),
-    );
+    detail_loaded(st, o, vec![]);
     update(st, Msg::Detail(DetailMsg::Docs { key: o.key(), docs }));
 }
 
@@ -591,38 +515,6 @@ fn a_shop_without_documents_says_so_instead_of_fetching() {
     );
 }
 
-/// Scans `code`, which the store knows as order `o`, and loads it as the runner would.
-fn scan_order(st: &mut AppState, o: &Order, code: &str) {
-    let fx = type_scan(st, code);
-    let scan = match fx.as_slice() {
-        [Effect::Lookup(crate::app::Lookup::Code(s))] => s.clone(),
-        other => panic!("{other:?} {:?} {:?}", st.banner, st.prompt),
-    };
-    let fx = update(
-        st,
-        Msg::Looked(Looked::Code {
-            scan,
-            order_key: Some(o.key()),
-            known: false,
-        }),
-    );
-    let via = match fx.as_slice() {
-        [Effect::LoadOrder { via, .. }] => via.clone(),
-        other => panic!("{other:?}"),
-    };
-    assert!(via.is_some());
-    update(
-        st,
-        Msg::OrderLoaded {
-            order: Box::new(o.clone()),
-            session: None,
-            shipments: vec![],
-            via,
-            photos: 0,
-        },
-    );
-}
-
 #[test]
 fn scanning_another_order_closes_the_overlay() {
     let a = order("CZ250007");
@@ -634,14 +526,14 @@ fn scanning_another_order_closes_the_overlay() {
         Some("upgates:CZ250007")
     );
     // Scanning the order it shows keeps it open (it is about that order).
-    scan_order(&mut st, &a, "CZ250007");
+    open_by(&mut st, &a, "CZ250007");
     assert_eq!(
         st.pack.as_ref().map(|p| p.order.number.as_str()),
         Some("CZ250007")
     );
     assert!(st.detail.is_some(), "shows CZ250007, which was just opened");
     // Scanning another order's barcode closes it: the packer sees that order.
-    scan_order(&mut st, &b, "CZ250008");
+    open_by(&mut st, &b, "CZ250008");
     assert!(st.detail.is_none(), "closed over the new order");
     assert_eq!(
         st.pack.as_ref().map(|p| p.order.number.as_str()),

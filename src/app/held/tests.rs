@@ -3,10 +3,9 @@
 //! row out of "In progress".
 
 use super::*;
-use crate::app::testkit::{self, EAN};
-use crate::app::{Action, Looked, Msg, Settings, update};
+use crate::app::testkit::{self, EAN, loaded, refused_not_queued, scan_item, steps};
+use crate::app::{Action, Msg, update};
 use crate::domain::{NOT_QUEUED, OrderSummary, Qty};
-use crate::scan::{Assembler, KeyIn, ScanConfig};
 
 fn order(number: &str) -> Order {
     let mut o = testkit::order(number);
@@ -26,11 +25,7 @@ fn held(o: &Order) -> Order {
 }
 
 fn state_with(rows: Vec<OrderSummary>) -> AppState {
-    let mut st = AppState::new(
-        Settings::default(),
-        Assembler::new(ScanConfig::default()),
-        rows,
-    );
+    let mut st = testkit::state(rows);
     update(
         &mut st,
         Msg::ShopStatuses(vec![
@@ -47,51 +42,6 @@ fn state_with(rows: Vec<OrderSummary>) -> AppState {
     st
 }
 
-fn loaded(
-    st: &mut AppState,
-    o: &Order,
-    session: Option<PackSession>,
-    via: Option<&str>,
-) -> Vec<Effect> {
-    update(
-        st,
-        Msg::OrderLoaded {
-            order: Box::new(o.clone()),
-            session: session.map(Box::new),
-            shipments: vec![],
-            via: via.map(str::to_string),
-            photos: 0,
-        },
-    )
-}
-
-fn scan_item(st: &mut AppState) -> Vec<Effect> {
-    for c in EAN.chars() {
-        st.now_ms += 5;
-        update(st, Msg::ScanKey(KeyIn::Char(c)));
-    }
-    st.now_ms += 200;
-    let fx = update(st, Msg::ScanKey(KeyIn::Enter));
-    let scan = match fx.as_slice() {
-        [Effect::Lookup(crate::app::Lookup::Code(s))] => s.clone(),
-        other => panic!("expected a lookup, got {other:?}"),
-    };
-    update(
-        st,
-        Msg::Looked(Looked::Code {
-            scan,
-            order_key: None,
-            known: true,
-        }),
-    )
-}
-
-fn steps(fx: &[Effect]) -> usize {
-    fx.iter()
-        .filter(|e| matches!(e, Effect::Persist(Persist::Step { .. })))
-        .count()
-}
-
 fn saved_rows(fx: &[Effect]) -> Vec<OrderState> {
     fx.iter()
         .filter_map(|e| match e {
@@ -101,14 +51,13 @@ fn saved_rows(fx: &[Effect]) -> Vec<OrderState> {
         .collect()
 }
 
-fn refused_with_status(st: &AppState, want: &str) -> bool {
-    matches!(
-        &st.banner,
-        Some(Notice::Rejected {
-            reject: Reject::NotPackable(NotPackable::NotQueued { status }),
-            ..
-        }) if status == want
-    )
+/// A bench listing `o` to pack, where `o` was opened by a scan of its number and its
+/// first item scanned.
+fn packing_one_item(o: &Order) -> AppState {
+    let mut st = state_with(vec![OrderSummary::of(o, OrderState::ToPack)]);
+    loaded(&mut st, o, None, Some(&o.number));
+    scan_item(&mut st, EAN);
+    st
 }
 
 #[test]
@@ -144,19 +93,15 @@ fn scanning_a_held_order_refuses_it_naming_its_shop_status() {
     assert_eq!(steps(&fx), 0, "not claimed: nothing written for it");
     assert!(st.pack.as_ref().is_some_and(|p| !p.claimed));
     assert!(
-        refused_with_status(&st, "Čeká na platbu"),
+        refused_not_queued(&st, "Čeká na platbu"),
         "the banner names the status: {:?}",
         st.banner
     );
     assert!(fx.iter().any(|e| matches!(e, Effect::Bell)), "loud");
     // A scan on it is refused the same way, and counts nothing.
     st.banner = None;
-    assert_eq!(steps(&scan_item(&mut st)), 0);
-    assert!(
-        refused_with_status(&st, "Čeká na platbu"),
-        "{:?}",
-        st.banner
-    );
+    assert_eq!(steps(&scan_item(&mut st, EAN)), 0);
+    assert!(refused_not_queued(&st, "Čeká na platbu"), "{:?}", st.banner);
     // Leaving it writes no row: it was never started here.
     let fx = update(&mut st, Msg::Action(Action::Abort));
     assert!(saved_rows(&fx).is_empty(), "{fx:?}");
@@ -176,7 +121,7 @@ fn an_order_held_upstream_while_open_warns_and_leaves_in_progress() {
         steps(&loaded(&mut st, &o, None, Some("CZ1"))) > 0,
         "claimed"
     );
-    assert_eq!(steps(&scan_item(&mut st)), 1);
+    assert_eq!(steps(&scan_item(&mut st, EAN)), 1);
     assert_eq!(
         st.queue.row("upgates:CZ1").map(|r| r.state),
         Some(OrderState::InProgress)
@@ -215,9 +160,7 @@ fn an_order_held_upstream_while_open_warns_and_leaves_in_progress() {
 #[test]
 fn an_order_cancelled_upstream_while_open_is_not_started_over_and_leaves() {
     let o = order("CZ1");
-    let mut st = state_with(vec![OrderSummary::of(&o, OrderState::ToPack)]);
-    loaded(&mut st, &o, None, Some("CZ1"));
-    scan_item(&mut st);
+    let mut st = packing_one_item(&o);
     let session = st.pack.as_ref().map(|p| p.session.clone());
     let mut c = o.clone();
     c.cancelled = true;
@@ -256,9 +199,7 @@ fn an_order_cancelled_upstream_while_open_is_not_started_over_and_leaves() {
 #[test]
 fn aborting_a_packable_order_keeps_it_in_progress() {
     let o = order("CZ1");
-    let mut st = state_with(vec![OrderSummary::of(&o, OrderState::ToPack)]);
-    loaded(&mut st, &o, None, Some("CZ1"));
-    scan_item(&mut st);
+    let mut st = packing_one_item(&o);
     let fx = update(&mut st, Msg::Action(Action::Abort));
     assert!(saved_rows(&fx).is_empty(), "{fx:?}");
     assert_eq!(
@@ -273,18 +214,12 @@ fn aborting_a_packable_order_keeps_it_in_progress() {
 #[test]
 fn a_held_session_resumed_after_a_restart_is_refused_plainly() {
     let o = order("CZ1");
-    let mut st = state_with(vec![OrderSummary::of(&o, OrderState::ToPack)]);
-    loaded(&mut st, &o, None, Some("CZ1"));
-    scan_item(&mut st);
+    let st = packing_one_item(&o);
     let session = st.pack.as_ref().map(|p| p.session.clone());
     let h = held(&o);
     let mut st = state_with(vec![OrderSummary::of(&h, OrderState::Held)]);
     loaded(&mut st, &h, session, None);
-    assert!(
-        refused_with_status(&st, "Čeká na platbu"),
-        "{:?}",
-        st.banner
-    );
+    assert!(refused_not_queued(&st, "Čeká na platbu"), "{:?}", st.banner);
 }
 
 /// A scan on an order held since it was opened is refused and not counted; the ledger
@@ -292,9 +227,7 @@ fn a_held_session_resumed_after_a_restart_is_refused_plainly() {
 #[test]
 fn a_refused_scan_on_a_held_session_keeps_its_row_out_of_in_progress() {
     let o = order("CZ1");
-    let mut st = state_with(vec![OrderSummary::of(&o, OrderState::ToPack)]);
-    loaded(&mut st, &o, None, Some("CZ1"));
-    scan_item(&mut st);
+    let mut st = packing_one_item(&o);
     let session = st.pack.as_ref().map(|p| p.session.clone());
     let h = held(&o);
     update(
@@ -306,7 +239,7 @@ fn a_refused_scan_on_a_held_session_keeps_its_row_out_of_in_progress() {
     // "In progress".
     let scanned = |st: &AppState| st.pack.as_ref().map(|p| p.session.lines[0].scanned);
     let before = scanned(&st);
-    let fx = scan_item(&mut st);
+    let fx = scan_item(&mut st, EAN);
     assert_eq!(scanned(&st), before);
     for e in &fx {
         if let Effect::Persist(Persist::Step { summary, .. }) = e {

@@ -4,9 +4,8 @@
 
 use crate::app::print::{BenchNotice, MarksChange, PrintFx, PrintMsg};
 use crate::app::testkit;
-use crate::app::{Action, AppState, Effect, Msg, Notice, Queue, Settings, update};
+use crate::app::{Action, AppState, Effect, Msg, Notice, Queue, update};
 use crate::domain::{Order, OrderState, OrderSummary, Shipment, ShipmentState};
-use crate::scan::{Assembler, ScanConfig};
 
 fn rows(list: &[(&str, OrderState)]) -> Vec<OrderSummary> {
     list.iter()
@@ -15,11 +14,7 @@ fn rows(list: &[(&str, OrderState)]) -> Vec<OrderSummary> {
 }
 
 fn state(list: &[(&str, OrderState)]) -> AppState {
-    AppState::new(
-        Settings::default(),
-        Assembler::new(ScanConfig::default()),
-        rows(list),
-    )
+    testkit::state(rows(list))
 }
 
 fn changes(fx: &[Effect]) -> Vec<MarksChange> {

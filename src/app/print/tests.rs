@@ -1,11 +1,10 @@
 //! Pure tests of the printing and bulk actions: messages in, state and effects out.
 
 use super::*;
-use crate::app::{Looked, Lookup, Msg, Settings, update};
+use crate::app::{Msg, update};
 use crate::domain::{OrderState, OrderSummary};
-use crate::scan::{Assembler, KeyIn, ScanConfig};
 
-use crate::app::testkit::{self, EAN};
+use crate::app::testkit::{self, EAN, open, scan_item, type_scan};
 
 fn order(number: &str) -> Order {
     let mut o = testkit::order(number);
@@ -14,9 +13,7 @@ fn order(number: &str) -> Order {
 }
 
 fn state(orders: &[(&Order, OrderState)]) -> AppState {
-    AppState::new(
-        Settings::default(),
-        Assembler::new(ScanConfig::default()),
+    testkit::state(
         orders
             .iter()
             .map(|(o, s)| OrderSummary::of(o, *s))
@@ -26,56 +23,6 @@ fn state(orders: &[(&Order, OrderState)]) -> AppState {
 
 fn act(st: &mut AppState, a: Action) -> Vec<Effect> {
     update(st, Msg::Action(a))
-}
-
-fn type_scan(st: &mut AppState, code: &str) -> Vec<Effect> {
-    for c in code.chars() {
-        st.now_ms += 5;
-        update(st, Msg::ScanKey(KeyIn::Char(c)));
-    }
-    st.now_ms += 200;
-    update(st, Msg::ScanKey(KeyIn::Enter))
-}
-
-/// Opens `o` through a scan, as the runner would answer.
-fn open(st: &mut AppState, o: &Order) {
-    let fx = type_scan(st, &o.number);
-    let [Effect::Lookup(Lookup::Code(scan))] = fx.as_slice() else {
-        panic!("{fx:?}")
-    };
-    update(
-        st,
-        Msg::Looked(Looked::Code {
-            scan: scan.clone(),
-            order_key: Some(o.key()),
-            known: false,
-        }),
-    );
-    update(
-        st,
-        Msg::OrderLoaded {
-            order: Box::new(o.clone()),
-            session: None,
-            shipments: vec![],
-            via: Some(o.number.clone()),
-            photos: 0,
-        },
-    );
-}
-
-fn item(st: &mut AppState, code: &str) -> Vec<Effect> {
-    let fx = type_scan(st, code);
-    let [Effect::Lookup(Lookup::Code(scan))] = fx.as_slice() else {
-        panic!("{fx:?}")
-    };
-    update(
-        st,
-        Msg::Looked(Looked::Code {
-            scan: scan.clone(),
-            order_key: None,
-            known: true,
-        }),
-    )
 }
 
 fn slips(fx: &[Effect]) -> Vec<(String, bool)> {
@@ -95,7 +42,7 @@ fn packing_asks_for_the_slip_and_the_slip_key_prints_it_on_demand() {
     assert!(act(&mut st, Action::Slip).is_empty());
     assert_eq!(st.banner, Some(Notice::NoOrderOpen));
     open(&mut st, &o);
-    item(&mut st, EAN);
+    scan_item(&mut st, EAN);
     let fx = type_scan(&mut st, "PD:PACK");
     assert_eq!(slips(&fx), [("CZ1".to_string(), true)], "{fx:?}");
     // PD:SLIP prints the open order's slip, whatever the config says.

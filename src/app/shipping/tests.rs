@@ -3,11 +3,10 @@
 use chrono::Duration;
 
 use crate::app::shipping::{Confirming, HandoverGroup, ShipNote};
-use crate::app::{Action, AppState, Effect, Looked, Lookup, Msg, Notice, Screen, Settings, Tone};
+use crate::app::{Action, AppState, Effect, Msg, Notice, Screen, Tone};
 use crate::domain::{Order, OrderState, OrderSummary, Shipment, ShipmentState};
-use crate::scan::{Assembler, KeyIn, ScanConfig};
 
-use crate::app::testkit::{self, EAN};
+use crate::app::testkit::{self, EAN, scan_item, type_scan};
 
 fn order(number: &str) -> Order {
     let mut o = testkit::order(number);
@@ -27,23 +26,9 @@ fn shipment(o: &Order, state: ShipmentState, generation: u32) -> Shipment {
 }
 
 fn bench(o: &Order) -> AppState {
-    let mut st = AppState::new(
-        Settings::default(),
-        Assembler::new(ScanConfig::default()),
-        vec![OrderSummary::of(o, OrderState::Ready)],
-    );
+    let mut st = testkit::state(vec![OrderSummary::of(o, OrderState::Ready)]);
     st.now = chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap_or_default();
     st
-}
-
-/// A command barcode typed by the scanner.
-fn scan(st: &mut AppState, code: &str) -> Vec<Effect> {
-    for c in code.chars() {
-        st.now_ms += 5;
-        let _ = crate::app::update(st, Msg::ScanKey(KeyIn::Char(c)));
-    }
-    st.now_ms += 200;
-    crate::app::update(st, Msg::ScanKey(KeyIn::Enter))
 }
 
 /// Opens `o` with these shipments and, when `packed`, a packed session.
@@ -61,19 +46,8 @@ fn opened(o: &Order, shipments: Vec<Shipment>, packed: bool) -> AppState {
     );
     assert_eq!(st.screen, Screen::Pack);
     if packed {
-        let fx = scan(&mut st, EAN);
-        let [Effect::Lookup(Lookup::Code(s))] = fx.as_slice() else {
-            panic!("expected a lookup, got {fx:?}");
-        };
-        let _ = crate::app::update(
-            &mut st,
-            Msg::Looked(Looked::Code {
-                scan: s.clone(),
-                order_key: None,
-                known: true,
-            }),
-        );
-        let _ = scan(&mut st, "PD:PACK");
+        let _ = scan_item(&mut st, EAN);
+        let _ = type_scan(&mut st, "PD:PACK");
         assert_eq!(
             st.pack.as_ref().map(|p| p.session.state),
             Some(crate::flow::SessionState::Packed)
@@ -91,7 +65,7 @@ fn has_drop(fx: &[Effect]) -> bool {
 fn drop_asks_first_then_drops_the_ready_shipment() {
     let o = order("CZ1");
     let mut st = opened(&o, vec![shipment(&o, ShipmentState::Ready, 0)], false);
-    let fx = scan(&mut st, "PD:DROP");
+    let fx = type_scan(&mut st, "PD:DROP");
     assert!(
         !has_drop(&fx),
         "nothing is dropped on the first scan: {fx:?}"
@@ -100,7 +74,7 @@ fn drop_asks_first_then_drops_the_ready_shipment() {
         &st.banner,
         Some(Notice::Ship(ShipNote::ConfirmDrop { number, count: 1 })) if number == "CZ1"
     ));
-    let fx = scan(&mut st, "PD:DROP");
+    let fx = type_scan(&mut st, "PD:DROP");
     assert!(has_drop(&fx), "{fx:?}");
     assert!(st.confirm.is_none());
     assert!(matches!(
@@ -120,13 +94,13 @@ fn drop_asks_first_then_drops_the_ready_shipment() {
         e,
         Effect::Persist(crate::app::Persist::Event(ev)) if ev.what == "shipment_dropped"
     )));
-    let fx = scan(&mut st, "PD:REPRINT");
+    let fx = type_scan(&mut st, "PD:REPRINT");
     assert!(
         !fx.iter().any(|e| matches!(e, Effect::Reprint { .. })),
         "a dropped label is not reprinted: {fx:?}"
     );
     // Nothing left to drop.
-    let fx = scan(&mut st, "PD:DROP");
+    let fx = type_scan(&mut st, "PD:DROP");
     assert!(!has_drop(&fx));
     assert!(matches!(
         &st.banner,
@@ -139,7 +113,7 @@ fn a_dispatched_shipment_cannot_be_dropped() {
     let o = order("CZ1");
     let mut st = opened(&o, vec![shipment(&o, ShipmentState::Dispatched, 0)], false);
     for _ in 0..2 {
-        let fx = scan(&mut st, "PD:DROP");
+        let fx = type_scan(&mut st, "PD:DROP");
         assert!(!has_drop(&fx), "{fx:?}");
         assert!(fx.iter().any(|e| matches!(e, Effect::Bell)), "loud: {fx:?}");
         assert!(matches!(
@@ -156,16 +130,16 @@ fn a_confirmation_is_cancelled_by_esc_another_command_or_time() {
     let o = order("CZ1");
     let mut st = opened(&o, vec![shipment(&o, ShipmentState::Ready, 0)], false);
     // Esc cancels the question, and only the question: the order stays open.
-    scan(&mut st, "PD:DROP");
+    type_scan(&mut st, "PD:DROP");
     let fx = crate::app::update(&mut st, Msg::Action(Action::Back));
     assert!(!has_drop(&fx));
     assert!(st.confirm.is_none());
     assert_eq!(st.screen, Screen::Pack);
     assert_eq!(st.banner, Some(Notice::Ship(ShipNote::NotConfirmed)));
     // Another command in between: the next PD:DROP asks again.
-    scan(&mut st, "PD:DROP");
-    scan(&mut st, "PD:UNDO");
-    let fx = scan(&mut st, "PD:DROP");
+    type_scan(&mut st, "PD:DROP");
+    type_scan(&mut st, "PD:UNDO");
+    let fx = type_scan(&mut st, "PD:DROP");
     assert!(!has_drop(&fx));
     assert!(matches!(
         &st.banner,
@@ -173,9 +147,9 @@ fn a_confirmation_is_cancelled_by_esc_another_command_or_time() {
     ));
     // Too late: the question expired.
     st.now += Duration::seconds(super::CONFIRM_WINDOW_S + 1);
-    let fx = scan(&mut st, "PD:DROP");
+    let fx = type_scan(&mut st, "PD:DROP");
     assert!(!has_drop(&fx));
-    let fx = scan(&mut st, "PD:DROP");
+    let fx = type_scan(&mut st, "PD:DROP");
     assert!(has_drop(&fx), "confirmed in time: {fx:?}");
 }
 
@@ -183,7 +157,7 @@ fn a_confirmation_is_cancelled_by_esc_another_command_or_time() {
 fn a_second_shipment_asks_first_and_gets_a_new_generation() {
     let o = order("CZ1");
     let mut st = opened(&o, vec![shipment(&o, ShipmentState::Ready, 0)], true);
-    let fx = scan(&mut st, "PD:SHIP");
+    let fx = type_scan(&mut st, "PD:SHIP");
     assert!(
         !fx.iter()
             .any(|e| matches!(e, Effect::Ship { .. } | Effect::ShipAgain { .. })),
@@ -197,7 +171,7 @@ fn a_second_shipment_asks_first_and_gets_a_new_generation() {
         &st.confirm,
         Some(c) if c.what == Confirming::ShipAgain { order_key: "demo:CZ1".into() }
     ));
-    let fx = scan(&mut st, "PD:SHIP");
+    let fx = type_scan(&mut st, "PD:SHIP");
     assert!(
         fx.iter()
             .any(|e| matches!(e, Effect::ShipAgain { generation: 1, .. })),
@@ -209,7 +183,7 @@ fn a_second_shipment_asks_first_and_gets_a_new_generation() {
     let _ = crate::app::update(&mut st, Msg::Shipment(Box::new(second)));
     assert_eq!(st.pack.as_ref().map(|p| p.shipments.len()), Some(2));
     // While it is being made, Ship is refused outright.
-    let fx = scan(&mut st, "PD:SHIP");
+    let fx = type_scan(&mut st, "PD:SHIP");
     assert!(!fx.iter().any(|e| matches!(e, Effect::ShipAgain { .. })));
     assert!(matches!(&st.banner, Some(Notice::AlreadyShipped { .. })));
 }
@@ -218,7 +192,7 @@ fn a_second_shipment_asks_first_and_gets_a_new_generation() {
 fn after_a_drop_ship_needs_no_question_but_a_new_generation() {
     let o = order("CZ1");
     let mut st = opened(&o, vec![shipment(&o, ShipmentState::Dropped, 0)], true);
-    let fx = scan(&mut st, "PD:SHIP");
+    let fx = type_scan(&mut st, "PD:SHIP");
     assert!(
         fx.iter()
             .any(|e| matches!(e, Effect::ShipAgain { generation: 1, .. })),
@@ -226,7 +200,7 @@ fn after_a_drop_ship_needs_no_question_but_a_new_generation() {
     );
     // An order without any shipment ships as generation 0, without asking.
     let mut st = opened(&o, vec![], true);
-    let fx = scan(&mut st, "PD:SHIP");
+    let fx = type_scan(&mut st, "PD:SHIP");
     assert!(
         fx.iter().any(|e| matches!(e, Effect::Ship { .. })),
         "{fx:?}"
@@ -252,7 +226,7 @@ fn groups() -> Vec<HandoverGroup> {
 fn handover_screen_selects_asks_and_hands_over() {
     let o = order("CZ1");
     let mut st = bench(&o);
-    let fx = scan(&mut st, "PD:HANDOVER");
+    let fx = type_scan(&mut st, "PD:HANDOVER");
     assert!(
         fx.iter().any(|e| matches!(e, Effect::HandoverList)),
         "{fx:?}"
@@ -277,8 +251,8 @@ fn handover_screen_selects_asks_and_hands_over() {
     crate::app::update(&mut st, Msg::Action(Action::Down));
     assert!(st.confirm.is_none());
     // ppl: asked, confirmed with the same command barcode.
-    scan(&mut st, "PD:HANDOVER");
-    let fx = scan(&mut st, "PD:HANDOVER");
+    type_scan(&mut st, "PD:HANDOVER");
+    let fx = type_scan(&mut st, "PD:HANDOVER");
     assert!(
         fx.iter()
             .any(|e| matches!(e, Effect::Handover { carrier } if carrier == "ppl")),
@@ -290,14 +264,14 @@ fn handover_screen_selects_asks_and_hands_over() {
         Some(Notice::Ship(ShipNote::HandoverQueued { .. }))
     ));
     // Esc closes it without handing anything over.
-    scan(&mut st, "PD:HANDOVER");
+    type_scan(&mut st, "PD:HANDOVER");
     crate::app::update(&mut st, Msg::HandoverGroups(Ok(groups())));
     crate::app::update(&mut st, Msg::Action(Action::Handover));
     let fx = crate::app::update(&mut st, Msg::Action(Action::Back));
     assert!(st.handover_view.is_none());
     assert!(!fx.iter().any(|e| matches!(e, Effect::Handover { .. })));
     // An empty list has nothing to hand over.
-    scan(&mut st, "PD:HANDOVER");
+    type_scan(&mut st, "PD:HANDOVER");
     crate::app::update(&mut st, Msg::HandoverGroups(Ok(vec![])));
     let fx = crate::app::update(&mut st, Msg::Action(Action::Handover));
     assert!(!fx.iter().any(|e| matches!(e, Effect::Handover { .. })));
@@ -370,7 +344,7 @@ fn handover_barcode_with_a_carrier_opens_on_it_then_asks_then_confirms() {
     let o = order("CZ1");
     let mut st = bench(&o);
     // Closed: opens the screen and asks for the list; the carrier is selected on arrival.
-    let fx = scan(&mut st, "PD:HANDOVER:PPL");
+    let fx = type_scan(&mut st, "PD:HANDOVER:PPL");
     assert!(
         fx.iter().any(|e| matches!(e, Effect::HandoverList)),
         "{fx:?}"
@@ -380,7 +354,7 @@ fn handover_barcode_with_a_carrier_opens_on_it_then_asks_then_confirms() {
     assert_eq!(st.handover_view.as_ref().map(|v| v.selected), Some(1));
     assert!(st.confirm.is_none());
     // Again: asks about ppl (not the first listed carrier) …
-    let fx = scan(&mut st, "PD:HANDOVER:PPL");
+    let fx = type_scan(&mut st, "PD:HANDOVER:PPL");
     assert!(!fx.iter().any(|e| matches!(e, Effect::Handover { .. })));
     assert!(matches!(
         &st.banner,
@@ -388,7 +362,7 @@ fn handover_barcode_with_a_carrier_opens_on_it_then_asks_then_confirms() {
             if carrier == "ppl" && code == "PD:HANDOVER:PPL"
     ));
     // … and once more: hands ppl over and closes the screen.
-    let fx = scan(&mut st, "pd:handover:ppl");
+    let fx = type_scan(&mut st, "pd:handover:ppl");
     assert!(
         fx.iter()
             .any(|e| matches!(e, Effect::Handover { carrier } if carrier == "ppl")),
@@ -401,18 +375,18 @@ fn handover_barcode_with_a_carrier_opens_on_it_then_asks_then_confirms() {
 fn handover_barcode_with_a_carrier_switches_and_never_hands_over_another() {
     let o = order("CZ1");
     let mut st = bench(&o);
-    scan(&mut st, "PD:HANDOVER");
+    type_scan(&mut st, "PD:HANDOVER");
     let _ = crate::app::update(&mut st, Msg::HandoverGroups(Ok(groups())));
     // Asked about cp (selected), then PD:HANDOVER:PPL: selects ppl, the question lapses.
-    scan(&mut st, "PD:HANDOVER");
+    type_scan(&mut st, "PD:HANDOVER");
     assert!(st.confirm.is_some());
-    let fx = scan(&mut st, "PD:HANDOVER:PPL");
+    let fx = type_scan(&mut st, "PD:HANDOVER:PPL");
     assert!(!fx.iter().any(|e| matches!(e, Effect::Handover { .. })));
     assert_eq!(st.handover_view.as_ref().map(|v| v.selected), Some(1));
     assert!(st.confirm.is_none());
     // Asked with the carrier barcode, confirmed with the plain one (same carrier).
-    scan(&mut st, "PD:HANDOVER:PPL");
-    let fx = scan(&mut st, "PD:HANDOVER");
+    type_scan(&mut st, "PD:HANDOVER:PPL");
+    let fx = type_scan(&mut st, "PD:HANDOVER");
     assert!(
         fx.iter()
             .any(|e| matches!(e, Effect::Handover { carrier } if carrier == "ppl")),
@@ -420,10 +394,10 @@ fn handover_barcode_with_a_carrier_switches_and_never_hands_over_another() {
     );
     // A carrier with nothing ready: said so, the selection stays, nothing handed over,
     // however often it is scanned.
-    scan(&mut st, "PD:HANDOVER");
+    type_scan(&mut st, "PD:HANDOVER");
     let _ = crate::app::update(&mut st, Msg::HandoverGroups(Ok(groups())));
     for _ in 0..3 {
-        let fx = scan(&mut st, "PD:HANDOVER:DPD");
+        let fx = type_scan(&mut st, "PD:HANDOVER:DPD");
         assert!(!fx.iter().any(|e| matches!(e, Effect::Handover { .. })));
         assert!(matches!(
             &st.banner,
@@ -434,15 +408,15 @@ fn handover_barcode_with_a_carrier_switches_and_never_hands_over_another() {
     // Opened on a carrier that the arriving list lacks: said so, first one selected,
     // and a stale question does not survive the confirmation window.
     st.handover_view = None;
-    scan(&mut st, "PD:HANDOVER:DPD");
+    type_scan(&mut st, "PD:HANDOVER:DPD");
     let _ = crate::app::update(&mut st, Msg::HandoverGroups(Ok(groups())));
     assert!(matches!(
         &st.banner,
         Some(Notice::Ship(ShipNote::NothingToHandOverFor { carrier })) if carrier == "DPD"
     ));
-    scan(&mut st, "PD:HANDOVER:CP");
+    type_scan(&mut st, "PD:HANDOVER:CP");
     st.now += Duration::seconds(120);
-    let fx = scan(&mut st, "PD:HANDOVER:CP");
+    let fx = type_scan(&mut st, "PD:HANDOVER:CP");
     assert!(
         !fx.iter().any(|e| matches!(e, Effect::Handover { .. })),
         "{fx:?}"
@@ -458,8 +432,8 @@ fn handover_barcode_with_a_carrier_switches_and_never_hands_over_another() {
 fn handover_barcode_scanned_while_the_list_loads_picks_the_carrier() {
     let o = order("CZ1");
     let mut st = bench(&o);
-    scan(&mut st, "PD:HANDOVER");
-    let fx = scan(&mut st, "PD:HANDOVER:ppl");
+    type_scan(&mut st, "PD:HANDOVER");
+    let fx = type_scan(&mut st, "PD:HANDOVER:ppl");
     assert!(!fx.iter().any(|e| matches!(e, Effect::Handover { .. })));
     let _ = crate::app::update(&mut st, Msg::HandoverGroups(Ok(groups())));
     assert_eq!(st.handover_view.as_ref().map(|v| v.selected), Some(1));

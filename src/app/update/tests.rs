@@ -6,7 +6,7 @@ use crate::app::{Looked, Settings};
 use crate::domain::{Note, Qty};
 use crate::scan::{Assembler, KeyIn, ScanConfig};
 
-use crate::app::testkit::{self, EAN};
+use crate::app::testkit::{self, EAN, lookup_scan, open, scan_code, steps, type_scan};
 
 fn order(number: &str) -> Order {
     let mut o = testkit::order(number);
@@ -26,77 +26,13 @@ fn state_with(o: &Order) -> AppState {
     )
 }
 
-/// Types `code` + Enter and returns the effects of the terminator.
-fn type_scan(st: &mut AppState, code: &str) -> Vec<Effect> {
-    for c in code.chars() {
-        st.now_ms += 5;
-        assert!(update(st, Msg::ScanKey(KeyIn::Char(c))).is_empty());
-    }
-    st.now_ms += 200;
-    update(st, Msg::ScanKey(KeyIn::Enter))
-}
-
-fn lookup_scan(fx: &[Effect]) -> crate::scan::Scan {
-    match fx {
-        [Effect::Lookup(Lookup::Code(s))] => s.clone(),
-        other => panic!("expected one code lookup, got {other:?}"),
-    }
-}
-
-/// Opens `o` through a scan of its number, as the runner would answer.
-fn open(st: &mut AppState, o: &Order) -> Vec<Effect> {
-    let fx = type_scan(st, &o.number);
-    let scan = lookup_scan(&fx);
-    let fx = update(
-        st,
-        Msg::Looked(Looked::Code {
-            scan,
-            order_key: Some(o.key()),
-            known: false,
-        }),
-    );
-    assert!(
-        matches!(fx.as_slice(), [Effect::LoadOrder { .. }]),
-        "{fx:?}"
-    );
-    update(
-        st,
-        Msg::OrderLoaded {
-            order: Box::new(o.clone()),
-            session: None,
-            shipments: vec![],
-            via: Some(o.number.clone()),
-            photos: 0,
-        },
-    )
-}
-
-fn item(st: &mut AppState, code: &str, known: bool) -> Vec<Effect> {
-    let fx = type_scan(st, code);
-    let scan = lookup_scan(&fx);
-    update(
-        st,
-        Msg::Looked(Looked::Code {
-            scan,
-            order_key: None,
-            known,
-        }),
-    )
-}
-
-fn persisted_steps(fx: &[Effect]) -> usize {
-    fx.iter()
-        .filter(|e| matches!(e, Effect::Persist(Persist::Step { .. })))
-        .count()
-}
-
 #[test]
 fn scanning_an_order_number_opens_and_claims_it() {
     let o = order("CZ1");
     let mut st = state_with(&o);
     let fx = open(&mut st, &o);
     assert_eq!(st.screen, Screen::Pack);
-    assert_eq!(persisted_steps(&fx), 1, "the claim is written");
+    assert_eq!(steps(&fx), 1, "the claim is written");
     assert!(
         fx.iter()
             .any(|e| matches!(e, Effect::Persist(Persist::OpenOrder(Some(k))) if k == "demo:CZ1"))
@@ -112,8 +48,8 @@ fn accepted_scan_is_persisted_and_quiet() {
     let o = order("CZ1");
     let mut st = state_with(&o);
     open(&mut st, &o);
-    let fx = item(&mut st, EAN, true);
-    assert_eq!(persisted_steps(&fx), 1);
+    let fx = scan_code(&mut st, EAN, true);
+    assert_eq!(steps(&fx), 1);
     assert!(
         !fx.iter().any(|e| matches!(e, Effect::Bell)),
         "success is quiet"
@@ -129,7 +65,7 @@ fn wrong_item_rings_and_shows_reason() {
     let o = order("CZ1");
     let mut st = state_with(&o);
     open(&mut st, &o);
-    let fx = item(&mut st, "5901234123457", true);
+    let fx = scan_code(&mut st, "5901234123457", true);
     assert!(fx.iter().any(|e| matches!(e, Effect::Bell)));
     assert!(matches!(
         &st.banner,
@@ -139,7 +75,7 @@ fn wrong_item_rings_and_shows_reason() {
         })
     ));
     assert_eq!(st.banner.as_ref().map(Notice::tone), Some(Tone::Error));
-    let fx = item(&mut st, "NOPE-1", false);
+    let fx = scan_code(&mut st, "NOPE-1", false);
     assert!(fx.iter().any(|e| matches!(e, Effect::Bell)));
     assert!(matches!(
         &st.banner,
@@ -156,7 +92,7 @@ fn bell_can_be_turned_off() {
     let mut st = state_with(&o);
     st.settings.bell = false;
     open(&mut st, &o);
-    let fx = item(&mut st, "XYZ-1", false);
+    let fx = scan_code(&mut st, "XYZ-1", false);
     assert!(!fx.iter().any(|e| matches!(e, Effect::Bell)));
 }
 
@@ -165,11 +101,11 @@ fn pack_command_barcode_packs_and_ships_in_background() {
     let o = order("CZ1");
     let mut st = state_with(&o);
     open(&mut st, &o);
-    item(&mut st, EAN, true);
-    item(&mut st, EAN, true);
+    scan_code(&mut st, EAN, true);
+    scan_code(&mut st, EAN, true);
     assert_eq!(st.banner, Some(Notice::Picked));
     let fx = type_scan(&mut st, "PD:PACK");
-    assert_eq!(persisted_steps(&fx), 1);
+    assert_eq!(steps(&fx), 1);
     assert!(
         fx.iter().any(|e| matches!(e, Effect::Ship { .. })),
         "{fx:?}"
@@ -226,7 +162,7 @@ fn pack_before_all_scanned_is_refused() {
     let o = order("CZ1");
     let mut st = state_with(&o);
     open(&mut st, &o);
-    item(&mut st, EAN, true);
+    scan_code(&mut st, EAN, true);
     let fx = update(&mut st, Msg::Action(Action::Pack));
     assert!(fx.iter().any(|e| matches!(e, Effect::Bell)));
     assert!(
@@ -240,8 +176,8 @@ fn required_weight_prompts_and_accepts_a_comma() {
     let mut st = state_with(&o);
     st.settings.require_weight = true;
     open(&mut st, &o);
-    item(&mut st, EAN, true);
-    item(&mut st, EAN, true);
+    scan_code(&mut st, EAN, true);
+    scan_code(&mut st, EAN, true);
     update(&mut st, Msg::Action(Action::Pack));
     assert_eq!(
         st.prompt.as_ref().map(|p| (p.kind, p.input.as_str())),
@@ -254,7 +190,7 @@ fn required_weight_prompts_and_accepts_a_comma() {
         update(&mut st, Msg::Edit(Edit::Char(c)));
     }
     let fx = update(&mut st, Msg::Edit(Edit::Submit));
-    assert_eq!(persisted_steps(&fx), 1);
+    assert_eq!(steps(&fx), 1);
     assert_eq!(
         st.pack
             .as_ref()
@@ -274,11 +210,11 @@ fn note_blocks_until_acknowledged() {
     let fx = open(&mut st, &o);
     assert!(fx.iter().any(|e| matches!(e, Effect::Bell)));
     assert_eq!(st.banner, Some(Notice::NoteMustBeAcknowledged));
-    item(&mut st, EAN, true);
+    scan_code(&mut st, EAN, true);
     assert_eq!(st.banner, Some(Notice::NoteMustBeAcknowledged));
     let fx = type_scan(&mut st, "PD:ACK");
-    assert_eq!(persisted_steps(&fx), 1);
-    item(&mut st, EAN, true);
+    assert_eq!(steps(&fx), 1);
+    scan_code(&mut st, EAN, true);
     assert!(matches!(st.banner, Some(Notice::Accepted { .. })));
 }
 
@@ -288,7 +224,7 @@ fn cancelled_order_opens_without_claim() {
     o.cancelled = true;
     let mut st = state_with(&o);
     let fx = open(&mut st, &o);
-    assert_eq!(persisted_steps(&fx), 0, "a cancelled order is not claimed");
+    assert_eq!(steps(&fx), 0, "a cancelled order is not claimed");
     assert!(matches!(
         &st.banner,
         Some(Notice::Rejected {
@@ -296,8 +232,8 @@ fn cancelled_order_opens_without_claim() {
             ..
         })
     ));
-    let fx = item(&mut st, EAN, true);
-    assert_eq!(persisted_steps(&fx), 0);
+    let fx = scan_code(&mut st, EAN, true);
+    assert_eq!(steps(&fx), 0);
 }
 
 #[test]
@@ -305,7 +241,7 @@ fn persist_failure_restores_the_previous_session() {
     let o = order("CZ1");
     let mut st = state_with(&o);
     open(&mut st, &o);
-    let fx = item(&mut st, EAN, true);
+    let fx = scan_code(&mut st, EAN, true);
     let prev = fx.iter().find_map(|e| match e {
         Effect::Persist(Persist::Step { previous, .. }) => previous.clone(),
         _ => None,
@@ -343,7 +279,7 @@ fn packer_badge_and_abort() {
             .as_deref(),
         Some("42")
     );
-    item(&mut st, EAN, true);
+    scan_code(&mut st, EAN, true);
     let fx = type_scan(&mut st, "PD:ABORT");
     assert_eq!(st.screen, Screen::Queue);
     assert!(
@@ -362,7 +298,7 @@ fn double_fire_is_dropped_and_logged() {
     let o = order("CZ1");
     let mut st = state_with(&o);
     open(&mut st, &o);
-    item(&mut st, EAN, true);
+    scan_code(&mut st, EAN, true);
     // The same code again within 80 ms of the first terminator.
     for c in EAN.chars() {
         update(&mut st, Msg::ScanKey(KeyIn::Char(c)));
@@ -491,8 +427,8 @@ fn a_required_photo_blocks_packing_until_taken() {
     let mut st = state_with(&o);
     st.settings.photo_required = true;
     open(&mut st, &o);
-    item(&mut st, EAN, true);
-    item(&mut st, EAN, true);
+    scan_code(&mut st, EAN, true);
+    scan_code(&mut st, EAN, true);
     let fx = type_scan(&mut st, "PD:PACK");
     assert_eq!(st.banner, Some(Notice::PhotoRequired));
     assert!(fx.iter().any(|e| matches!(e, Effect::Bell)));
@@ -525,8 +461,8 @@ fn an_optional_photo_never_blocks() {
     let o = order("CZ1");
     let mut st = state_with(&o);
     open(&mut st, &o);
-    item(&mut st, EAN, true);
-    item(&mut st, EAN, true);
+    scan_code(&mut st, EAN, true);
+    scan_code(&mut st, EAN, true);
     update(&mut st, Msg::Photo(Err("camera unreachable".into())));
     type_scan(&mut st, "PD:PACK");
     assert_eq!(
