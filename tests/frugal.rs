@@ -31,6 +31,14 @@ mod common;
 
 const SCALE: f64 = 60.0;
 
+/// A stall of the test process (a sled flush of several stores at once, a debug build on
+/// two busy cores) counts `SCALE` times at the bench: 0.5 s real is 30 s bench. Delay
+/// bounds allow this much on top of what the batching itself may take.
+const SLACK_S: f64 = 30.0;
+
+/// Cases run this many at a time, so that the runs do not stall each other.
+const AT_ONCE: usize = 3;
+
 fn bench(secs: f64) -> Duration {
     Duration::from_secs_f64(secs / SCALE)
 }
@@ -96,8 +104,8 @@ impl Sim {
 }
 
 /// `stations` benches, each packing one order every `every_s` bench seconds, for
-/// `minutes` bench minutes.
-async fn run(kind: ShopKind, stations: usize, every_s: f64, minutes: f64) -> Figures {
+/// `minutes` bench minutes; each label (ready + tracking) comes `label_s` after *packed*.
+async fn run(kind: ShopKind, stations: usize, every_s: f64, minutes: f64, label_s: f64) -> Figures {
     let per_station = (minutes * 60.0 / every_s).round() as usize;
     let n = stations * per_station;
     type Setup = (
@@ -179,7 +187,7 @@ async fn run(kind: ShopKind, stations: usize, every_s: f64, minutes: f64) -> Fig
                 outbox
                     .enqueue(update(number, statuses[0], None))
                     .expect("packed");
-                tokio::time::sleep(bench(1.0)).await;
+                tokio::time::sleep(bench(label_s)).await;
                 let tn = format!("DR{s:02}{i:06}CZ");
                 ready.push(
                     outbox
@@ -251,6 +259,7 @@ async fn requests_per_packed_order_at_steady_rates() {
     let _ = rustls::crypto::ring::default_provider().install_default();
     use ShopKind::*;
     let gold = Some((50, 600));
+    // (name, shop, stations, one order every … s, minutes, label … s after *packed*)
     let cases = [
         (
             "Upgates, 6 stations × 1 / 30 s (12/min)",
@@ -258,6 +267,7 @@ async fn requests_per_packed_order_at_steady_rates() {
             6,
             30.0,
             20.0,
+            1.0,
         ),
         (
             "Upgates, 6 stations × 1 / 60 s (6/min)",
@@ -265,6 +275,7 @@ async fn requests_per_packed_order_at_steady_rates() {
             6,
             60.0,
             20.0,
+            1.0,
         ),
         (
             "Upgates, 1 station × 1 / 30 s (2/min)",
@@ -272,6 +283,7 @@ async fn requests_per_packed_order_at_steady_rates() {
             1,
             30.0,
             10.0,
+            1.0,
         ),
         (
             "Upgates, 1 station × 1 / 60 s (1/min)",
@@ -279,6 +291,7 @@ async fn requests_per_packed_order_at_steady_rates() {
             1,
             60.0,
             10.0,
+            1.0,
         ),
         (
             "Upgates, 1 station × 1 / 4 min (quiet)",
@@ -286,6 +299,7 @@ async fn requests_per_packed_order_at_steady_rates() {
             1,
             240.0,
             20.0,
+            1.0,
         ),
         (
             "Upgates Gold quota, 6 × 1 / 10 s (36/min)",
@@ -293,6 +307,7 @@ async fn requests_per_packed_order_at_steady_rates() {
             6,
             10.0,
             10.0,
+            1.0,
         ),
         (
             "BaseLinker, 1 station × 1 / 30 s (2/min)",
@@ -300,6 +315,7 @@ async fn requests_per_packed_order_at_steady_rates() {
             1,
             30.0,
             10.0,
+            1.0,
         ),
         (
             "before: Upgates, 2 s window, 1 × 1 / 60 s",
@@ -307,14 +323,28 @@ async fn requests_per_packed_order_at_steady_rates() {
             1,
             60.0,
             10.0,
+            1.0,
+        ),
+        (
+            "Upgates, quiet, label 5 s after packed",
+            Upgates(None),
+            1,
+            240.0,
+            20.0,
+            5.0,
         ),
     ];
-    let runs = futures::future::join_all(
-        cases
-            .iter()
-            .map(|(_, kind, stations, every, minutes)| run(*kind, *stations, *every, *minutes)),
-    )
-    .await;
+    let mut runs = Vec::new();
+    for group in cases.chunks(AT_ONCE) {
+        runs.extend(
+            futures::future::join_all(group.iter().map(
+                |(_, kind, stations, every, minutes, label)| {
+                    run(*kind, *stations, *every, *minutes, *label)
+                },
+            ))
+            .await,
+        );
+    }
     println!("requests per packed order (status + tracking), bench seconds:");
     for ((name, ..), f) in cases.iter().zip(&runs) {
         println!(
@@ -338,13 +368,17 @@ async fn requests_per_packed_order_at_steady_rates() {
     );
     assert!(busy.requests as f64 / busy.orders as f64 <= 0.06);
     assert!(
-        busy.max_delay_s <= 130.0,
+        busy.max_delay_s <= 120.0 + SLACK_S,
         "max delay {:.0} s",
         busy.max_delay_s
     );
     // Slower rates are bounded by the delay: a request at least every ~2 minutes.
     for f in &runs[1..4] {
-        assert!(f.max_delay_s <= 135.0, "max delay {:.0} s", f.max_delay_s);
+        assert!(
+            f.max_delay_s <= 120.0 + SLACK_S,
+            "max delay {:.0} s",
+            f.max_delay_s
+        );
         assert!(
             f.steady_per_put >= 1.5,
             "{:.1} orders per PUT",
@@ -355,13 +389,17 @@ async fn requests_per_packed_order_at_steady_rates() {
     for f in &runs[..4] {
         assert!(f.requests as f64 <= f.orders as f64 / 1.5 + 1.0);
     }
-    // After a quiet spell an order goes as soon as it has settled: within seconds.
-    let quiet = &runs[4];
-    assert!(
-        quiet.max_delay_s <= 15.0,
-        "max delay {:.0} s",
-        quiet.max_delay_s
-    );
+    // After a quiet spell an order goes as soon as it has settled: within seconds; when
+    // the label comes after the packed update had settled, the tracking follows at once.
+    for quiet in [&runs[4], &runs[8]] {
+        assert!(
+            quiet.mean_delay_s <= 10.0 && quiet.max_delay_s <= 5.0 + SLACK_S,
+            "delay mean {:.0} s, max {:.0} s",
+            quiet.mean_delay_s,
+            quiet.max_delay_s
+        );
+        assert!(quiet.requests as usize <= 2 * quiet.orders + 1);
+    }
     // A small quota paces even full batches: at 36 orders a minute a batch of 20 would go
     // every 33 s (108 an hour, twice Gold's hourly 50); paced, a request every ~266 s.
     let gold_run = &runs[5];
@@ -378,7 +416,12 @@ async fn requests_per_packed_order_at_steady_rates() {
     );
     // BaseLinker: within seconds of the label.
     let bl = &runs[6];
-    assert!(bl.max_delay_s <= 15.0, "max delay {:.0} s", bl.max_delay_s);
+    assert!(
+        bl.mean_delay_s <= 10.0 && bl.max_delay_s <= 5.0 + SLACK_S,
+        "delay mean {:.0} s, max {:.0} s",
+        bl.mean_delay_s,
+        bl.max_delay_s
+    );
     // The batching saves requests at the same rate.
     assert!(
         runs[3].requests * 3 / 2 <= runs[7].requests,

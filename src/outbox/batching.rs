@@ -13,8 +13,10 @@
 //! * **by age**: otherwise the oldest update waits at most `max_delay` (longer in frugal
 //!   mode, when the shop reports almost nothing left);
 //! * **after a quiet spell** (no status request for `max_delay`), the first settled order
-//!   goes at once: a bench that packs now and then gets its tracking into the shop within
-//!   seconds, while steady packing never sees a quiet spell and stays batched;
+//!   goes at once, and so do that order's own later updates for `max_delay` (its tracking,
+//!   when the label came after the *packed* update had settled): a bench that packs now
+//!   and then gets its tracking into the shop within seconds, while steady packing never
+//!   sees a quiet spell and stays batched;
 //! * **paced by the quota**: whatever the trigger, two status requests are at least
 //!   [`Batching::gap`] apart, which keeps status updates within `quota_share` of the
 //!   shop's remaining quota spread over a day (without this, fast packing on a small
@@ -143,7 +145,7 @@ fn chrono_d(d: Duration) -> chrono::Duration {
 
 /// The time the plan is made at, and what the worker remembers of the last requests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Clock {
+pub struct Clock<'a> {
     pub now: DateTime<Utc>,
     /// How long an order's newest update must be left alone before it is sent (the
     /// worker's `batch_window`).
@@ -156,6 +158,22 @@ pub struct Clock {
     pub last_sent: Option<DateTime<Utc>>,
     /// Not before this, after a failed batch.
     pub not_before: DateTime<Utc>,
+    /// Orders sent after a quiet spell less than `max_delay` ago: their later updates go
+    /// as soon as they settle.
+    pub follow_ups: &'a [String],
+}
+
+/// Whether the oldest pending update came after a quiet spell: no status request for
+/// `max_delay` before it (or none since the start).
+pub fn after_quiet_spell(
+    b: &Batching,
+    pending: &[Pending],
+    last_sent: Option<DateTime<Utc>>,
+) -> bool {
+    let Some(oldest) = pending.iter().map(|p| p.at).min() else {
+        return false;
+    };
+    last_sent.is_none_or(|t| t + chrono_d(b.max_delay) <= oldest)
 }
 
 /// Decides about `pending` at `c.now`.
@@ -187,17 +205,24 @@ pub fn plan(b: &Batching, pending: &[Pending], c: Clock) -> Option<Plan> {
         .map(|p| p.id)
         .collect();
     let due_by_age = oldest + chrono_d(c.delay) <= now;
-    let quiet = c
-        .last_sent
-        .is_none_or(|t| t + chrono_d(b.max_delay) <= oldest);
-    if (ready_orders >= b.orders.max(1) || pending.len() >= FULL_BATCH || due_by_age || quiet)
+    let quiet = after_quiet_spell(b, pending, c.last_sent);
+    let follows = |n: &str| c.follow_ups.iter().any(|f| f == n);
+    let follow_up = pending.iter().any(|p| follows(&p.number));
+    let follow_up_settled = pending
+        .iter()
+        .any(|p| follows(&p.number) && settled(&p.number));
+    if (ready_orders >= b.orders.max(1)
+        || pending.len() >= FULL_BATCH
+        || due_by_age
+        || quiet
+        || follow_up_settled)
         && !send.is_empty()
     {
         return Some(Plan::Send(send));
     }
     let by_age = oldest + chrono_d(c.delay);
     Some(Plan::Wait(match next_settled {
-        Some(t) if t < by_age || due_by_age || quiet => t,
+        Some(t) if t < by_age || due_by_age || quiet || follow_up => t,
         _ => by_age,
     }))
 }
@@ -222,7 +247,7 @@ mod tests {
     const DELAY: Duration = Duration::from_secs(120);
 
     /// At `now`, the last request at `last` (long ago when `None` is not wanted).
-    fn at(now: i64, last: Option<i64>) -> Clock {
+    fn at(now: i64, last: Option<i64>) -> Clock<'static> {
         Clock {
             now: t(now),
             settle: SETTLE,
@@ -230,6 +255,7 @@ mod tests {
             gap: Duration::ZERO,
             last_sent: last.map(t),
             not_before: t(0),
+            follow_ups: &[],
         }
     }
 
@@ -264,6 +290,28 @@ mod tests {
         assert_eq!(
             plan(&b, &pending, at(502, Some(381))),
             Some(Plan::Wait(t(620)))
+        );
+    }
+
+    #[test]
+    fn the_tracking_of_an_order_sent_after_a_quiet_spell_follows_at_once() {
+        let b = Batching::default();
+        // A's packed went alone at 503 after a quiet spell; its tracking comes at 505, B's
+        // update at 504 (B waits for company).
+        let pending = [p(1, "B", 504), p(2, "A", 505)];
+        let quiet_a = ["A".to_string()];
+        let c = Clock {
+            follow_ups: &quiet_a,
+            ..at(506, Some(503))
+        };
+        assert!(!after_quiet_spell(&b, &pending, Some(t(503))));
+        assert_eq!(plan(&b, &pending, c), Some(Plan::Wait(t(507))));
+        let c = Clock { now: t(507), ..c };
+        assert_eq!(plan(&b, &pending, c), Some(Plan::Send(vec![1, 2])));
+        // Without the follow-up, both wait for the delay.
+        assert_eq!(
+            plan(&b, &pending, at(507, Some(503))),
+            Some(Plan::Wait(t(624)))
         );
     }
 

@@ -199,6 +199,9 @@ struct Ctx {
     batch_not_before: Mutex<DateTime<Utc>>,
     /// When the last status batch went (quota pacing, quiet spells).
     batch_last_sent: Mutex<Option<DateTime<Utc>>>,
+    /// The orders of the last batch sent after a quiet spell, and when it went: their
+    /// later updates (the tracking) follow at once.
+    batch_follow_ups: Mutex<(DateTime<Utc>, Vec<String>)>,
 }
 
 impl Ctx {
@@ -811,6 +814,7 @@ impl Worker {
             rng: Mutex::new(ChaCha8Rng::seed_from_u64(seed)),
             batch_not_before: Mutex::new(Utc::now()),
             batch_last_sent: Mutex::new(None),
+            batch_follow_ups: Mutex::new((DateTime::<Utc>::MIN_UTC, Vec::new())),
         });
         let mut tasks: JoinSet<()> = JoinSet::new();
         // Task id → its lane and the entries it holds.
@@ -888,6 +892,7 @@ impl Worker {
                 } else {
                     not_before.max(oldest + window)
                 };
+                let mut quiet = false;
                 let plan = match &ctx.batching {
                     Some(b) => {
                         let quota = ctx.shop.quota();
@@ -895,6 +900,16 @@ impl Worker {
                             .batch_last_sent
                             .lock()
                             .unwrap_or_else(|p| p.into_inner());
+                        let follow_ups = {
+                            let f = ctx
+                                .batch_follow_ups
+                                .lock()
+                                .unwrap_or_else(|p| p.into_inner());
+                            let live = chrono::Duration::from_std(b.max_delay)
+                                .is_ok_and(|d| f.0 + d > now);
+                            if live { f.1.clone() } else { Vec::new() }
+                        };
+                        quiet = super::batching::after_quiet_spell(b, &pending_statuses, last_sent);
                         super::batching::plan(
                             b,
                             &pending_statuses,
@@ -905,6 +920,7 @@ impl Worker {
                                 gap: b.gap(quota),
                                 last_sent,
                                 not_before,
+                                follow_ups: &follow_ups,
                             },
                         )
                     }
@@ -926,6 +942,18 @@ impl Worker {
                         *ctx.batch_last_sent
                             .lock()
                             .unwrap_or_else(|p| p.into_inner()) = Some(now);
+                        if quiet {
+                            let numbers = claimed
+                                .iter()
+                                .filter_map(|e| match &e.op {
+                                    Operation::PushStatus(u) => Some(u.number.clone()),
+                                    _ => None,
+                                })
+                                .collect();
+                            *ctx.batch_follow_ups
+                                .lock()
+                                .unwrap_or_else(|p| p.into_inner()) = (now, numbers);
+                        }
                         let ids = claimed.iter().map(|e| e.id).collect();
                         let h = tasks.spawn(ctx.clone().run_batch(claimed));
                         running.insert(h.id(), (BATCH_LANE.to_string(), ids));
