@@ -113,15 +113,7 @@ async fn slips_quarters_reprint_and_bulk_work_at_the_bench() {
 
     let carrier_sim = BalikobotSim::new("user", "bkey", Faults::default(), 4);
     let carrier_run = carrier_sim.start(0).await.expect("balikobot sim");
-    let carrier = Arc::new(
-        packdesk::carrier::balikobot::BalikobotClient::new(
-            &carrier_run.base_url,
-            "user",
-            "bkey",
-            Duration::from_secs(5),
-        )
-        .expect("carrier"),
-    );
+    let carrier = common::balikobot(&carrier_run.base_url);
     let dir = tempfile::tempdir().expect("tempdir");
     let out = dir.path().join("out");
     let labels_dir = dir.path().join("label-printer");

@@ -16,16 +16,14 @@ use packdesk::domain::{Order, OrderState, ShipmentState};
 use packdesk::effects::{Pipeline, Runner, ShipmentEvent, dispatch};
 use packdesk::outbox::{Outbox, Worker, WorkerOptions};
 use packdesk::scan::{Assembler, KeyIn, ScanConfig};
-use packdesk::shop::upgates::UpgatesClient;
 use packdesk::sim::Faults;
 use packdesk::sim::balikobot::BalikobotSim;
-use packdesk::sim::upgates::{UpgatesSim, demo_order_json};
+use packdesk::sim::upgates::UpgatesSim;
 use packdesk::store::Store;
-use packdesk::sync::SyncWorker;
 use tokio::sync::mpsc::UnboundedReceiver;
 
 mod common;
-use common::packable;
+use common::{Sims, first_sync, packable, sims};
 
 struct Bench {
     _dir: tempfile::TempDir,
@@ -52,36 +50,19 @@ impl Bench {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let all = packdesk::demo::generate(11, 60, chrono::Utc::now());
         let orders: Vec<Order> = packable(&all).into_iter().collect();
-        let shop_sim = UpgatesSim::new("login", "key", Faults::default(), 1);
-        shop_sim.add_orders(all.iter().map(demo_order_json).collect());
-        let shop_run = shop_sim.start(0).await.expect("upgates sim");
-        let carrier_sim = BalikobotSim::new("user", "bkey", Faults::default(), 2);
-        let carrier_run = carrier_sim.start(0).await.expect("balikobot sim");
+        let Sims {
+            shop_sim,
+            carrier_sim,
+            shop,
+            carrier,
+            runs,
+        } = sims(&all, Faults::default()).await;
         let dir = tempfile::tempdir().expect("tempdir");
         let out = dir.path().join("out");
         let data = dir.path().join("data");
         let store = Store::open(&data).expect("store");
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-        let shop =
-            Arc::new(UpgatesClient::new(&shop_run.base_url, "login", "key", false).expect("shop"));
-        let carrier = Arc::new(
-            BalikobotClient::new(
-                &carrier_run.base_url,
-                "user",
-                "bkey",
-                Duration::from_secs(5),
-            )
-            .expect("carrier"),
-        );
-        let status = SyncWorker::new(
-            shop.clone(),
-            store.clone(),
-            tx.clone(),
-            Duration::from_secs(60),
-        )
-        .sync_once()
-        .await;
-        assert!(status.ok, "{status:?}");
+        first_sync(shop.clone(), &store, &tx).await;
         let outbox = Outbox::open(&store).expect("outbox");
         let print_dir = dir.path().join("printer");
         let queue =
@@ -170,7 +151,7 @@ impl Bench {
             events,
             stop,
             deaf,
-            _runs: vec![shop_run, carrier_run],
+            _runs: runs,
         };
         (bench, orders)
     }

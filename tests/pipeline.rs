@@ -12,15 +12,12 @@ use packdesk::domain::{Order, ShipmentState};
 use packdesk::effects::{Pipeline, Runner, dispatch};
 use packdesk::outbox::{Outbox, Worker, WorkerOptions};
 use packdesk::scan::{Assembler, ScanConfig};
-use packdesk::shop::upgates::UpgatesClient;
 use packdesk::sim::Faults;
 use packdesk::sim::balikobot::BalikobotSim;
-use packdesk::sim::upgates::{UpgatesSim, demo_order_json};
 use packdesk::store::Store;
-use packdesk::sync::SyncWorker;
 
 mod common;
-use common::{bench_state, packable, scan};
+use common::{Sims, balikobot, bench_state, first_sync, packable, scan, sims};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn packed_orders_become_shipments_labels_and_shop_updates() {
@@ -29,44 +26,27 @@ async fn packed_orders_become_shipments_labels_and_shop_updates() {
     let orders: Vec<Order> = packable(&all).into_iter().take(12).collect();
     assert!(orders.len() >= 8, "enough plain demo orders");
 
-    let shop_sim = UpgatesSim::new("login", "key", Faults::default(), 1);
-    shop_sim.add_orders(all.iter().map(demo_order_json).collect());
-    let shop_run = shop_sim.start(0).await.expect("upgates sim");
-    let carrier_sim = BalikobotSim::new(
-        "user",
-        "bkey",
+    // The carrier answers after 100 ms.
+    let Sims {
+        shop_sim,
+        carrier_sim,
+        shop,
+        carrier,
+        runs: _runs,
+    } = sims(
+        &all,
         Faults {
             latency: Duration::from_millis(100),
             ..Faults::default()
         },
-        2,
-    );
-    let carrier_run = carrier_sim.start(0).await.expect("balikobot sim");
+    )
+    .await;
 
     let dir = tempfile::tempdir().expect("tempdir");
     let out = dir.path().join("out");
     let store = Store::open(&dir.path().join("data")).expect("store");
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let shop =
-        Arc::new(UpgatesClient::new(&shop_run.base_url, "login", "key", false).expect("shop"));
-    let carrier = Arc::new(
-        packdesk::carrier::balikobot::BalikobotClient::new(
-            &carrier_run.base_url,
-            "user",
-            "bkey",
-            Duration::from_secs(5),
-        )
-        .expect("carrier"),
-    );
-    let status = SyncWorker::new(
-        shop.clone(),
-        store.clone(),
-        tx.clone(),
-        Duration::from_secs(60),
-    )
-    .sync_once()
-    .await;
-    assert!(status.ok, "{status:?}");
+    first_sync(shop.clone(), &store, &tx).await;
 
     let outbox = Outbox::open(&store).expect("outbox");
     let pipeline = Pipeline::new(
@@ -264,15 +244,7 @@ async fn a_refused_shipment_is_on_the_outbox_screen_and_can_be_cancelled() {
     let store = Store::open(dir.path()).expect("store");
     let carrier_sim = BalikobotSim::new("user", "bkey", Faults::default(), 3);
     let carrier_run = carrier_sim.start(0).await.expect("sim");
-    let carrier = Arc::new(
-        packdesk::carrier::balikobot::BalikobotClient::new(
-            &carrier_run.base_url,
-            "user",
-            "bkey",
-            Duration::from_secs(5),
-        )
-        .expect("carrier"),
-    );
+    let carrier = balikobot(&carrier_run.base_url);
     let outbox = Outbox::open(&store).expect("outbox");
     let pipeline = Pipeline::new(
         outbox.clone(),

@@ -25,7 +25,7 @@ use packdesk::shop::upgates::UpgatesClient;
 use packdesk::sim::Faults;
 use packdesk::sim::balikobot::BalikobotSim;
 use packdesk::sim::camera::{CameraSim, SimAuth, render_snapshot};
-use packdesk::sim::upgates::{UpgatesSim, demo_order_json};
+use packdesk::sim::upgates::UpgatesSim;
 use packdesk::store::Store;
 use packdesk::sync::SyncWorker;
 use serde_json::Value;
@@ -33,7 +33,7 @@ use sha2::{Digest, Sha256};
 use tokio::sync::mpsc::UnboundedReceiver;
 
 mod common;
-use common::{bench_state, packable, scan};
+use common::{Sims, bench_state, first_sync, packable, scan, sims};
 
 /// What the webhook receiver got: bodies and the `X-Token` header of each.
 type Received = Arc<Mutex<Vec<(Value, Option<String>)>>>;
@@ -108,11 +108,13 @@ impl Bench {
         let all = packdesk::demo::generate(21, 40, chrono::Utc::now());
         let orders: Vec<Order> = packable(&all).into_iter().take(4).collect();
         assert!(orders.len() >= 3, "enough plain demo orders");
-        let shop_sim = UpgatesSim::new("login", "key", Faults::default(), 1);
-        shop_sim.add_orders(all.iter().map(demo_order_json).collect());
-        let shop_run = shop_sim.start(0).await.expect("upgates sim");
-        let carrier_sim = BalikobotSim::new("user", "bkey", Faults::default(), 2);
-        let carrier_run = carrier_sim.start(0).await.expect("balikobot sim");
+        let Sims {
+            shop_sim,
+            carrier_sim,
+            shop,
+            carrier,
+            runs: mut running,
+        } = sims(&all, Faults::default()).await;
         let camera_sim = CameraSim::new(SimAuth::None, Faults::default(), 3);
         let camera_run = camera_sim.start(0).await.expect("camera sim");
         let camera: Arc<dyn packdesk::camera::Camera> = Arc::new(
@@ -129,29 +131,10 @@ impl Bench {
         let out = dir.path().join("out");
         let store = Store::open(&dir.path().join("data")).expect("store");
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-        let shop =
-            Arc::new(UpgatesClient::new(&shop_run.base_url, "login", "key", false).expect("shop"));
-        let carrier = Arc::new(
-            packdesk::carrier::balikobot::BalikobotClient::new(
-                &carrier_run.base_url,
-                "user",
-                "bkey",
-                Duration::from_secs(5),
-            )
-            .expect("carrier"),
-        );
         let set = RuleSet::parse(std::path::Path::new("rules.toml"), &rules_text(&hook_url))
             .expect("rules parse");
         let (engine, inbox) = RuleEngine::channel(&set, &store).expect("engine");
-        let status = SyncWorker::new(
-            shop.clone(),
-            store.clone(),
-            tx.clone(),
-            Duration::from_secs(60),
-        )
-        .sync_once()
-        .await;
-        assert!(status.ok, "{status:?}");
+        first_sync(shop.clone(), &store, &tx).await;
         // The orders as the bench knows them (imported from the shop).
         let orders: Vec<Order> = orders
             .iter()
@@ -226,7 +209,10 @@ impl Bench {
                 received,
                 tx,
                 rx,
-                _running: vec![shop_run, carrier_run, camera_run],
+                _running: {
+                    running.push(camera_run);
+                    running
+                },
                 stop,
             },
             set,

@@ -144,3 +144,61 @@ pub fn printing_pipeline(
         },
     )
 }
+
+/// The Upgates and Balikobot simulators on loopback and real clients of both: what the
+/// bench talks to in the pipeline, rules and hand-over tests.
+pub struct Sims {
+    pub shop_sim: UpgatesSim,
+    pub carrier_sim: packdesk::sim::balikobot::BalikobotSim,
+    pub shop: Arc<UpgatesClient>,
+    pub carrier: Arc<packdesk::carrier::balikobot::BalikobotClient>,
+    /// The servers; they stop when this is dropped.
+    pub runs: Vec<Running>,
+}
+
+/// Starts the simulators: the shop (`login:key`) holds `all`, the carrier (`user:bkey`)
+/// answers with `carrier_faults`.
+pub async fn sims(all: &[Order], carrier_faults: Faults) -> Sims {
+    use packdesk::sim::upgates::demo_order_json;
+    let shop_sim = UpgatesSim::new("login", "key", Faults::default(), 1);
+    shop_sim.add_orders(all.iter().map(demo_order_json).collect());
+    let shop_run = shop_sim.start(0).await.expect("upgates sim");
+    let carrier_sim =
+        packdesk::sim::balikobot::BalikobotSim::new("user", "bkey", carrier_faults, 2);
+    let carrier_run = carrier_sim.start(0).await.expect("balikobot sim");
+    let shop =
+        Arc::new(UpgatesClient::new(&shop_run.base_url, "login", "key", false).expect("shop"));
+    Sims {
+        shop_sim,
+        carrier_sim,
+        shop,
+        carrier: balikobot(&carrier_run.base_url),
+        runs: vec![shop_run, carrier_run],
+    }
+}
+
+/// A Balikobot client of the simulator at `url` (`user:bkey`, 5 s timeout).
+pub fn balikobot(url: &str) -> Arc<packdesk::carrier::balikobot::BalikobotClient> {
+    Arc::new(
+        packdesk::carrier::balikobot::BalikobotClient::new(
+            url,
+            "user",
+            "bkey",
+            Duration::from_secs(5),
+        )
+        .expect("carrier"),
+    )
+}
+
+/// The bench's first sync of `shop` into `store`; it must succeed.
+pub async fn first_sync(
+    shop: Arc<dyn Shop>,
+    store: &Store,
+    tx: &tokio::sync::mpsc::UnboundedSender<Msg>,
+) {
+    let status =
+        packdesk::sync::SyncWorker::new(shop, store.clone(), tx.clone(), Duration::from_secs(60))
+            .sync_once()
+            .await;
+    assert!(status.ok, "{status:?}");
+}
