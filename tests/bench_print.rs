@@ -165,14 +165,7 @@ async fn slips_quarters_reprint_and_bulk_work_at_the_bench() {
         })
     };
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let on_event = {
-        let (p, tx) = (pipeline.clone(), tx.clone());
-        move |ev| {
-            for m in p.on_event(&ev) {
-                let _ = tx.send(m);
-            }
-        }
-    };
+    let on_event = common::bench_events(&pipeline, &tx);
     let worker = Worker::new(
         outbox.clone(),
         Arc::new(packdesk::shop::NoShop),
@@ -199,15 +192,8 @@ async fn slips_quarters_reprint_and_bulk_work_at_the_bench() {
         // Pack A and B (no ship on pack): each slip goes to the document printer at once.
         for o in [a, b] {
             scan(&mut state, &runner, &o.number, start);
-            for l in &o.lines {
-                for _ in 0..l.quantity.as_f64() as u32 {
-                    scan(
-                        &mut state,
-                        &runner,
-                        l.ean.as_deref().unwrap_or(&l.sku),
-                        start,
-                    );
-                }
+            for code in common::item_codes(o) {
+                scan(&mut state, &runner, code, start);
             }
             scan(&mut state, &runner, "PD:PACK", start);
             assert_eq!(

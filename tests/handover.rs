@@ -175,10 +175,8 @@ impl Bench {
             self.state.pack.as_ref().map(|p| p.order.number.clone()),
             Some(o.number.clone())
         );
-        for l in &o.lines {
-            for _ in 0..l.quantity.as_f64() as u32 {
-                self.scan(l.ean.as_deref().unwrap_or(&l.sku));
-            }
+        for code in common::item_codes(o) {
+            self.scan(code);
         }
         self.scan("PD:PACK");
     }

@@ -88,14 +88,7 @@ async fn packed_orders_become_shipments_labels_and_shop_updates() {
             .await;
     });
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let on_event = {
-        let (p, tx) = (pipeline.clone(), tx.clone());
-        move |ev| {
-            for m in p.on_event(&ev) {
-                let _ = tx.send(m);
-            }
-        }
-    };
+    let on_event = common::bench_events(&pipeline, &tx);
     let worker =
         Worker::new(outbox.clone(), shop.clone(), carrier, on_event).with_options(WorkerOptions {
             batch_window: Duration::from_millis(300),
@@ -119,15 +112,8 @@ async fn packed_orders_become_shipments_labels_and_shop_updates() {
                 state.pack.as_ref().map(|p| p.order.number.clone()),
                 Some(o.number.clone())
             );
-            for l in &o.lines {
-                for _ in 0..l.quantity.as_f64() as u32 {
-                    scan(
-                        &mut state,
-                        &runner,
-                        l.ean.as_deref().unwrap_or(&l.sku),
-                        start,
-                    );
-                }
+            for code in common::item_codes(o) {
+                scan(&mut state, &runner, code, start);
             }
             let t = Instant::now();
             scan(&mut state, &runner, "PD:PACK", start);
@@ -256,14 +242,7 @@ async fn a_refused_shipment_is_on_the_outbox_screen_and_can_be_cancelled() {
     );
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let on_event = {
-        let (p, tx) = (pipeline.clone(), tx.clone());
-        move |ev| {
-            for m in p.on_event(&ev) {
-                let _ = tx.send(m);
-            }
-        }
-    };
+    let on_event = common::bench_events(&pipeline, &tx);
     let worker = Worker::new(
         outbox.clone(),
         Arc::new(packdesk::shop::NoShop),

@@ -109,14 +109,7 @@ async fn baselinker_orders_are_packed_shipped_and_updated_by_their_shop_number()
         carrier.kind(),
     );
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let on_event = {
-        let (p, tx) = (pipeline.clone(), tx.clone());
-        move |ev| {
-            for m in p.on_event(&ev) {
-                let _ = tx.send(m);
-            }
-        }
-    };
+    let on_event = common::bench_events(&pipeline, &tx);
     let worker =
         Worker::new(outbox.clone(), shop.clone(), carrier, on_event).with_options(WorkerOptions {
             batch_window: Duration::from_millis(300),
@@ -141,15 +134,8 @@ async fn baselinker_orders_are_packed_shipped_and_updated_by_their_shop_number()
                 o.number,
                 state.banner
             );
-            for l in &o.lines {
-                for _ in 0..l.quantity.as_f64() as u32 {
-                    scan(
-                        &mut state,
-                        &runner,
-                        l.ean.as_deref().unwrap_or(&l.sku),
-                        start,
-                    );
-                }
+            for code in common::item_codes(o) {
+                scan(&mut state, &runner, code, start);
             }
             scan(&mut state, &runner, "PD:PACK", start);
             assert_eq!(

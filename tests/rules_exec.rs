@@ -181,14 +181,7 @@ impl Bench {
         };
         let pipeline = pipeline.with_rules(engine.clone());
         let (stop, stopped) = tokio::sync::watch::channel(false);
-        let on_event = {
-            let (p, tx) = (pipeline.clone(), tx.clone());
-            move |ev| {
-                for m in p.on_event(&ev) {
-                    let _ = tx.send(m);
-                }
-            }
-        };
+        let on_event = common::bench_events(&pipeline, &tx);
         let worker = Worker::new(outbox, shop, carrier, on_event).with_options(WorkerOptions {
             batch_window: Duration::from_millis(200),
             ..WorkerOptions::default()
@@ -311,10 +304,8 @@ fn pick(state: &mut AppState, runner: &Runner, o: &Order, start: Instant) {
         "{:?}",
         state.banner
     );
-    for l in &o.lines {
-        for _ in 0..l.quantity.as_f64() as u32 {
-            scan(state, runner, l.ean.as_deref().unwrap_or(&l.sku), start);
-        }
+    for code in common::item_codes(o) {
+        scan(state, runner, code, start);
     }
 }
 
@@ -1509,14 +1500,7 @@ actions = [{ set_pick_pack_state = { pick = true, pack = true } }]
         "sender",
     ));
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let on_event = {
-        let (p, tx) = (pipeline.clone(), tx.clone());
-        move |ev| {
-            for m in p.on_event(&ev) {
-                let _ = tx.send(m);
-            }
-        }
-    };
+    let on_event = common::bench_events(&pipeline, &tx);
     let (stop, stopped) = tokio::sync::watch::channel(false);
     tokio::spawn(Worker::new(outbox, shop, carrier, on_event).run(stopped));
     let running = Executor::new(set, pipeline, "bench-1")

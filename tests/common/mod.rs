@@ -202,3 +202,31 @@ pub async fn first_sync(
             .await;
     assert!(status.ok, "{status:?}");
 }
+
+/// What a packer scans for `o`'s items: each line's EAN (its SKU without one), once per
+/// unit.
+pub fn item_codes(o: &Order) -> Vec<&str> {
+    o.lines
+        .iter()
+        .flat_map(|l| {
+            std::iter::repeat_n(
+                l.ean.as_deref().unwrap_or(&l.sku),
+                l.quantity.as_f64() as usize,
+            )
+        })
+        .collect()
+}
+
+/// The outbox worker's event handler of the bench: each event goes through the pipeline,
+/// and what the pipeline answers goes to the bench's channel.
+pub fn bench_events(
+    pipeline: &Pipeline,
+    tx: &tokio::sync::mpsc::UnboundedSender<Msg>,
+) -> impl Fn(packdesk::outbox::OutboxEvent) + Send + Sync + 'static {
+    let (p, tx) = (pipeline.clone(), tx.clone());
+    move |ev| {
+        for m in p.on_event(&ev) {
+            let _ = tx.send(m);
+        }
+    }
+}
