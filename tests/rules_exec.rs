@@ -1418,9 +1418,30 @@ async fn a_refusal_the_executor_missed_is_settled_by_the_sweep_at_start() {
     }
     assert_eq!(failures.len(), 1, "{failures:?}");
     assert!(failures[0].contains("Unknown status 999"), "{failures:?}");
+    // The on_failure rule's own history line goes through the outbox too, and is settled
+    // by a report or a sweep, whichever comes first; once it is through, nothing is left
+    // to settle, and nothing of the refused rule is settled again.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !engine
+        .lines(20)
+        .expect("lines")
+        .iter()
+        .any(|l| l.rule == "problem: note" && l.state == "ok")
+    {
+        assert!(Instant::now() < deadline, "the problem note never settled");
+        bench.drained().await;
+        second.settle_queued().await;
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     assert_eq!(second.settle_queued().await, 0, "settled once");
     assert_eq!(second.replay_events().await, 0);
     assert_eq!(runs_of(&bench.store, "problem: note").len(), 1);
+    while let Ok(m) = bench.rx.try_recv() {
+        assert!(
+            !matches!(m, Msg::Rule(RuleNote::Failed { .. })),
+            "no second failure banner after the sweeps: {m:?}"
+        );
+    }
     let _ = bench.stop.send(true);
 }
 
